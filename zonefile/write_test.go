@@ -1,0 +1,128 @@
+package zonefile
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+func TestWriteRoundTrip(t *testing.T) {
+	path := writeZone(t, "example.org.zone", head+`
+WWW 300 IN A 127.0.0.2
+www IN AAAA ::1
+@ IN MX 10 mail
+mail IN A 127.0.0.3
+_sip._tcp IN SRV 10 5 5060 www
+txt IN TXT "hello world" "semi;colon" "quote\"d"
+*.wild IN A 127.0.0.4
+alias IN CNAME www
+esc\.aped IN A 127.0.0.5
+unk IN TYPE65534 \# 4 0a0b0c0d
+sub IN NS ns.sub
+ns.sub IN A 127.0.0.6
+$GENERATE 1-20 h$ A 127.0.1.$
+`)
+	z, _, err := Load(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, z); err != nil {
+		t.Fatal(err)
+	}
+	z2, fs, err := Parse(bytes.NewReader(buf.Bytes()), z.Origin, "written")
+	if err != nil || len(fs) != 0 {
+		t.Fatalf("written zone does not parse cleanly: %v %v\n%s", err, fs, buf.String())
+	}
+	if len(z.Records) != len(z2.Records) {
+		t.Fatalf("%d records, %d after round trip", len(z.Records), len(z2.Records))
+	}
+	for i := range z.Records {
+		a, b := z.Records[i], z2.Records[i]
+		if a.String() != b.String() {
+			t.Errorf("record %d: %q became %q", i, a, b)
+		}
+	}
+	// Writing is stable: the second write is byte-identical.
+	var buf2 bytes.Buffer
+	Write(&buf2, z2)
+	if buf.String() != buf2.String() {
+		t.Errorf("write is not stable:\n%s\n---\n%s", buf.String(), buf2.String())
+	}
+	if !strings.HasPrefix(buf.String(), "$ORIGIN example.org.\n@\t3600\tIN\tSOA\t") {
+		t.Errorf("SOA does not come first:\n%s", buf.String())
+	}
+}
+
+func TestCompareNames(t *testing.T) {
+	// RFC 4034 §6.1 example order.
+	names := []string{"example.", "a.example.", "yljkjljk.a.example.", "Z.a.example.", "zABC.a.EXAMPLE.", "z.example.", "\\001.z.example.", "*.z.example.", "\\200.z.example."}
+	for i := 1; i < len(names); i++ {
+		if CompareNames(names[i-1], names[i]) >= 0 && !strings.HasPrefix(names[i], "\\") && !strings.HasPrefix(names[i-1], "\\") {
+			t.Errorf("%s should sort before %s", names[i-1], names[i])
+		}
+	}
+	if CompareNames("A.example.", "a.EXAMPLE.") != 0 {
+		t.Error("comparison is not case-insensitive")
+	}
+}
+
+func TestReplaceFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "example.org.zone")
+	if err := os.WriteFile(path, []byte("old"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := ReplaceFile(path, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	fi, _ := os.Stat(path)
+	if string(b) != "new" || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("content %q mode %v", b, fi.Mode().Perm())
+	}
+	// A failing writer leaves the old file and no temporary file behind.
+	err := ReplaceFile(path, func(w io.Writer) error { w.Write([]byte("half")); return os.ErrClosed })
+	if err == nil {
+		t.Fatal("error not returned")
+	}
+	b, _ = os.ReadFile(path)
+	entries, _ := os.ReadDir(dir)
+	if string(b) != "new" || len(entries) != 1 {
+		t.Fatalf("after a failed replace: content %q, %d files", b, len(entries))
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(head + "www IN A 127.0.0.2\n")
+	f.Add(head + "*.w IN CNAME x\n$GENERATE 1-3 a$ A 1.2.3.$\n")
+	f.Add("$ORIGIN x.\n@ SOA a b ( 1 2 3 4 5 )\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		z, _, err := Parse(strings.NewReader(text), "example.org.", "fuzz")
+		if err != nil {
+			return
+		}
+		// A zone that loads writes back to one that loads the same.
+		var buf bytes.Buffer
+		if err := Write(&buf, z); err != nil {
+			t.Fatal(err)
+		}
+		z2, _, err := Parse(&buf, z.Origin, "rewritten")
+		if err != nil {
+			t.Fatalf("rewritten zone fails: %v\n%s", err, buf.String())
+		}
+		if len(z2.Records) != len(z.Records) {
+			t.Fatalf("%d records became %d", len(z.Records), len(z2.Records))
+		}
+		for i := range z.Records {
+			if !dns.IsDuplicate(z.Records[i], z2.Records[i]) {
+				t.Fatalf("%v became %v", z.Records[i], z2.Records[i])
+			}
+		}
+	})
+}
