@@ -38,6 +38,10 @@ func validate(origin, display string, entries []entry) (*Zone, Findings, error) 
 			add(e, Error, RuleClass, "%s %s has class %s; only IN is served", h.Name, typeName(h.Rrtype), dns.ClassToString[h.Class])
 			continue
 		}
+		if strings.TrimSpace(rdataText(e.rr)) == "" {
+			add(e, Error, RuleSyntax, "%s %s has no data", h.Name, typeName(h.Rrtype))
+			continue
+		}
 		if h.Ttl > maxTTL {
 			add(e, Error, RuleTTLRange, "%s %s TTL %d is above 2147483647 (RFC 2181 §8)", h.Name, typeName(h.Rrtype), h.Ttl)
 			continue

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"zonekeeper/daemon"
+)
+
+// runServe implements `zonekeeper serve`: built-in defaults, then the
+// config file, then flags, each overriding the one before.
+func runServe(args []string, stdout, stderr io.Writer) error {
+	cfg, err := serveConfig(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	d, err := daemon.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				d.Reload()
+			}
+		}
+	}()
+	log.Info("zonekeeper starting", "data", cfg.Data, "zones", cfg.ZonesDir())
+	err = d.Run(ctx)
+	log.Info("zonekeeper stopped")
+	return err
+}
+
+// serveConfig builds the configuration from defaults, the config file and
+// the command line.
+func serveConfig(args []string, stderr io.Writer) (daemon.Config, error) {
+	cfg := daemon.DefaultConfig()
+	fset := newFlagSet("serve", "serve [--config FILE] [--data DIR] [--listen ADDR]... [--control SOCK] [--health-interval DUR] [--ns-port N] [--KEY VALUE]...", stderr)
+	configFile := fset.String("config", "", "config file (default "+daemon.DefaultConfigFile+" when it exists)")
+	values := make(map[string]*string)
+	var listen listFlag
+	fset.Var(&listen, "listen", "address to answer DNS on, IP:PORT; repeat or comma-separate (default 127.0.0.1:5300)")
+	for _, key := range daemon.ConfigKeys {
+		if key == "listen" {
+			continue
+		}
+		values[key] = fset.String(key, "", "the config file's `"+key+"` setting")
+	}
+	pos, err := parseInterspersed(fset, args)
+	if err != nil {
+		return cfg, err
+	}
+	if len(pos) > 0 {
+		return cfg, fmt.Errorf("serve: unexpected argument %q", pos[0])
+	}
+
+	path := *configFile
+	if path == "" {
+		if _, err := os.Stat(daemon.DefaultConfigFile); err == nil {
+			path = daemon.DefaultConfigFile
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+	}
+	if path != "" {
+		if err := cfg.ReadConfigFile(path); err != nil {
+			return cfg, err
+		}
+	}
+	var ferr error
+	fset.Visit(func(f *flag.Flag) {
+		if ferr != nil || f.Name == "config" || f.Name == "listen" {
+			return
+		}
+		if err := cfg.Set(f.Name, *values[f.Name]); err != nil {
+			ferr = fmt.Errorf("--%s: %w", f.Name, err)
+		}
+	})
+	if ferr != nil {
+		return cfg, ferr
+	}
+	if len(listen) > 0 {
+		cfg.Listen = nil
+		if err := cfg.Set("listen", strings.Join(listen, ",")); err != nil {
+			return cfg, fmt.Errorf("--listen: %w", err)
+		}
+	}
+	return cfg, nil
+}

@@ -1,0 +1,271 @@
+package daemon
+
+import (
+	"bufio"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultConfigFile is read by serve when it exists and no --config is given.
+const DefaultConfigFile = "/etc/zonekeeper/zonekeeper.conf"
+
+// Config holds every setting of a running daemon. Its zero value is not
+// useful; start from DefaultConfig. Each field is a key of the config
+// file and a flag of `zonekeeper serve` with the same name.
+type Config struct {
+	Listen         []string      // listen: 127.0.0.1:5300
+	Data           string        // data: ./zonekeeper-data
+	Control        string        // control: DATA/control.sock
+	HealthInterval time.Duration // health-interval: 30s
+	NSPort         int           // ns-port: 53, the port for addresses derived from NS records
+	NotifyResolve  bool          // notify-resolve: no
+	AllowAXFR      []string      // allow-axfr: empty
+	AlsoNotify     []string      // also-notify: empty
+	XFRTimeout     time.Duration // xfr-timeout: 10m
+	XFRIdleTimeout time.Duration // xfr-idle-timeout: 30s
+	XFRMaxRecords  int64         // xfr-max-records: 10000000
+	XFRMaxBytes    int64         // xfr-max-bytes: 2GiB
+	UDPSize        int           // udp-size: 1232
+	TCPIdleTimeout time.Duration // tcp-idle-timeout: 10s
+	EventsMax      int           // events-max: 100000
+	LogLevel       slog.Level    // log-level: info
+}
+
+// DefaultConfig returns the built-in defaults: a safe local run that
+// needs no root and no config file.
+func DefaultConfig() Config {
+	return Config{
+		Listen:         []string{"127.0.0.1:5300"},
+		Data:           "./zonekeeper-data",
+		HealthInterval: 30 * time.Second,
+		NSPort:         53,
+		XFRTimeout:     10 * time.Minute,
+		XFRIdleTimeout: 30 * time.Second,
+		XFRMaxRecords:  10_000_000,
+		XFRMaxBytes:    2 << 30,
+		UDPSize:        1232,
+		TCPIdleTimeout: 10 * time.Second,
+		EventsMax:      100_000,
+		LogLevel:       slog.LevelInfo,
+	}
+}
+
+// ControlPath returns the control socket path: Control, else DATA/control.sock.
+func (c *Config) ControlPath() string {
+	if c.Control != "" {
+		return c.Control
+	}
+	return filepath.Join(c.Data, "control.sock")
+}
+
+// ZonesDir is where primary zonefiles live: DATA/zones.
+func (c *Config) ZonesDir() string { return filepath.Join(c.Data, "zones") }
+
+// ConfigKeys lists every key Set accepts, in the order of DESIGN.md.
+var ConfigKeys = []string{
+	"listen", "data", "control", "health-interval", "ns-port", "notify-resolve",
+	"allow-axfr", "also-notify", "xfr-timeout", "xfr-idle-timeout", "xfr-max-records",
+	"xfr-max-bytes", "udp-size", "tcp-idle-timeout", "events-max", "log-level",
+}
+
+// Set sets one key from its text form, as found in the config file or on
+// the command line. Lists are comma-separated.
+func (c *Config) Set(key, value string) error {
+	value = strings.TrimSpace(value)
+	var err error
+	switch key {
+	case "listen":
+		c.Listen, err = addrList(value, true)
+	case "data":
+		if value == "" {
+			return fmt.Errorf("data: empty directory")
+		}
+		c.Data = value
+	case "control":
+		c.Control = value
+	case "health-interval":
+		c.HealthInterval, err = positiveDuration(value)
+	case "ns-port":
+		c.NSPort, err = port(value)
+	case "notify-resolve":
+		c.NotifyResolve, err = yesNo(value)
+	case "allow-axfr":
+		c.AllowAXFR, err = prefixList(value)
+	case "also-notify":
+		c.AlsoNotify, err = addrList(value, false)
+	case "xfr-timeout":
+		c.XFRTimeout, err = positiveDuration(value)
+	case "xfr-idle-timeout":
+		c.XFRIdleTimeout, err = positiveDuration(value)
+	case "xfr-max-records":
+		c.XFRMaxRecords, err = positiveInt(value)
+	case "xfr-max-bytes":
+		c.XFRMaxBytes, err = byteSize(value)
+	case "udp-size":
+		var n int64
+		n, err = positiveInt(value)
+		if err == nil && (n < 512 || n > 65535) {
+			err = fmt.Errorf("%d is outside 512..65535", n)
+		}
+		c.UDPSize = int(n)
+	case "tcp-idle-timeout":
+		c.TCPIdleTimeout, err = positiveDuration(value)
+	case "events-max":
+		var n int64
+		n, err = positiveInt(value)
+		c.EventsMax = int(n)
+	case "log-level":
+		err = c.LogLevel.UnmarshalText([]byte(value))
+		if err != nil {
+			err = fmt.Errorf("%q is not one of debug, info, warn, error", value)
+		}
+	default:
+		return fmt.Errorf("unknown setting %q (known: %s)", key, strings.Join(ConfigKeys, ", "))
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return nil
+}
+
+// ReadConfigFile applies a config file: one `key = value` per line,
+// `#` comments, blank lines ignored. Errors name file:line.
+func (c *Config) ReadConfigFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		key, value, ok := strings.Cut(line, "=")
+		if !ok {
+			return fmt.Errorf("%s:%d: expected `key = value`, got %q", path, n, line)
+		}
+		if err := c.Set(strings.TrimSpace(key), value); err != nil {
+			return fmt.Errorf("%s:%d: %w", path, n, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("config: %s: %w", path, err)
+	}
+	return nil
+}
+
+func list(value string) []string {
+	var out []string
+	for _, item := range strings.Split(value, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// ParseAddr parses an ADDR of DESIGN.md: an IP literal with an optional
+// port (53 when absent). Host names are not resolved.
+func ParseAddr(s string, defaultPort uint16) (netip.AddrPort, error) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap, nil
+	}
+	if a, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return netip.AddrPortFrom(a, defaultPort), nil
+	}
+	return netip.AddrPort{}, fmt.Errorf("%q is not an IP address with an optional port (such as 127.0.0.2, 127.0.0.2:5300 or [::1]:5300); host names are not resolved", s)
+}
+
+func addrList(value string, nonEmpty bool) ([]string, error) {
+	items := list(value)
+	if nonEmpty && len(items) == 0 {
+		return nil, fmt.Errorf("no address given")
+	}
+	out := make([]string, 0, len(items))
+	for _, item := range items {
+		ap, err := ParseAddr(item, 53)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ap.String())
+	}
+	return out, nil
+}
+
+func prefixList(value string) ([]string, error) {
+	items := list(value)
+	for _, item := range items {
+		if _, err := netip.ParsePrefix(item); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(item); err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a prefix", item)
+		}
+	}
+	return items, nil
+}
+
+func positiveDuration(value string) (time.Duration, error) {
+	d, err := time.ParseDuration(value)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration such as 30s or 10m", value)
+	}
+	return d, nil
+}
+
+func positiveInt(value string) (int64, error) {
+	n, err := strconv.ParseInt(value, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a positive integer", value)
+	}
+	return n, nil
+}
+
+func port(value string) (int, error) {
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("%q is not a port number 1..65535", value)
+	}
+	return n, nil
+}
+
+func yesNo(value string) (bool, error) {
+	switch strings.ToLower(value) {
+	case "yes", "true", "on", "1":
+		return true, nil
+	case "no", "false", "off", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not yes or no", value)
+}
+
+// byteSize parses a size with an optional KiB/MiB/GiB suffix.
+func byteSize(value string) (int64, error) {
+	mult := int64(1)
+	v := value
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30} {
+		if strings.HasSuffix(v, suffix) && len(v) > len(suffix) {
+			if _, err := strconv.ParseInt(strings.TrimSuffix(v, suffix), 10, 64); err == nil {
+				v, mult = strings.TrimSuffix(v, suffix), m
+				break
+			}
+		}
+	}
+	n, err := positiveInt(v)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size such as 2GiB or 500MiB", value)
+	}
+	return n * mult, nil
+}

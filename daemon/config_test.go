@@ -1,0 +1,74 @@
+package daemon
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "zonekeeper.conf")
+	os.WriteFile(path, []byte(`# a comment
+listen = 0.0.0.0:53, [::]:53
+data = /var/lib/zonekeeper   # trailing comment
+udp-size = 1400
+tcp-idle-timeout = 5s
+xfr-max-bytes = 500MiB
+notify-resolve = yes
+log-level = debug
+`), 0o644)
+	cfg := DefaultConfig()
+	if err := cfg.ReadConfigFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg.Listen, []string{"0.0.0.0:53", "[::]:53"}) || cfg.Data != "/var/lib/zonekeeper" ||
+		cfg.UDPSize != 1400 || cfg.TCPIdleTimeout != 5*time.Second || cfg.XFRMaxBytes != 500<<20 || !cfg.NotifyResolve {
+		t.Fatalf("config not applied: %+v", cfg)
+	}
+	if cfg.ControlPath() != "/var/lib/zonekeeper/control.sock" {
+		t.Errorf("control path %s", cfg.ControlPath())
+	}
+}
+
+func TestConfigErrorsNameTheLine(t *testing.T) {
+	for text, want := range map[string]string{
+		"listen = 127.0.0.1:53\nbogus = 1\n":    ":2: unknown setting \"bogus\"",
+		"udp-size = 100\n":                      ":1: udp-size: 100 is outside 512..65535",
+		"listen = ns1.example.com\n":            "host names are not resolved",
+		"just words\n":                          ":1: expected `key = value`",
+		"tcp-idle-timeout = soon\n":             "not a positive duration",
+		"allow-axfr = 127.0.0.0/8, not-an-ip\n": "neither an IP address nor a prefix",
+		"\n\n\nlog-level = loud\n":              ":4: log-level",
+		"xfr-max-bytes = lots\n":                "not a size",
+		"notify-resolve = maybe\n":              "not yes or no",
+		"ns-port = 70000\n":                     "not a port number",
+	} {
+		path := filepath.Join(t.TempDir(), "z.conf")
+		os.WriteFile(path, []byte(text), 0o644)
+		cfg := DefaultConfig()
+		err := cfg.ReadConfigFile(path)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want it to contain %q", text, err, want)
+		}
+	}
+}
+
+func TestParseAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.2":      "127.0.0.2:53",
+		"127.0.0.2:5300": "127.0.0.2:5300",
+		"[::1]:5300":     "[::1]:5300",
+		"::1":            "[::1]:53",
+	} {
+		ap, err := ParseAddr(in, 53)
+		if err != nil || ap.String() != want {
+			t.Errorf("ParseAddr(%q) = %v, %v; want %s", in, ap, err, want)
+		}
+	}
+	if _, err := ParseAddr("localhost", 53); err == nil {
+		t.Error("host name accepted")
+	}
+}

@@ -1,0 +1,98 @@
+package daemon
+
+import (
+	"github.com/miekg/dns"
+)
+
+// Protocol handling, matched against NSD 4.6.1 reply by reply:
+//
+//   - Messages shorter than a header and responses (QR set) get no reply.
+//     An opcode other than QUERY gets NOTIMP with a bare header (NOTIFY
+//     and UPDATE included, for now). A malformed query gets FORMERR with a
+//     bare header, over TCP too, where NSD resets the connection instead.
+//     With QDCOUNT > 1 every flag is cleared, as NSD does.
+//   - Classes: IN; ANY (answered as IN, AA clear, answer section or
+//     referral only); CH gets REFUSED; any other class REFUSED without
+//     the question, as NSD does. REFUSED carries an Extended DNS Error
+//     (RFC 8914) when the query has EDNS: 20 for a zone not served, 21 for
+//     a class, 18 for a transfer.
+//   - AXFR over UDP gets NOTIMP; AXFR over TCP and IXFR get REFUSED until
+//     outgoing transfers exist. A query with a TSIG RR gets NOTAUTH until
+//     TSIG keys exist.
+//   - Truncation drops whole additional RRsets (NSD drops records), so no
+//     partial RRset is ever sent without TC.
+
+// responder turns one query message into one reply message. Each serving
+// goroutine owns one and reuses its buffers, so answering allocates
+// nothing.
+type responder struct {
+	zones   *Zones
+	udpSize uint16 // ours, at least 512
+	full    bool   // NS RRset in the authority section of positive answers
+	q       query
+	res     result
+	p       packer
+}
+
+func newResponder(zones *Zones, udpSize uint16, full bool) *responder {
+	return &responder{zones: zones, udpSize: max(udpSize, minUDPSize), full: full}
+}
+
+// respond returns the reply to the message in, or nil when none is due.
+// The reply is valid until the next call. tcp says which transport the
+// query came over: it sets the size limit and allows zone transfers.
+func (r *responder) respond(in []byte, tcp bool) []byte {
+	q := &r.q
+	switch q.parse(in) {
+	case verdictDrop:
+		return nil
+	case verdictFormErr:
+		return r.p.bare(q, dns.RcodeFormatError)
+	case verdictNotImp:
+		return r.p.bare(q, dns.RcodeNotImplemented)
+	}
+	o := replyOpts{question: true, udpSize: r.udpSize, ede: edeAbsent, limit: maxMsgLen}
+	if !tcp {
+		o.limit = udpLimit(q, r.udpSize)
+	}
+	res := &r.res
+	res.reset()
+	switch {
+	case q.edns && q.version > 0:
+		// RFC 6891 §6.1.3: we speak version 0 only.
+		res.rcode = dns.RcodeBadVers
+	case q.tsig:
+		// No TSIG key is known yet: RFC 8945 §5.2.2 wants BADKEY; until
+		// keys exist the request is simply not authorised.
+		res.rcode = dns.RcodeNotAuth
+	case q.qclass == dns.ClassCHAOS:
+		res.rcode, res.ede = dns.RcodeRefused, edeNotSupported
+	case q.qclass != dns.ClassINET && q.qclass != dns.ClassANY:
+		// NSD drops the question from this reply; so do we.
+		res.rcode, res.ede = dns.RcodeRefused, edeNotSupported
+		o.question = false
+	case q.qtype == dns.TypeAXFR && !tcp:
+		// A transfer needs TCP; NSD says NOTIMP over UDP.
+		res.rcode = dns.RcodeNotImplemented
+	case q.qtype == dns.TypeAXFR || q.qtype == dns.TypeIXFR:
+		// Outgoing transfers are not served yet.
+		res.rcode, res.ede = dns.RcodeRefused, edeProhibited
+	default:
+		res.resolve(r.zones.cur.Load(), q.qname, q.lname, q.qtype, r.full)
+		if q.qclass == dns.ClassANY {
+			// An answer for class ANY is never authoritative (RFC 1034
+			// §6.2.4 has the resolver ask again for a specific class). Like
+			// NSD we send the answer section only, or a referral.
+			res.aa = false
+			if !res.referral {
+				res.authority = res.authority[:0]
+				res.additional = res.additional[:0]
+			}
+		}
+	}
+	o.rcode, o.aa = res.rcode, res.aa
+	if q.edns {
+		o.ede = res.ede
+	}
+	return r.p.reply(q, res, o)
+}

@@ -1,0 +1,178 @@
+package daemon
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"zonekeeper/zonefile"
+)
+
+// zoneFileExt is the extension of primary zonefiles in DATA/zones.
+const zoneFileExt = ".zone"
+
+// loader keeps the primary zones of one directory in step with its
+// files: it parses and validates a changed file into a new snapshot and
+// swaps it in only when it is valid, so a broken edit never replaces
+// the zone being served.
+type loader struct {
+	dir   string
+	zones *Zones
+	log   *slog.Logger
+
+	mu    sync.Mutex            // serialises reloads (watcher and SIGHUP)
+	files map[string]*fileState // by zonefile name, e.g. "example.org.zone"
+
+	loads atomic.Int64 // zonefile parses, for tests and metrics
+}
+
+// fileState is what the loader knows of one zonefile.
+type fileState struct {
+	origin   string
+	digest   [sha256.Size]byte // of the served records, to skip no-op reloads
+	serial   uint32
+	includes []string
+	served   bool
+}
+
+func newLoader(dir string, zones *Zones, log *slog.Logger) *loader {
+	return &loader{dir: dir, zones: zones, log: log, files: make(map[string]*fileState)}
+}
+
+// loadAll rescans the directory: new files are loaded, changed ones
+// reloaded, missing ones unloaded.
+func (l *loader) loadAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	names := l.zoneFileNames()
+	for name := range l.files {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	for _, name := range names {
+		l.reloadFile(name)
+	}
+}
+
+// changed handles the file names a watcher reported.
+func (l *loader) changed(names []string) {
+	if slices.Contains(names, "*") {
+		l.loadAll()
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	todo := make(map[string]bool)
+	for _, name := range names {
+		if strings.HasSuffix(name, zoneFileExt) {
+			todo[name] = true
+		}
+		// A changed $INCLUDE file reloads the zones that read it.
+		for file, st := range l.files {
+			if slices.Contains(st.includes, name) {
+				todo[file] = true
+			}
+		}
+	}
+	for name := range todo {
+		l.reloadFile(name)
+	}
+}
+
+// zoneFileNames lists the zonefiles of the directory.
+func (l *loader) zoneFileNames() []string {
+	entries, err := os.ReadDir(l.dir)
+	if err != nil {
+		l.log.Error("cannot read the zones directory", "dir", l.dir, "err", err)
+		return nil
+	}
+	var names []string
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasSuffix(n, zoneFileExt) && !strings.HasPrefix(n, ".") && !e.IsDir() {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// reloadFile brings one zonefile's zone in step with the file. l.mu is held.
+func (l *loader) reloadFile(name string) {
+	path := filepath.Join(l.dir, name)
+	origin := zonefile.OriginFromPath(name)
+	st := l.files[name]
+
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if st != nil {
+			delete(l.files, name)
+			if st.served && l.zones.Delete(st.origin) {
+				l.log.Info("zone removed: its file is gone", "zone", st.origin, "file", path)
+			}
+		}
+		return
+	}
+
+	l.loads.Add(1)
+	z, findings, err := zonefile.Load(path, origin)
+	if err != nil {
+		attrs := []any{"zone", origin, "file", path}
+		if st != nil && st.served {
+			attrs = append(attrs, "serving_serial", st.serial)
+		}
+		var inv *zonefile.InvalidError
+		if errors.As(err, &inv) {
+			for _, f := range inv.Errors {
+				l.log.Error("zone reload failed: "+f.String(), attrs...)
+			}
+		} else {
+			l.log.Error("zone reload failed: "+err.Error(), attrs...)
+		}
+		if st != nil && st.served {
+			l.log.Warn("zone keeps serving its previous version", attrs...)
+		}
+		return
+	}
+	digest := zoneDigest(z)
+	if st != nil && st.served && st.digest == digest {
+		return // touched, not changed
+	}
+	for _, f := range findings.Warnings() {
+		l.log.Warn(f.String(), "zone", origin)
+	}
+	snap, err := Compile(z)
+	if err != nil {
+		l.log.Error("zone reload failed: "+err.Error(), "zone", origin, "file", path)
+		return
+	}
+	if st != nil && st.served && !zonefile.SerialGreater(z.Serial(), st.serial) {
+		l.log.Warn("zone content changed but its SOA serial did not increase: secondaries will not fetch this version until the serial increases",
+			"zone", origin, "file", path, "serial", z.Serial(), "previous_serial", st.serial)
+	}
+	l.zones.Set(snap)
+	if st == nil {
+		st = &fileState{origin: origin}
+		l.files[name] = st
+	}
+	verb := "zone loaded"
+	if st.served {
+		verb = "zone reloaded"
+	}
+	st.digest, st.serial, st.includes, st.served = digest, z.Serial(), z.Includes, true
+	l.log.Info(verb, "zone", origin, "serial", z.Serial(), "records", len(z.Records), "file", path)
+}
+
+// zoneDigest hashes a zone's records in canonical form.
+func zoneDigest(z *zonefile.Zone) [sha256.Size]byte {
+	var buf bytes.Buffer
+	zonefile.Write(&buf, z)
+	return sha256.Sum256(buf.Bytes())
+}
