@@ -12,7 +12,7 @@ import (
 //     referrals after a chain carry that zone's SOA or NS. AA reflects the
 //     first zone only. A chain stops at a name already in it (a loop) or
 //     after maxChain CNAMEs; NSD follows longer chains.
-//   - QTYPE=ANY is answered with one RRset (RFC 8482 §4.2), over UDP and
+//   - QTYPE=ANY is answered with one RRset (RFC 8482 §4.1), over UDP and
 //     TCP alike, as NSD 4.6 does; see anyRRsetOrder for which one. NSD
 //     picks by zonefile order, which the compiled zone no longer has.
 //   - Positive answers carry no NS RRset in the authority section

@@ -263,7 +263,7 @@ func (s *Snapshot) linkTargets(n *node, rs *rrset, off int) {
 // NSD 4.6 prefers SOA, then address, MX and PTR data.
 var anyRRsetOrder = []uint16{dns.TypeSOA, dns.TypeCNAME, dns.TypeA, dns.TypeAAAA, dns.TypeMX, dns.TypePTR}
 
-// anyRRset picks the RRset answering QTYPE=ANY at n (RFC 8482 §4.2: one
+// anyRRset picks the RRset answering QTYPE=ANY at n (RFC 8482 §4.1: one
 // RRset suffices): the first present in anyRRsetOrder, else the one with
 // the lowest type code. RRSIG, NSEC and NSEC3 are never picked alone.
 func anyRRset(n *node) *rrset {
