@@ -35,6 +35,8 @@ type Config struct {
 	TCPIdleTimeout time.Duration // tcp-idle-timeout: 10s
 	EventsMax      int           // events-max: 100000
 	LogLevel       slog.Level    // log-level: info
+
+	Version string // the running binary's version, for status; not a setting
 }
 
 // DefaultConfig returns the built-in defaults: a safe local run that

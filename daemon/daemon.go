@@ -2,36 +2,55 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"path/filepath"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"zonekeeper/daemon/api"
+	"zonekeeper/store"
 	"zonekeeper/zonefile"
 )
 
 // Daemon is a running zonekeeper server: the DNS listeners, the zones
-// they answer from, and the loader that keeps primary zones in step with
-// their files.
+// they answer from, the loader that keeps primary zones in step with
+// their files, the state store, the activity log and the control API.
 type Daemon struct {
-	cfg    Config
-	log    *slog.Logger
-	zones  *Zones
-	server *Server
-	loader *loader
-	ready  chan struct{}
+	cfg     Config
+	log     *slog.Logger
+	zones   *Zones
+	server  *Server
+	loader  *loader
+	store   *store.DB
+	events  *events
+	control net.Listener
+	started time.Time
+	ready   chan struct{}
 }
 
-// New prepares a daemon: it creates the data directories and binds every
-// listen address, so that a port already in use is reported before
-// anything is served.
-func New(cfg Config, log *slog.Logger) (*Daemon, error) {
+// New prepares a daemon: it creates the data directories, opens the state
+// database, binds every listen address and the control socket, so that a
+// port in use or a second daemon is reported before anything is served.
+func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	for _, dir := range []string{cfg.Data, cfg.ZonesDir()} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
 	}
+	db, err := store.Open(filepath.Join(cfg.Data, "state.db"), store.WithMaxEvents(cfg.EventsMax))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
 	zones := NewZones()
 	srv := NewServer(ServerConfig{
 		Listen:         cfg.Listen,
@@ -42,14 +61,37 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	if err := srv.Listen(); err != nil {
 		return nil, err
 	}
-	return &Daemon{
-		cfg:    cfg,
-		log:    log,
-		zones:  zones,
-		server: srv,
-		loader: newLoader(cfg.ZonesDir(), zones, log),
-		ready:  make(chan struct{}),
-	}, nil
+	ctl, err := listenControl(cfg.ControlPath())
+	if err != nil {
+		srv.closeListeners()
+		return nil, err
+	}
+	d = &Daemon{
+		cfg:     cfg,
+		log:     log,
+		zones:   zones,
+		server:  srv,
+		store:   db,
+		events:  newEvents(db.Events(), log),
+		control: ctl,
+		started: time.Now().UTC(),
+		ready:   make(chan struct{}),
+	}
+	d.loader = newLoader(cfg.ZonesDir(), zones, log, d.events.Emit)
+	d.loader.register = d.registerPrimary
+	return d, nil
+}
+
+// registerPrimary records a zone found in DATA/zones in the store, as a
+// primary, the first time it loads.
+func (d *Daemon) registerPrimary(origin string) {
+	ctx := context.Background()
+	if _, err := d.store.Zones().Get(ctx, origin); !errors.Is(err, store.ErrNotFound) {
+		return
+	}
+	if err := d.store.Zones().Put(ctx, store.Zone{Name: origin, Kind: store.ZoneKind(api.KindPrimary)}); err != nil {
+		d.log.Error("registering zone: "+err.Error(), "zone", origin)
+	}
 }
 
 // Zones returns the registry of served zones.
@@ -65,11 +107,24 @@ func (d *Daemon) Ready() <-chan struct{} { return d.ready }
 // SIGHUP asks.
 func (d *Daemon) Reload() {
 	d.log.Info("reloading every zone")
+	d.events.Emit(api.Event{Kind: "reload-all", Outcome: api.OutcomeOK, Detail: "rescanning " + d.cfg.ZonesDir()})
 	d.loader.loadAll()
 }
 
-// Run serves until ctx is cancelled.
+// Run serves until ctx is cancelled, then stops every part and closes the
+// state database.
 func (d *Daemon) Run(ctx context.Context) error {
+	defer d.store.Close()
+	// The event writer outlives the other parts so that their last
+	// events are recorded.
+	evctx, stopEvents := context.WithCancel(context.Background())
+	evdone := make(chan error, 1)
+	go func() { evdone <- d.events.Run(evctx) }()
+	defer func() {
+		stopEvents()
+		<-evdone
+	}()
+
 	g, ctx := errgroup.WithContext(ctx)
 	watcher := &zonefile.Watcher{
 		Dir:     d.cfg.ZonesDir(),
@@ -83,8 +138,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	g.Go(func() error { return watcher.Run(ctx) })
 	g.Go(func() error { return d.server.Run(ctx) })
+	g.Go(func() error { return d.serveControl(ctx, d.control) })
+	listen := ""
 	for _, a := range d.server.Addrs() {
 		d.log.Info("listening", "addr", a.String())
+		listen += " " + a.String()
 	}
-	return g.Wait()
+	d.log.Info("control socket", "path", d.cfg.ControlPath())
+	d.events.Emit(api.Event{Kind: "start", Outcome: api.OutcomeOK, Detail: "zonekeeper " + d.cfg.Version + " listening on" + listen})
+	err := g.Wait()
+	d.events.Emit(api.Event{Kind: "stop", Outcome: api.OutcomeOK, Detail: "zonekeeper stopped"})
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"zonekeeper/daemon/api"
 	"zonekeeper/zonefile"
 )
 
@@ -27,6 +29,11 @@ type loader struct {
 	dir   string
 	zones *Zones
 	log   *slog.Logger
+	emit  func(api.Event) // activity log; may be nil
+
+	// register is called when a zonefile loads for the first time; the
+	// daemon records the zone in the store. May be nil.
+	register func(origin string)
 
 	mu    sync.Mutex            // serialises reloads (watcher and SIGHUP)
 	files map[string]*fileState // by zonefile name, e.g. "example.org.zone"
@@ -37,14 +44,50 @@ type loader struct {
 // fileState is what the loader knows of one zonefile.
 type fileState struct {
 	origin   string
+	zone     *zonefile.Zone    // the served version
+	lastErr  string            // why the file last failed to load; "" when it loaded
 	digest   [sha256.Size]byte // of the served records, to skip no-op reloads
 	serial   uint32
 	includes []string
 	served   bool
 }
 
-func newLoader(dir string, zones *Zones, log *slog.Logger) *loader {
-	return &loader{dir: dir, zones: zones, log: log, files: make(map[string]*fileState)}
+func newLoader(dir string, zones *Zones, log *slog.Logger, emit func(api.Event)) *loader {
+	if emit == nil {
+		emit = func(api.Event) {}
+	}
+	return &loader{dir: dir, zones: zones, log: log, emit: emit, files: make(map[string]*fileState)}
+}
+
+// fileZone is what the loader knows of one zonefile, for the control API.
+type fileZone struct {
+	origin  string
+	path    string
+	zone    *zonefile.Zone // nil when never loaded
+	lastErr string
+}
+
+// list returns the zonefiles the loader knows, loaded or not.
+func (l *loader) list() []fileZone {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]fileZone, 0, len(l.files))
+	for name, st := range l.files {
+		out = append(out, fileZone{origin: st.origin, path: filepath.Join(l.dir, name), zone: st.zone, lastErr: st.lastErr})
+	}
+	return out
+}
+
+// get returns what the loader knows of one origin's zonefile.
+func (l *loader) get(origin string) (fileZone, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	name := fileNameOf(origin)
+	st := l.files[name]
+	if st == nil {
+		return fileZone{}, false
+	}
+	return fileZone{origin: st.origin, path: filepath.Join(l.dir, name), zone: st.zone, lastErr: st.lastErr}, true
 }
 
 // loadAll rescans the directory: new files are loaded, changed ones
@@ -116,6 +159,8 @@ func (l *loader) reloadFile(name string) {
 			delete(l.files, name)
 			if st.served && l.zones.Delete(st.origin) {
 				l.log.Info("zone removed: its file is gone", "zone", st.origin, "file", path)
+				l.emit(api.Event{Zone: st.origin, Kind: "zone-unload", Outcome: api.OutcomeWarning,
+					Detail: "no longer served: " + path + " is gone"})
 			}
 		}
 		return
@@ -129,24 +174,37 @@ func (l *loader) reloadFile(name string) {
 			attrs = append(attrs, "serving_serial", st.serial)
 		}
 		var inv *zonefile.InvalidError
+		var why []string
 		if errors.As(err, &inv) {
 			for _, f := range inv.Errors {
 				l.log.Error("zone reload failed: "+f.String(), attrs...)
+				why = append(why, f.String())
 			}
 		} else {
 			l.log.Error("zone reload failed: "+err.Error(), attrs...)
+			why = append(why, err.Error())
 		}
-		if st != nil && st.served {
+		detail := strings.Join(why, "; ")
+		if st == nil {
+			st = &fileState{origin: origin}
+			l.files[name] = st
+		}
+		st.lastErr = why[0]
+		if st.served {
 			l.log.Warn("zone keeps serving its previous version", attrs...)
+			detail += fmt.Sprintf("; still serving serial %d", st.serial)
 		}
+		l.emit(api.Event{Zone: origin, Kind: "reload-error", Outcome: api.OutcomeError, Detail: detail})
 		return
 	}
 	digest := zoneDigest(z)
 	if st != nil && st.served && st.digest == digest {
+		st.lastErr = ""
 		return // touched, not changed
 	}
 	for _, f := range findings.Warnings() {
 		l.log.Warn(f.String(), "zone", origin)
+		l.emit(api.Event{Zone: origin, Kind: "reload-warning", Outcome: api.OutcomeWarning, Serial: z.Serial(), Detail: f.String()})
 	}
 	snap, err := Compile(z)
 	if err != nil {
@@ -156,18 +214,29 @@ func (l *loader) reloadFile(name string) {
 	if st != nil && st.served && !zonefile.SerialGreater(z.Serial(), st.serial) {
 		l.log.Warn("zone content changed but its SOA serial did not increase: secondaries will not fetch this version until the serial increases",
 			"zone", origin, "file", path, "serial", z.Serial(), "previous_serial", st.serial)
+		l.emit(api.Event{Zone: origin, Kind: "serial-not-increased", Outcome: api.OutcomeWarning, Serial: z.Serial(),
+			Detail: fmt.Sprintf("content changed but the serial went from %d to %d: secondaries will not fetch it until the serial increases", st.serial, z.Serial())})
 	}
 	l.zones.Set(snap)
 	if st == nil {
 		st = &fileState{origin: origin}
 		l.files[name] = st
 	}
+	if !st.served && l.register != nil {
+		l.register(origin)
+	}
 	verb := "zone loaded"
 	if st.served {
 		verb = "zone reloaded"
 	}
-	st.digest, st.serial, st.includes, st.served = digest, z.Serial(), z.Includes, true
+	old := st.serial
+	st.digest, st.serial, st.includes, st.served, st.zone, st.lastErr = digest, z.Serial(), z.Includes, true, z, ""
 	l.log.Info(verb, "zone", origin, "serial", z.Serial(), "records", len(z.Records), "file", path)
+	detail := fmt.Sprintf("%d records from %s", len(z.Records), path)
+	if verb == "zone reloaded" {
+		detail = fmt.Sprintf("serial %d -> %d, %s", old, z.Serial(), detail)
+	}
+	l.emit(api.Event{Zone: origin, Kind: "reload", Outcome: api.OutcomeOK, Serial: z.Serial(), Detail: detail})
 }
 
 // zoneDigest hashes a zone's records in canonical form.

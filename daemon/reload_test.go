@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"zonekeeper/daemon/api"
 )
 
 // logBuffer is a goroutine-safe log sink that tests can search.
@@ -41,6 +43,7 @@ type testDaemon struct {
 	*Daemon
 	addr string
 	dir  string // DATA/zones
+	cfg  Config
 	logs *logBuffer
 }
 
@@ -84,7 +87,7 @@ func startDaemon(t testing.TB, files map[string]string) *testDaemon {
 	case <-time.After(10 * time.Second):
 		t.Fatal("daemon not ready")
 	}
-	return &testDaemon{Daemon: d, addr: d.Server().Addrs()[0].String(), dir: zdir, logs: logs}
+	return &testDaemon{Daemon: d, addr: d.Server().Addrs()[0].String(), dir: zdir, cfg: cfg, logs: logs}
 }
 
 func zoneText(serial uint32, extra string) string {
@@ -279,4 +282,25 @@ func TestIncludeChangeReloads(t *testing.T) {
 	waitFor(t, "included change served", func() bool {
 		return len(td.query(t, "h2.example.org.", dns.TypeA).Answer) == 1
 	})
+}
+
+func TestNextSerial(t *testing.T) {
+	day := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		old    uint32
+		policy string
+		want   uint32
+	}{
+		{1, api.SerialIncrement, 2},
+		{4294967295, api.SerialIncrement, 0}, // RFC 1982 wraps: 0 follows 2^32-1
+		{5, api.SerialDate, 2026112100},
+		{2026112100, api.SerialDate, 2026112101},
+		{2026112299, api.SerialDate, 2026112300}, // already ahead of today: just +1
+		{5, api.SerialUnixtime, uint32(day.Unix())},
+		{uint32(day.Unix()) + 10, api.SerialUnixtime, uint32(day.Unix()) + 11},
+	} {
+		if got := nextSerial(tc.old, tc.policy, day); got != tc.want {
+			t.Errorf("nextSerial(%d, %s) = %d, want %d", tc.old, tc.policy, got, tc.want)
+		}
+	}
 }

@@ -124,3 +124,17 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseRecord(t *testing.T) {
+	rr, err := ParseRecord("example.org.", "www 300 IN MX 10 mail")
+	if err != nil || rr.String() != "www.example.org.\t300\tIN\tMX\t10 mail.example.org." {
+		t.Fatalf("%v %v", rr, err)
+	}
+	for _, bad := range []string{"www 300 IN A 1.2.3", "$TTL 5", "a IN A 1.2.3.4\nb IN A 1.2.3.5", "www IN NS", "www IN BOGUS x"} {
+		if _, err := ParseRecord("example.org.", bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		} else if strings.Contains(err.Error(), "line:") {
+			t.Errorf("%q: error keeps the parser position: %v", bad, err)
+		}
+	}
+}

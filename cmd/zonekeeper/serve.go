@@ -25,6 +25,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
+	cfg.Version = version
 	d, err := daemon.New(cfg, log)
 	if err != nil {
 		return err

@@ -1,0 +1,203 @@
+// Package api holds the wire types of zonekeeper's control API: the JSON
+// bodies exchanged over the daemon's unix socket by the daemon, the
+// command-line client and the TUI. It uses the standard library only, so
+// that every side shares one definition of every message.
+package api
+
+import (
+	"fmt"
+	"time"
+)
+
+// Version is the path prefix of this revision of the API.
+const Version = "/v1"
+
+// Zone kinds.
+const (
+	KindPrimary   = "primary"   // served from DATA/zones, notifies and serves transfers
+	KindSecondary = "secondary" // transferred from its primaries into DATA/secondary
+	KindNative    = "native"    // served from DATA/zones, never notifies nor transfers in
+)
+
+// Serial policies: how an edit through the daemon raises a zone's serial.
+const (
+	SerialIncrement = "increment" // serial + 1
+	SerialDate      = "date"      // YYYYMMDDnn
+	SerialUnixtime  = "unixtime"  // seconds since 1970, or serial + 1 when that is not higher
+)
+
+// Zone states as shown by `zone list`.
+const (
+	StateServing  = "serving" // loaded and answered
+	StateBroken   = "broken"  // the file failed to load and nothing was ever served
+	StatePending  = "pending" // a secondary not transferred yet
+	StateExpired  = "expired" // a secondary past its SOA expire
+	StateNotFound = "missing" // registered but its file is gone
+)
+
+// Zone is one zone as the daemon knows it.
+type Zone struct {
+	Name           string    `json:"name"`
+	Kind           string    `json:"kind"`
+	State          string    `json:"state"`
+	Serial         uint32    `json:"serial"`  // served serial, 0 when not served
+	Records        int       `json:"records"` // served records
+	Primaries      []string  `json:"primaries,omitempty"`
+	TSIGKey        string    `json:"tsig_key,omitempty"` // key that signs requests to the primaries
+	SerialPolicy   string    `json:"serial_policy"`
+	Account        string    `json:"account,omitempty"`
+	File           string    `json:"file,omitempty"`
+	LastCheck      time.Time `json:"last_check,omitzero"`
+	LastSerial     uint32    `json:"last_serial,omitempty"`
+	NotifiedSerial uint32    `json:"notified_serial,omitempty"`
+	Error          string    `json:"error,omitempty"` // the last load error, file:line: rule: detail
+	Created        time.Time `json:"created,omitzero"`
+	Updated        time.Time `json:"updated,omitzero"`
+}
+
+// Record is one resource record in presentation form, split into fields.
+type Record struct {
+	Name string `json:"name"` // absolute
+	TTL  uint32 `json:"ttl"`
+	Type string `json:"type"`
+	Data string `json:"data"`
+}
+
+// ZoneDetail is a zone with its records and metadata (`zone show`).
+type ZoneDetail struct {
+	Zone
+	Records []Record            `json:"records"`
+	Meta    map[string][]string `json:"meta,omitempty"`
+}
+
+// AddSecondaryRequest registers a secondary zone and its primaries.
+type AddSecondaryRequest struct {
+	Name      string   `json:"name"`
+	Primaries []string `json:"primaries"` // IP[:port] or peer names, tried in order
+	TSIGKey   string   `json:"tsig_key,omitempty"`
+}
+
+// ZoneSetRequest changes a zone's settings; empty fields are left alone.
+type ZoneSetRequest struct {
+	Kind         string `json:"kind,omitempty"`
+	SerialPolicy string `json:"serial_policy,omitempty"`
+}
+
+// Edit operations on records.
+const (
+	EditAdd    = "add"    // add one record
+	EditSet    = "set"    // replace the RRset NAME/TYPE with the records given
+	EditDelete = "delete" // delete one record, or the RRset when Data is empty
+)
+
+// EditRequest changes records of a primary zone. Name is absolute or
+// relative to the zone; Data holds the record data in zonefile syntax
+// with $ORIGIN the zone, one element per record for set (add and delete
+// take at most one).
+type EditRequest struct {
+	Op       string   `json:"op"`
+	Name     string   `json:"name"`
+	Type     string   `json:"type"`
+	Data     []string `json:"data,omitempty"`
+	TTL      *uint32  `json:"ttl,omitempty"`
+	IfSerial *uint32  `json:"if_serial,omitempty"` // refuse unless the zone is at this serial
+}
+
+// EditResult says what an edit did.
+type EditResult struct {
+	Zone      string   `json:"zone"`
+	OldSerial uint32   `json:"old_serial"`
+	NewSerial uint32   `json:"new_serial"`
+	Added     []Record `json:"added,omitempty"`
+	Removed   []Record `json:"removed,omitempty"`
+}
+
+// Key is a TSIG key. Secret is sent by the daemon only when it generated
+// the secret (key add without one); listings leave it empty.
+type Key struct {
+	Name      string `json:"name"`
+	Algorithm string `json:"algorithm"`
+	Secret    string `json:"secret,omitempty"`
+}
+
+// MetaRequest replaces the values of one metadata kind of a zone; no
+// values removes the kind.
+type MetaRequest struct {
+	Values []string `json:"values"`
+}
+
+// Autoprimary is a trusted primary whose NOTIFY may provision zones.
+type Autoprimary struct {
+	IP         string `json:"ip"`
+	Nameserver string `json:"nameserver"`
+	Account    string `json:"account,omitempty"`
+}
+
+// Event outcomes.
+const (
+	OutcomeOK      = "ok"
+	OutcomeWarning = "warning"
+	OutcomeError   = "error"
+)
+
+// Event is one entry of the activity log.
+type Event struct {
+	ID      int64     `json:"id"`
+	Time    time.Time `json:"time"`
+	Zone    string    `json:"zone,omitempty"`
+	Kind    string    `json:"kind"` // reload, reload-error, edit, key-add, ...
+	Peer    string    `json:"peer,omitempty"`
+	Serial  uint32    `json:"serial,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
+	Outcome string    `json:"outcome"`
+	// Dropped is set on a notice line of an event stream: this many
+	// events were not delivered because the follower read too slowly.
+	Dropped int64 `json:"dropped,omitempty"`
+}
+
+// EventKindDropped marks a stream notice that events were lost.
+const EventKindDropped = "events-dropped"
+
+// Status is the daemon's state at a glance (`zonekeeper status`).
+type Status struct {
+	Version    string         `json:"version"`
+	Started    time.Time      `json:"started"`
+	Uptime     string         `json:"uptime"`
+	Listen     []string       `json:"listen"`
+	Control    string         `json:"control"`
+	Data       string         `json:"data"`
+	Zones      int            `json:"zones"`
+	ByKind     map[string]int `json:"by_kind"`
+	ByState    map[string]int `json:"by_state"`
+	LastErrors []Event        `json:"last_errors,omitempty"`
+}
+
+// Error codes carried by Error.
+const (
+	CodeBadRequest   = "bad-request"   // malformed body, argument or value
+	CodeNotFound     = "not-found"     // unknown zone, key, autoprimary
+	CodeExists       = "exists"        // already there
+	CodeConflict     = "conflict"      // stale --if-serial
+	CodeInvalidZone  = "invalid-zone"  // the edit would make the zone invalid
+	CodeNotPermitted = "not-permitted" // not allowed for this zone kind or state
+	CodeInternal     = "internal"      // the daemon failed; see its log
+)
+
+// Error is the body of every non-2xx reply.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"` // one line: what is wrong and what to do
+	Status  int    `json:"-"`
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(code string, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorBody wraps an Error on the wire: {"error": {...}}.
+type ErrorBody struct {
+	Error *Error `json:"error"`
+}
