@@ -27,6 +27,10 @@ var tsigAlgorithms = map[string]int{
 	"hmac-sha256": 32, "hmac-sha384": 48, "hmac-sha512": 64,
 }
 
+// minSecretBytes is the shortest TSIG secret accepted: the output size of
+// the weakest algorithm, hmac-md5.
+const minSecretBytes = 16
+
 func (d *Daemon) handleStatus(r *http.Request) (any, error) {
 	zs, err := d.allZones(r)
 	if err != nil {
@@ -102,6 +106,8 @@ func (d *Daemon) handleKeyAdd(r *http.Request) (any, error) {
 		secret, generated = base64.StdEncoding.EncodeToString(b), true
 	} else if b, err := base64.StdEncoding.DecodeString(secret); err != nil || len(b) == 0 {
 		return nil, api.Errorf(api.CodeBadRequest, "the secret of key %s is not valid base64", name)
+	} else if len(b) < minSecretBytes {
+		return nil, api.Errorf(api.CodeBadRequest, "the secret of key %s is %d bytes; use at least %d (RFC 8945 §6), or leave --secret out to have one generated", name, len(b), minSecretBytes)
 	}
 	if err := storeError(d.store.Keys().Add(r.Context(), store.Key{Name: name, Algorithm: alg, Secret: secret}), "TSIG key "+name); err != nil {
 		return nil, err

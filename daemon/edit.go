@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -64,7 +65,9 @@ func (l *loader) edit(origin string, req api.EditRequest, policy string, now tim
 		if errors.As(err, &inv) {
 			var why []string
 			for _, f := range inv.Errors {
-				why = append(why, f.Rule+": "+f.Detail)
+				// Line numbers point into the rewritten text, not the
+				// operator's file: leave them out.
+				why = append(why, f.Rule+": "+lineRefRE.ReplaceAllString(f.Detail, ""))
 			}
 			return nil, api.Errorf(api.CodeInvalidZone, "the edit would make zone %s invalid: %s; nothing was changed", origin, strings.Join(why, "; "))
 		}
@@ -79,6 +82,9 @@ func (l *loader) edit(origin string, req api.EditRequest, policy string, now tim
 	l.reloadFile(name)
 	return &api.EditResult{Zone: origin, OldSerial: old, NewSerial: next, Added: added, Removed: removed}, nil
 }
+
+// lineRefRE matches the line references in finding details.
+var lineRefRE = regexp.MustCompile(` \((?:first at )?line \d+\)| at line \d+`)
 
 // applyEdit returns the zone's records with the edit applied, and the
 // records it added and removed.

@@ -1,7 +1,8 @@
 // Command zonekeeper is the one zonekeeper binary: the authoritative DNS
-// daemon (serve), the offline zonefile checker (check) and, in later
-// releases, the control client and terminal UI. main only parses the
-// command line and wires packages together.
+// daemon (serve), the offline zonefile checker (check), the control
+// client verbs (status, events, zone, record, key, meta, autoprimary)
+// and, in a later release, the terminal UI. main only parses the command
+// line and wires packages together.
 package main
 
 import (
@@ -27,6 +28,13 @@ var version = "dev"
 var commands = []command{
 	{"serve", "run the authoritative DNS server", runServe},
 	{"check", "validate a zonefile offline", runCheck},
+	{"status", "show the running daemon at a glance", runStatus},
+	{"events", "show the activity log; --follow tails it", runEvents},
+	{"zone", "list, show, add, change and remove zones", zoneCommand.run},
+	{"record", "add, replace and delete records of a primary zone", recordCommand.run},
+	{"key", "add, list and remove TSIG keys", keyCommand.run},
+	{"meta", "set per-zone metadata", metaCommand.run},
+	{"autoprimary", "add, list and remove autoprimaries", autoprimaryCommand.run},
 	{"version", "print the version", func(_ []string, stdout, _ io.Writer) error {
 		fmt.Fprintln(stdout, "zonekeeper", version)
 		return nil
@@ -55,13 +63,15 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
+	// Client flags may come before the command: they are handed to it.
+	globals, args := leadingGlobals(args)
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return nil
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			return c.run(args[1:], stdout, stderr)
+			return c.run(append(globals, args[1:]...), stdout, stderr)
 		}
 	}
 	return fmt.Errorf("unknown command %q; run `zonekeeper help` for the list", args[0])
@@ -72,10 +82,11 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "run `zonekeeper COMMAND --help` for a command's flags")
+	fmt.Fprintln(w, "client commands take --json, --control SOCK, --data DIR and --config FILE, before or after the command")
 }
 
 // parseInterspersed parses flags that may come before, between or after

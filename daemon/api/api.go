@@ -40,8 +40,8 @@ type Zone struct {
 	Name           string    `json:"name"`
 	Kind           string    `json:"kind"`
 	State          string    `json:"state"`
-	Serial         uint32    `json:"serial"`  // served serial, 0 when not served
-	Records        int       `json:"records"` // served records
+	Serial         uint32    `json:"serial"`       // served serial, 0 when not served
+	Records        int       `json:"record_count"` // served records
 	Primaries      []string  `json:"primaries,omitempty"`
 	TSIGKey        string    `json:"tsig_key,omitempty"` // key that signs requests to the primaries
 	SerialPolicy   string    `json:"serial_policy"`

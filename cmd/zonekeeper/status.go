@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"zonekeeper/daemon/api"
+	"zonekeeper/daemon/client"
+)
+
+// runStatus implements `zonekeeper status`: the daemon at a glance.
+func runStatus(args []string, stdout, stderr io.Writer) error {
+	v := newVerb("status", "status [--json]",
+		"Show the running daemon: version, uptime, listen addresses, control socket,\ndata directory, zones by kind and by state, and the last errors.", stdout)
+	if err := v.parse(args); err != nil {
+		return err
+	}
+	if err := v.args(0, 0, "no arguments"); err != nil {
+		return err
+	}
+	var st *api.Status
+	err := v.call(stderr, func(ctx context.Context, c *client.Client) (err error) {
+		st, err = c.Status(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if v.cf.json {
+		return writeJSON(stdout, st)
+	}
+	t := newTable(stdout)
+	ver := st.Version
+	if ver != version {
+		ver += " (this client: " + version + ")"
+	}
+	t.row("version", ver)
+	t.row("uptime", fmt.Sprintf("%s (since %s)", st.Uptime, timeText(st.Started)))
+	t.row("listen", strings.Join(st.Listen, ", "))
+	t.row("control", st.Control)
+	t.row("data", st.Data)
+	t.row("zones", fmt.Sprint(st.Zones))
+	t.row("  by kind", counts(st.ByKind))
+	t.row("  by state", counts(st.ByState))
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if len(st.LastErrors) == 0 {
+		fmt.Fprintln(stdout, "last errors: none")
+		return nil
+	}
+	fmt.Fprintln(stdout, "last errors:")
+	printEventHeader(stdout)
+	for _, ev := range st.LastErrors {
+		printEvent(stdout, ev)
+	}
+	return nil
+}
+
+// counts shows a count per name, sorted by name: "primary 2, secondary 1".
+func counts(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
