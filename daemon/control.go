@@ -68,6 +68,8 @@ func (d *Daemon) routes() http.Handler {
 	handle("DELETE /v1/zones/{name}", d.handleZoneRemove)
 	handle("POST /v1/zones/{name}/records", d.handleEdit)
 	handle("PUT /v1/zones/{name}/meta/{kind}", d.handleMetaSet)
+	handle("POST /v1/zones/{name}/retrieve", d.handleRetrieve)
+	handle("POST /v1/zones/{name}/notify", d.handleNotify)
 	handle("GET /v1/keys", d.handleKeyList)
 	handle("POST /v1/keys", d.handleKeyAdd)
 	handle("DELETE /v1/keys/{name}", d.handleKeyRemove)

@@ -116,6 +116,7 @@ func (d *Daemon) handleKeyAdd(r *http.Request) (any, error) {
 	if generated {
 		detail += ", secret generated"
 	}
+	d.keys.reload()
 	d.events.EmitWait(r.Context(), api.Event{Kind: "key-add", Outcome: api.OutcomeOK, Detail: "TSIG key " + name + " (" + detail + ")"})
 	out := api.Key{Name: name, Algorithm: alg}
 	if generated {
@@ -151,6 +152,7 @@ func (d *Daemon) handleKeyRemove(r *http.Request) (any, error) {
 	if err := storeError(d.store.Keys().Delete(r.Context(), name), "TSIG key "+name); err != nil {
 		return nil, err
 	}
+	d.keys.reload()
 	d.events.EmitWait(r.Context(), api.Event{Kind: "key-remove", Outcome: api.OutcomeOK, Detail: "TSIG key " + name})
 	return nil, nil
 }

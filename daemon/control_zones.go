@@ -179,6 +179,7 @@ func (d *Daemon) handleAddSecondary(r *http.Request) (any, error) {
 	if req.TSIGKey != "" {
 		detail += ", signed with " + req.TSIGKey
 	}
+	d.secondaries.added(name)
 	d.events.EmitWait(r.Context(), api.Event{Zone: name, Kind: "zone-add", Outcome: api.OutcomeOK, Detail: "secondary zone added: " + detail})
 	z, _, err := d.zoneByName(r, name)
 	return z, err
@@ -269,6 +270,9 @@ func (d *Daemon) handleZoneRemove(r *http.Request) (any, error) {
 		moved = append(moved, dst)
 	}
 	d.loader.changed([]string{fileNameOf(name)})
+	if z.Kind == api.KindSecondary {
+		d.secondaries.removed(name)
+	}
 	d.zones.Delete(name)
 	if sz != nil {
 		if err := storeError(d.store.Zones().Delete(r.Context(), name), "zone "+name); err != nil {

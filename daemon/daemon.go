@@ -29,8 +29,13 @@ type Daemon struct {
 	store   *store.DB
 	events  *events
 	control net.Listener
-	started time.Time
-	ready   chan struct{}
+
+	keys        *keyring     // tsig.go
+	journal     *journal     // journal.go
+	notifier    *notifier    // notify_out.go
+	secondaries *secondaries // secondary.go
+	started     time.Time
+	ready       chan struct{}
 }
 
 // New prepares a daemon: it creates the data directories, opens the state
@@ -79,6 +84,15 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	}
 	d.loader = newLoader(cfg.ZonesDir(), zones, log, d.events.Emit)
 	d.loader.register = d.registerPrimary
+	d.loader.onVersion = d.primaryVersion
+	d.keys = newKeyring(d)
+	if d.journal, err = newJournal(d); err != nil {
+		srv.closeListeners()
+		ctl.Close()
+		return nil, err
+	}
+	d.notifier = newNotifier(d)
+	d.secondaries = newSecondaries(d)
 	return d, nil
 }
 
@@ -139,6 +153,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	g.Go(func() error { return watcher.Run(ctx) })
 	g.Go(func() error { return d.server.Run(ctx) })
 	g.Go(func() error { return d.serveControl(ctx, d.control) })
+	g.Go(func() error { return d.notifier.Run(ctx) })
+	g.Go(func() error { return d.secondaries.Run(ctx) })
 	listen := ""
 	for _, a := range d.server.Addrs() {
 		d.log.Info("listening", "addr", a.String())

@@ -35,6 +35,11 @@ type loader struct {
 	// daemon records the zone in the store. May be nil.
 	register func(origin string)
 
+	// onVersion is called, l.mu held, after a new version of a zone is
+	// served: old is the version it replaced, nil on the first load since
+	// start. May be nil.
+	onVersion func(old, cur *zonefile.Zone)
+
 	mu    sync.Mutex            // serialises reloads (watcher and SIGHUP)
 	files map[string]*fileState // by zonefile name, e.g. "example.org.zone"
 
@@ -229,7 +234,7 @@ func (l *loader) reloadFile(name string) {
 	if st.served {
 		verb = "zone reloaded"
 	}
-	old := st.serial
+	old, prev := st.serial, st.zone
 	st.digest, st.serial, st.includes, st.served, st.zone, st.lastErr = digest, z.Serial(), z.Includes, true, z, ""
 	l.log.Info(verb, "zone", origin, "serial", z.Serial(), "records", len(z.Records), "file", path)
 	detail := fmt.Sprintf("%d records from %s", len(z.Records), path)
@@ -237,6 +242,9 @@ func (l *loader) reloadFile(name string) {
 		detail = fmt.Sprintf("serial %d -> %d, %s", old, z.Serial(), detail)
 	}
 	l.emit(api.Event{Zone: origin, Kind: "reload", Outcome: api.OutcomeOK, Serial: z.Serial(), Detail: detail})
+	if l.onVersion != nil {
+		l.onVersion(prev, z)
+	}
 }
 
 // zoneDigest hashes a zone's records in canonical form.

@@ -201,3 +201,24 @@ func Errorf(code string, format string, args ...any) *Error {
 type ErrorBody struct {
 	Error *Error `json:"error"`
 }
+
+// NotifyRequest asks the daemon to send NOTIFY for a zone now: to Addr
+// only (IP[:port]) or, when Addr is empty, to every target of the zone.
+type NotifyRequest struct {
+	Addr string `json:"addr,omitempty"`
+}
+
+// NotifyResult reports the NOTIFYs sent on demand, one per target.
+type NotifyResult struct {
+	Zone    string         `json:"zone"`
+	Serial  uint32         `json:"serial"`
+	Targets []NotifyTarget `json:"targets"`
+}
+
+// NotifyTarget is the outcome of one NOTIFY.
+type NotifyTarget struct {
+	Addr   string `json:"addr"`
+	Source string `json:"source"`          // why it is a target: ns NAME, also-notify, ALSO-NOTIFY, notify-host
+	Rcode  string `json:"rcode,omitempty"` // the answer's rcode, when one came
+	Error  string `json:"error,omitempty"` // why no answer came
+}

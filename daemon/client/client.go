@@ -250,3 +250,17 @@ func (c *Client) Events(ctx context.Context, q EventQuery, fn func(api.Event) er
 	}
 	return nil
 }
+
+// Retrieve transfers a secondary zone from its primaries now, whatever
+// the serial.
+func (c *Client) Retrieve(ctx context.Context, zone string) (*api.Zone, error) {
+	var z api.Zone
+	return &z, c.do(ctx, http.MethodPost, "/zones/"+esc(zone)+"/retrieve", struct{}{}, &z)
+}
+
+// Notify sends NOTIFY for a zone to every target now, or only to addr
+// when it is not empty.
+func (c *Client) Notify(ctx context.Context, zone, addr string) (*api.NotifyResult, error) {
+	var r api.NotifyResult
+	return &r, c.do(ctx, http.MethodPost, "/zones/"+esc(zone)+"/notify", api.NotifyRequest{Addr: addr}, &r)
+}

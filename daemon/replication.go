@@ -1,0 +1,102 @@
+package daemon
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"zonekeeper/daemon/api"
+	"zonekeeper/store"
+	"zonekeeper/zonefile"
+)
+
+// Replication is split along these seams, one part per file:
+//
+//	tsig.go        keyring: the store's TSIG keys, for verifying and signing
+//	access.go      who may transfer a zone (DESIGN.md, "Peers, keys and access")
+//	xfr_out.go     AXFR and IXFR out, from snapshots and the journal
+//	journal.go     per-zone differences between versions, persisted, for IXFR
+//	notify_out.go  NOTIFY to a zone's secondaries when its serial increases
+//	secondary.go   secondary zones: refresh, retry, expire, NOTIFY in
+//	xfr_in.go      AXFR and IXFR in, applied only when complete and valid
+//
+// This file wires them to the loader and the control API.
+
+// primaryVersion is called by the loader after a new version of a zone
+// from DATA/zones is being served (old is nil on its first load since
+// start): the difference goes to the journal, and a higher serial is
+// announced to the secondaries, never before it is queryable.
+func (d *Daemon) primaryVersion(old, cur *zonefile.Zone) {
+	if err := d.journal.record(old, cur); err != nil {
+		d.log.Error("journal: "+err.Error(), "zone", cur.Origin)
+		d.events.Emit(api.Event{Zone: cur.Origin, Kind: "journal-error", Outcome: api.OutcomeError, Serial: cur.Serial(), Detail: err.Error()})
+	}
+	if d.zoneKind(cur.Origin) == api.KindNative {
+		return
+	}
+	if old == nil || zonefile.SerialGreater(cur.Serial(), old.Serial()) {
+		d.notifier.zoneChanged(cur.Origin, cur.Serial())
+	}
+}
+
+// zoneKind returns a zone's kind from the store; a zone the store does
+// not know is a primary (its file is in DATA/zones).
+func (d *Daemon) zoneKind(origin string) string {
+	z, err := d.store.Zones().Get(context.Background(), origin)
+	if err != nil {
+		return api.KindPrimary
+	}
+	return string(z.Kind)
+}
+
+// zoneRecord returns the store's row for a zone, if any.
+func (d *Daemon) zoneRecord(origin string) (store.Zone, bool) {
+	z, err := d.store.Zones().Get(context.Background(), strings.ToLower(origin))
+	return z, err == nil
+}
+
+func (d *Daemon) handleRetrieve(r *http.Request) (any, error) {
+	name, err := zoneName(r.PathValue("name"))
+	if err != nil {
+		return nil, err
+	}
+	z, _, err := d.zoneByName(r, name)
+	if err != nil {
+		return nil, err
+	}
+	if z.Kind != api.KindSecondary {
+		return nil, api.Errorf(api.CodeNotPermitted, "zone %s is a %s zone: only secondaries are retrieved from primaries", name, z.Kind)
+	}
+	if err := d.secondaries.retrieve(r.Context(), name); err != nil {
+		return nil, err
+	}
+	z, _, err = d.zoneByName(r, name)
+	return z, err
+}
+
+func (d *Daemon) handleNotify(r *http.Request) (any, error) {
+	name, err := zoneName(r.PathValue("name"))
+	if err != nil {
+		return nil, err
+	}
+	var req api.NotifyRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	z, _, err := d.zoneByName(r, name)
+	if err != nil {
+		return nil, err
+	}
+	if z.State != api.StateServing {
+		return nil, api.Errorf(api.CodeNotPermitted, "zone %s is not being served (%s): nothing to announce", name, z.State)
+	}
+	if req.Addr == "" {
+		return d.notifier.notifyAll(r.Context(), name)
+	}
+	ap, err := ParseAddr(req.Addr, 53)
+	if err != nil {
+		return nil, api.Errorf(api.CodeBadRequest, "notify-host: %v", err)
+	}
+	return d.notifier.notifyHost(r.Context(), name, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
+}
