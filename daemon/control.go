@@ -123,6 +123,8 @@ func statusOf(code string) int {
 		return http.StatusUnprocessableEntity
 	case api.CodeNotPermitted:
 		return http.StatusForbidden
+	case api.CodeUpstream:
+		return http.StatusBadGateway
 	}
 	return http.StatusInternalServerError
 }

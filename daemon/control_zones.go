@@ -51,6 +51,13 @@ func (d *Daemon) zoneView(sz *store.Zone, fz *fileZone) api.Zone {
 		z.SerialPolicy = api.SerialIncrement
 	}
 	snap := d.zones.Get(z.Name)
+	if v, ok := d.secondaries.view(z.Name); ok && z.Kind == api.KindSecondary {
+		z.State, z.Serial, z.Records, z.File = v.state, v.serial, v.records, v.file
+		if z.Error == "" {
+			z.Error = v.detail
+		}
+		return z
+	}
 	switch {
 	case snap != nil:
 		z.State = api.StateServing
@@ -250,6 +257,11 @@ func (d *Daemon) handleZoneRemove(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Stop a secondary's timers and transfers first, so that none writes
+	// its file after it has moved.
+	if z.Kind == api.KindSecondary {
+		d.secondaries.removed(name)
+	}
 	// Zone data is never deleted: the file moves to DATA/backup.
 	var moved []string
 	for _, path := range []string{
@@ -270,9 +282,6 @@ func (d *Daemon) handleZoneRemove(r *http.Request) (any, error) {
 		moved = append(moved, dst)
 	}
 	d.loader.changed([]string{fileNameOf(name)})
-	if z.Kind == api.KindSecondary {
-		d.secondaries.removed(name)
-	}
 	d.zones.Delete(name)
 	if sz != nil {
 		if err := storeError(d.store.Zones().Delete(r.Context(), name), "zone "+name); err != nil {

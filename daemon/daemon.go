@@ -86,6 +86,7 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	d.loader.register = d.registerPrimary
 	d.loader.onVersion = d.primaryVersion
 	d.keys = newKeyring(d)
+	srv.SetSpecial(d) // NOTIFY, TSIG, transfers and EDNS EXPIRE: special.go
 	if d.journal, err = newJournal(d); err != nil {
 		srv.closeListeners()
 		ctl.Close()

@@ -7,8 +7,8 @@ import (
 // Protocol handling, matched against NSD 4.6.1 reply by reply:
 //
 //   - Messages shorter than a header and responses (QR set) get no reply.
-//     An opcode other than QUERY gets NOTIMP with a bare header (NOTIFY
-//     and UPDATE included, for now). A malformed query gets FORMERR with a
+//     An opcode other than QUERY and NOTIFY gets NOTIMP with a bare header
+//     (UPDATE included). A malformed query gets FORMERR with a
 //     bare header, over TCP too, where NSD resets the connection instead.
 //     With QDCOUNT > 1 every flag is cleared, as NSD does.
 //   - Classes: IN; ANY (answered as IN, AA clear, answer section or
@@ -16,9 +16,15 @@ import (
 //     the question, as NSD does. REFUSED carries an Extended DNS Error
 //     (RFC 8914) when the query has EDNS: 20 for a zone not served, 21 for
 //     a class, 18 for a transfer.
-//   - AXFR over UDP gets NOTIMP; AXFR over TCP and IXFR get REFUSED until
-//     outgoing transfers exist. A query with a TSIG RR gets NOTAUTH until
-//     TSIG keys exist.
+//   - AXFR over UDP gets NOTIMP, unless signed (a signed request gets a
+//     signed answer, from the slow path).
+//   - An expired secondary zone answers SERVFAIL (lookup.go).
+//   - Messages that need more than a lookup go to the slow path
+//     (ServerConfig.Special, see special.go): NOTIFY, any message with a
+//     TSIG RR, AXFR over TCP, IXFR, and an SOA query carrying the EDNS
+//     EXPIRE option. A Server without a Special handler answers them as
+//     NSD does without transfers or keys: NOTIFY gets NOTIMP, a TSIG RR
+//     NOTAUTH, AXFR over TCP and IXFR REFUSED, and EXPIRE is ignored.
 //   - Truncation drops whole additional RRsets (NSD drops records), so no
 //     partial RRset is ever sent without TC.
 
@@ -29,6 +35,8 @@ type responder struct {
 	zones   *Zones
 	udpSize uint16 // ours, at least 512
 	full    bool   // NS RRset in the authority section of positive answers
+	handoff bool   // special messages go to the slow path instead of being answered here
+	special bool   // set by respond: the message is for the slow path
 	q       query
 	res     result
 	p       packer
@@ -41,14 +49,23 @@ func newResponder(zones *Zones, udpSize uint16, full bool) *responder {
 // respond returns the reply to the message in, or nil when none is due.
 // The reply is valid until the next call. tcp says which transport the
 // query came over: it sets the size limit and allows zone transfers.
+// When it returns nil with r.special set, the message is for the slow
+// path.
 func (r *responder) respond(in []byte, tcp bool) []byte {
 	q := &r.q
+	r.special = false
 	switch q.parse(in) {
 	case verdictDrop:
 		return nil
 	case verdictFormErr:
 		return r.p.bare(q, dns.RcodeFormatError)
 	case verdictNotImp:
+		return r.p.bare(q, dns.RcodeNotImplemented)
+	case verdictNotify:
+		if r.handoff {
+			r.special = true
+			return nil
+		}
 		return r.p.bare(q, dns.RcodeNotImplemented)
 	}
 	o := replyOpts{question: true, udpSize: r.udpSize, ede: edeAbsent, limit: maxMsgLen}
@@ -61,9 +78,12 @@ func (r *responder) respond(in []byte, tcp bool) []byte {
 	case q.edns && q.version > 0:
 		// RFC 6891 §6.1.3: we speak version 0 only.
 		res.rcode = dns.RcodeBadVers
+	case r.handoff && q.special(tcp):
+		r.special = true
+		return nil
 	case q.tsig:
-		// No TSIG key is known yet: RFC 8945 §5.2.2 wants BADKEY; until
-		// keys exist the request is simply not authorised.
+		// Without the slow path no TSIG key is known: RFC 8945 §5.2.2
+		// wants BADKEY; here the request is simply not authorised.
 		res.rcode = dns.RcodeNotAuth
 	case q.qclass == dns.ClassCHAOS:
 		res.rcode, res.ede = dns.RcodeRefused, edeNotSupported
@@ -75,7 +95,7 @@ func (r *responder) respond(in []byte, tcp bool) []byte {
 		// A transfer needs TCP; NSD says NOTIMP over UDP.
 		res.rcode = dns.RcodeNotImplemented
 	case q.qtype == dns.TypeAXFR || q.qtype == dns.TypeIXFR:
-		// Outgoing transfers are not served yet.
+		// Transfers are served by the slow path only.
 		res.rcode, res.ede = dns.RcodeRefused, edeProhibited
 	default:
 		res.resolve(r.zones.cur.Load(), q.qname, q.lname, q.qtype, r.full)
@@ -95,4 +115,23 @@ func (r *responder) respond(in []byte, tcp bool) []byte {
 		o.ede = res.ede
 	}
 	return r.p.reply(q, res, o)
+}
+
+// special reports whether the query q, well-formed and of opcode QUERY,
+// is for the slow path: it is signed, or of class IN and asks for a
+// transfer that tcp allows or an SOA with the EDNS EXPIRE option. AXFR
+// over UDP stays here and gets NOTIMP, unless signed: a signed request
+// gets a signed answer.
+func (q *query) special(tcp bool) bool {
+	switch {
+	case q.tsig:
+		return true
+	case q.qclass != dns.ClassINET:
+		return false
+	case q.qtype == dns.TypeAXFR:
+		return tcp
+	case q.qtype == dns.TypeIXFR:
+		return true
+	}
+	return q.expire && q.qtype == dns.TypeSOA
 }

@@ -24,6 +24,8 @@ import (
 //     does the same. Even then an ANY answer, a DS answer at a
 //     delegation point and an answer that is the apex NS RRset carry no
 //     authority NS, like NSD.
+//   - A query whose zone is an expired secondary gets SERVFAIL without
+//     AA; a CNAME chain that enters an expired zone stops there.
 //   - The additional section holds A and AAAA RRsets (all A first, then
 //     all AAAA, like NSD) of in-zone hosts, including hosts matched by a
 //     wildcard; a host of another zone served here is not looked up (NSD
@@ -88,6 +90,12 @@ func (r *result) resolve(t *zoneTable, qname, lname []byte, qtype uint16, full b
 		r.ede = edeNotAuth
 		return
 	}
+	if z.expired {
+		// A secondary past its expire time has no data to vouch for
+		// (RFC 1035 §4.3.5): SERVFAIL, as BIND and NSD answer.
+		r.rcode = dns.RcodeServerFailure
+		return
+	}
 	r.aa = true
 	owner, key := qname, lname
 	for {
@@ -137,7 +145,9 @@ func (r *result) resolve(t *zoneTable, qname, lname []byte, qtype uint16, full b
 		if len(r.answer) >= maxChain || r.seen(cn.cnKey) {
 			return
 		}
-		if z = t.zoneFor(cn.cnKey, qtype); z == nil {
+		if z = t.zoneFor(cn.cnKey, qtype); z == nil || z.expired {
+			// The chain leaves our data, or enters an expired zone: the
+			// resolver follows it from here and learns the rest.
 			return
 		}
 		owner, key = cn.cnTo, cn.cnKey

@@ -2,36 +2,403 @@ package daemon
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"net/netip"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/miekg/dns"
 
 	"zonekeeper/daemon/api"
+	"zonekeeper/store"
 )
 
-// STUB: replaced by the replication work (issue 4). The seam is fixed:
-// newNotifier, Run, zoneChanged, notifyAll and notifyHost keep these
-// signatures.
+// NOTIFY out (RFC 1996). The loader calls zoneChanged, with its lock held,
+// once a new serial is served; the notifier only records the zone in a
+// pending set and wakes Run, which starts one round per zone: the targets
+// are computed (notify_targets.go) and each is sent NOTIFY over UDP from
+// an ephemeral port of our service address, again and again with a doubling wait (1s, 2s, 4s, 8s,
+// 16s: five sends, 31 s at most) until it answers. A newer change of the
+// same zone cancels the round still retrying and starts a new one with the
+// newer SOA. Every send and every answer or give-up is a "notify-out"
+// event with the target as Peer.
+
+// Retry policy.
+const (
+	notifyTries       = 5               // sends per target after a change
+	notifyDemandTries = 3               // sends per target for `zone notify` (at most 7 s)
+	notifyFirstWait   = 1 * time.Second // wait for the answer to the first send; doubled after each
+)
 
 // notifier sends NOTIFY (RFC 1996) for primary zones whose serial
 // increased, retrying with backoff until each target answers.
-type notifier struct{ d *Daemon }
+type notifier struct {
+	d *Daemon
 
-func newNotifier(d *Daemon) *notifier { return &notifier{d: d} }
+	tries       int           // sends per target after a change: notifyTries
+	demandTries int           // sends per target on demand: notifyDemandTries
+	firstWait   time.Duration // wait for an answer to the first send, doubled for each retry: notifyFirstWait
 
-// Run sends queued NOTIFYs until ctx is cancelled.
-func (n *notifier) Run(ctx context.Context) error {
-	<-ctx.Done()
-	return nil
+	mu      sync.Mutex
+	pending map[string]uint32 // zone -> serial changed to, not yet picked up by Run
+	wake    chan struct{}     // one token: pending has entries
 }
 
-// zoneChanged queues NOTIFY of zone at serial to all its targets.
-func (n *notifier) zoneChanged(zone string, serial uint32) {}
+func newNotifier(d *Daemon) *notifier {
+	return &notifier{
+		d:           d,
+		tries:       notifyTries,
+		demandTries: notifyDemandTries,
+		firstWait:   notifyFirstWait,
+		pending:     make(map[string]uint32),
+		wake:        make(chan struct{}, 1),
+	}
+}
+
+// Run sends queued NOTIFYs until ctx is cancelled; then it stops the
+// rounds in progress and waits for them.
+func (n *notifier) Run(ctx context.Context) error {
+	type running struct {
+		cancel context.CancelFunc
+		done   chan struct{}
+	}
+	var wg sync.WaitGroup
+	rounds := make(map[string]running) // the round in progress per zone
+	defer func() {
+		for _, r := range rounds {
+			r.cancel()
+		}
+		wg.Wait()
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-n.wake:
+		}
+		n.mu.Lock()
+		todo := n.pending
+		n.pending = make(map[string]uint32)
+		n.mu.Unlock()
+		for zone, r := range rounds {
+			select {
+			case <-r.done:
+				delete(rounds, zone)
+			default:
+			}
+		}
+		for zone, serial := range todo {
+			if r, ok := rounds[zone]; ok {
+				r.cancel() // a newer version replaces the retries of the older
+			}
+			rctx, cancel := context.WithCancel(ctx)
+			r := running{cancel: cancel, done: make(chan struct{})}
+			rounds[zone] = r
+			wg.Go(func() {
+				defer close(r.done)
+				defer cancel()
+				n.round(rctx, zone, serial)
+			})
+		}
+	}
+}
+
+// zoneChanged queues NOTIFY of zone at serial to all its targets. It never
+// blocks: the loader calls it with its lock held.
+func (n *notifier) zoneChanged(zone string, serial uint32) {
+	n.mu.Lock()
+	n.pending[strings.ToLower(dns.Fqdn(zone))] = serial
+	n.mu.Unlock()
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// round notifies every target of zone of its served version, retrying
+// each until it answers, ctx is cancelled or the tries run out.
+func (n *notifier) round(ctx context.Context, zone string, serial uint32) {
+	snap := n.d.zones.Get(zone)
+	if snap == nil || snap.SOA() == nil {
+		n.d.log.Debug("NOTIFY: zone no longer served", "zone", zone, "serial", serial)
+		return
+	}
+	targets, problems := n.targets(ctx, zone, snap)
+	for _, p := range problems {
+		n.d.events.Emit(api.Event{Zone: zone, Kind: "notify-out", Outcome: api.OutcomeWarning, Serial: snap.Serial(), Detail: p})
+	}
+	if len(targets) == 0 {
+		n.d.log.Debug("NOTIFY: the zone has no targets", "zone", zone, "serial", snap.Serial())
+		return
+	}
+	results := n.sendAll(ctx, zone, snap.SOA(), targets, n.tries)
+	if ctx.Err() != nil {
+		return
+	}
+	for _, r := range results {
+		if r.Rcode == dns.RcodeToString[dns.RcodeSuccess] && r.Error == "" {
+			if err := n.d.store.Zones().SetNotifiedSerial(context.Background(), zone, snap.Serial(), time.Time{}); err != nil {
+				n.d.log.Debug("NOTIFY: recording the notified serial: "+err.Error(), "zone", zone)
+			}
+			return
+		}
+	}
+}
 
 // notifyAll sends NOTIFY to every target of zone now and reports each.
 func (n *notifier) notifyAll(ctx context.Context, zone string) (*api.NotifyResult, error) {
-	return nil, api.Errorf(api.CodeNotPermitted, "NOTIFY is not implemented yet")
+	snap := n.d.zones.Get(zone)
+	if snap == nil || snap.SOA() == nil {
+		return nil, api.Errorf(api.CodeNotPermitted, "zone %s is not being served: nothing to announce", zone)
+	}
+	targets, problems := n.targets(ctx, zone, snap)
+	res := &api.NotifyResult{Zone: zone, Serial: snap.Serial(), Targets: n.sendAll(ctx, zone, snap.SOA(), targets, n.demandTries)}
+	for _, p := range problems {
+		res.Targets = append(res.Targets, api.NotifyTarget{Source: "-", Error: p})
+	}
+	if res.Targets == nil {
+		res.Targets = []api.NotifyTarget{}
+	}
+	for _, r := range res.Targets {
+		if r.Rcode == dns.RcodeToString[dns.RcodeSuccess] && r.Error == "" {
+			if err := n.d.store.Zones().SetNotifiedSerial(ctx, zone, snap.Serial(), time.Time{}); err != nil {
+				n.d.log.Debug("NOTIFY: recording the notified serial: "+err.Error(), "zone", zone)
+			}
+			break
+		}
+	}
+	return res, nil
 }
 
 // notifyHost sends NOTIFY of zone to one address now.
 func (n *notifier) notifyHost(ctx context.Context, zone string, addr netip.AddrPort) (*api.NotifyResult, error) {
-	return nil, api.Errorf(api.CodeNotPermitted, "NOTIFY is not implemented yet")
+	snap := n.d.zones.Get(zone)
+	if snap == nil || snap.SOA() == nil {
+		return nil, api.Errorf(api.CodeNotPermitted, "zone %s is not being served: nothing to announce", zone)
+	}
+	t := notifyTarget{addr: netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port()), source: "notify-host"}
+	return &api.NotifyResult{Zone: zone, Serial: snap.Serial(),
+		Targets: n.sendAll(ctx, zone, snap.SOA(), []notifyTarget{t}, n.demandTries)}, nil
+}
+
+// sendAll notifies the targets in parallel and returns their outcomes in
+// the targets' order.
+func (n *notifier) sendAll(ctx context.Context, zone string, soa *dns.SOA, targets []notifyTarget, tries int) []api.NotifyTarget {
+	key, signed := n.zoneKey(ctx, zone)
+	out := make([]api.NotifyTarget, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Go(func() {
+			var k *store.Key
+			if signed {
+				k = &key
+			}
+			out[i] = n.send(ctx, zone, soa, t, k, tries)
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// errNoAnswer is a send whose answer did not come in time.
+var errNoAnswer = errors.New("no answer")
+
+// send notifies one target: up to tries sends, waiting firstWait for an
+// answer to the first and twice as long after each. An answer with the
+// query's ID ends it, whatever its RCODE. Cancelling ctx ends it quietly:
+// a newer version replaced it, or the daemon stops.
+func (n *notifier) send(ctx context.Context, zone string, soa *dns.SOA, t notifyTarget, key *store.Key, tries int) api.NotifyTarget {
+	res := api.NotifyTarget{Addr: t.addr.String(), Source: t.source}
+	peer := t.addr.Addr().String()
+	event := func(outcome, detail string) {
+		n.d.events.Emit(api.Event{Zone: zone, Kind: "notify-out", Peer: peer, Serial: soa.Serial, Outcome: outcome, Detail: detail})
+	}
+	m := new(dns.Msg)
+	m.SetNotify(zone)
+	m.Answer = []dns.RR{soa}
+	how := t.source
+	// From an ephemeral port of our own service address where we have
+	// one (the address a secondary knows its primary by and checks a
+	// NOTIFY's source against); the kernel's choice otherwise.
+	var local *net.UDPAddr
+	if src := n.d.secondaries.sourceFor(t.addr.Addr()); src.IsValid() {
+		local = &net.UDPAddr{IP: src.AsSlice()}
+	}
+	conn, err := net.DialUDP("udp", local, net.UDPAddrFromAddrPort(t.addr))
+	if err != nil {
+		res.Error = err.Error()
+		event(api.OutcomeError, fmt.Sprintf("NOTIFY to %s (%s) not sent: %v", t.addr, how, err))
+		return res
+	}
+	defer conn.Close()
+	co := &dns.Conn{Conn: conn}
+	if key != nil {
+		co.TsigProvider = keyProvider(*key)
+		m.SetTsig(dns.CanonicalName(key.Name), tsigWireAlgorithm(key.Algorithm), tsigFudge, 0)
+		how += ", signed with key " + dns.CanonicalName(key.Name)
+	}
+	// Cancelling ctx unblocks a read in progress.
+	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) })
+	defer stop()
+
+	start := time.Now()
+	wait := n.firstWait
+	lastErr := errNoAnswer
+	for try := 1; try <= tries; try++ {
+		if ctx.Err() != nil {
+			return n.cancelled(res, zone, t, soa.Serial)
+		}
+		deadline := time.Now().Add(wait)
+		if tsig := m.IsTsig(); tsig != nil {
+			tsig.TimeSigned = uint64(time.Now().Unix())
+		}
+		event(api.OutcomeOK, fmt.Sprintf("NOTIFY of serial %d sent to %s (%s), try %d of %d", soa.Serial, t.addr, how, try, tries))
+		if err := co.WriteMsg(m); err != nil {
+			lastErr = err
+		} else {
+			r, err := n.await(ctx, co, m, deadline)
+			if r != nil {
+				return n.answered(res, r, err, t, soa.Serial, try, time.Since(start), event)
+			}
+			lastErr = err
+		}
+		if ctx.Err() != nil {
+			return n.cancelled(res, zone, t, soa.Serial)
+		}
+		// An immediate failure (ICMP port unreachable) waits out its
+		// interval too, so that a dead target costs tries, not a burst.
+		timer := time.NewTimer(time.Until(deadline))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return n.cancelled(res, zone, t, soa.Serial)
+		case <-timer.C:
+		}
+		wait *= 2
+	}
+	res.Error = fmt.Sprintf("%s after %d tries in %s", describeNotifyError(lastErr), tries, time.Since(start).Round(time.Second))
+	n.d.log.Warn("NOTIFY unanswered", "zone", zone, "target", t.addr.String(), "serial", soa.Serial, "error", res.Error)
+	event(api.OutcomeError, fmt.Sprintf("NOTIFY of serial %d to %s (%s) given up: %s; the secondary will see the serial at its next SOA refresh", soa.Serial, t.addr, how, res.Error))
+	return res
+}
+
+// await reads until the answer to m arrives or the deadline passes. A
+// message with another ID (a stray, or an answer to an older NOTIFY) is
+// skipped. The answer comes back with the error of its TSIG check, if any.
+func (n *notifier) await(ctx context.Context, co *dns.Conn, m *dns.Msg, deadline time.Time) (*dns.Msg, error) {
+	for {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		co.SetReadDeadline(deadline)
+		r, err := co.ReadMsg()
+		if r != nil && r.Id == m.Id && r.Response {
+			return r, err
+		}
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return nil, errNoAnswer
+			}
+			if r == nil {
+				// Connection refused and the like: this send failed.
+				return nil, err
+			}
+		}
+	}
+}
+
+// answered records the answer r (with err, the outcome of its TSIG check).
+func (n *notifier) answered(res api.NotifyTarget, r *dns.Msg, err error, t notifyTarget, serial uint32, try int, took time.Duration, event func(string, string)) api.NotifyTarget {
+	res.Rcode = dns.RcodeToString[r.Rcode]
+	if res.Rcode == "" {
+		res.Rcode = fmt.Sprintf("RCODE%d", r.Rcode)
+	}
+	outcome, detail := api.OutcomeOK, ""
+	switch {
+	case r.IsTsig() != nil && r.IsTsig().Error != 0:
+		res.Error = "TSIG error " + dns.RcodeToString[int(r.IsTsig().Error)] + ": the target does not accept our key"
+		outcome = api.OutcomeError
+	case err != nil:
+		res.Error = "the answer's TSIG does not verify: " + err.Error()
+		outcome = api.OutcomeError
+	case r.Opcode != dns.OpcodeNotify:
+		res.Error = "the answer is not a NOTIFY response (opcode " + dns.OpcodeToString[r.Opcode] + ")"
+		outcome = api.OutcomeWarning
+	case r.Rcode != dns.RcodeSuccess:
+		detail = "; the target refuses the NOTIFY: is this server one of its primaries?"
+		outcome = api.OutcomeWarning
+	}
+	if res.Error != "" {
+		detail = "; " + res.Error
+	}
+	n.d.log.Debug("NOTIFY answered", "target", t.addr.String(), "serial", serial, "rcode", res.Rcode, "tries", try)
+	event(outcome, fmt.Sprintf("NOTIFY of serial %d answered %s by %s after %d %s in %s%s",
+		serial, res.Rcode, t.addr, try, plural(try, "try", "tries"), took.Round(time.Millisecond), detail))
+	return res
+}
+
+// cancelled ends a send that a newer version or the daemon's stop replaced.
+func (n *notifier) cancelled(res api.NotifyTarget, zone string, t notifyTarget, serial uint32) api.NotifyTarget {
+	n.d.log.Debug("NOTIFY retries stopped: a newer version replaced them, or the daemon stops", "zone", zone, "target", t.addr.String(), "serial", serial)
+	res.Error = "cancelled"
+	return res
+}
+
+// describeNotifyError says why a NOTIFY got no answer, in words.
+func describeNotifyError(err error) string {
+	switch {
+	case errors.Is(err, errNoAnswer):
+		return "no answer"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "no answer (port unreachable: nothing listens there)"
+	}
+	return "no answer (" + err.Error() + ")"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// zoneKey returns the key NOTIFYs of zone are signed with: the first key
+// of its TSIG-ALLOW-AXFR metadata (the key its secondaries transfer
+// with, and so know us by; PowerDNS signs NOTIFY with it too), else the
+// one named by AXFR-MASTER-TSIG, else the zone's TSIG key (both set when
+// the zone was a secondary: the key shared with its former primary). A
+// named key that does not exist is reported, and the NOTIFY goes
+// unsigned.
+func (n *notifier) zoneKey(ctx context.Context, zone string) (store.Key, bool) {
+	name := ""
+	for _, kind := range []string{store.MetaTSIGAllowAXFR, store.MetaAXFRMasterTSIG} {
+		if v, err := n.d.store.Meta().Get(ctx, zone, kind); err == nil && len(v) > 0 && v[0] != "" {
+			name = v[0]
+			break
+		}
+	}
+	if name == "" {
+		if z, ok := n.d.zoneRecord(zone); ok {
+			name = z.TSIGKey
+		}
+	}
+	if name == "" {
+		return store.Key{}, false
+	}
+	if k, ok := n.d.keys.lookup(name); ok {
+		return k, true
+	}
+	// The keyring is reloaded by the control API; read the store too,
+	// in case a key was added behind its back.
+	if k, err := n.d.store.Keys().Get(ctx, name); err == nil {
+		return k, true
+	}
+	n.d.events.Emit(api.Event{Zone: zone, Kind: "notify-out", Outcome: api.OutcomeWarning,
+		Detail: fmt.Sprintf("TSIG key %s, named to sign the zone's NOTIFYs, does not exist: NOTIFY goes unsigned; add it with `zonekeeper key add`", name)})
+	return store.Key{}, false
 }

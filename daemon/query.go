@@ -25,7 +25,8 @@ const (
 	verdictAnswer  verdict = iota // a well-formed query
 	verdictDrop                   // no reply at all: too short for a header, or a response
 	verdictFormErr                // FORMERR with a bare header
-	verdictNotImp                 // NOTIMP with a bare header: an opcode other than QUERY
+	verdictNotImp                 // NOTIMP with a bare header: an opcode other than QUERY or NOTIFY
+	verdictNotify                 // a NOTIFY (RFC 1996): parsed no further, for the slow path
 )
 
 // query is one parsed incoming message. Its slices point into the packet
@@ -42,15 +43,18 @@ type query struct {
 	version  uint8
 	udpSize  uint16
 	do       bool
-	tsig     bool
+	tsig     bool // a TSIG RR ends the message
+	expire   bool // the OPT RR carries an EDNS EXPIRE option (RFC 7314)
 	lbuf     [maxNameLen]byte
 	clearAll bool // FORMERR with every flag but QR clear, as NSD does for QDCOUNT > 1
 }
 
 // parse reads the message b into q and says how to reply. It accepts what
-// RFC 1035 and RFC 6891 allow in a query: one question, no answer or
-// authority records, and in additional at most one OPT and a final TSIG.
-// Bytes after the last counted record are ignored, as NSD does.
+// RFC 1035 and RFC 6891 allow in a query: one question, no answer
+// records, no authority records but the SOA of an IXFR query (RFC 1995
+// §3), and in additional at most one OPT and a final TSIG. Bytes after
+// the last counted record are ignored, as NSD does. A NOTIFY is left to
+// the slow path, which unpacks it whole.
 func (q *query) parse(b []byte) verdict {
 	*q = query{lbuf: q.lbuf}
 	if len(b) < headerLen {
@@ -61,7 +65,11 @@ func (q *query) parse(b []byte) verdict {
 	if q.flags&flagQR != 0 {
 		return verdictDrop
 	}
-	if (q.flags>>11)&0xf != dns.OpcodeQuery {
+	switch (q.flags >> 11) & 0xf {
+	case dns.OpcodeQuery:
+	case dns.OpcodeNotify:
+		return verdictNotify
+	default:
 		return verdictNotImp
 	}
 	qd := binary.BigEndian.Uint16(b[4:])
@@ -72,7 +80,7 @@ func (q *query) parse(b []byte) verdict {
 		q.clearAll = true
 		return verdictFormErr
 	}
-	if qd != 1 || an != 0 || ns != 0 {
+	if qd != 1 || an != 0 || ns > 1 {
 		return verdictFormErr
 	}
 
@@ -103,6 +111,16 @@ func (q *query) parse(b []byte) verdict {
 	off += 4
 	q.question = b[headerLen:off]
 
+	if ns == 1 {
+		// Only an IXFR query carries a record here: the client's SOA.
+		if q.qtype != dns.TypeIXFR {
+			return verdictFormErr
+		}
+		if off = skipRR(b, off); off < 0 {
+			return verdictFormErr
+		}
+	}
+
 	for i := 0; i < int(ar); i++ {
 		if q.tsig {
 			return verdictFormErr // TSIG must be the last record (RFC 8945 §5.1)
@@ -123,10 +141,14 @@ func (q *query) parse(b []byte) verdict {
 		switch rtype {
 		case dns.TypeOPT:
 			// RFC 6891 §6.1.1: one OPT, owned by the root.
-			if q.edns || off-10-nameStart != 1 || b[nameStart] != 0 || !validOptions(b[off:off+rdlen]) {
+			if q.edns || off-10-nameStart != 1 || b[nameStart] != 0 {
 				return verdictFormErr
 			}
-			q.edns = true
+			valid, expire := scanOptions(b[off : off+rdlen])
+			if !valid {
+				return verdictFormErr
+			}
+			q.edns, q.expire = true, expire
 			q.udpSize = class
 			q.version = uint8(ttl >> 16)
 			q.do = ttl&(1<<15) != 0
@@ -161,18 +183,34 @@ func skipName(b []byte, off int) int {
 	return -1
 }
 
-// validOptions reports whether OPT rdata is a well-formed sequence of
-// options (RFC 6891 §6.1.2).
-func validOptions(b []byte) bool {
+// skipRR returns the offset just past the resource record at off, or -1.
+func skipRR(b []byte, off int) int {
+	off = skipName(b, off)
+	if off < 0 || off+10 > len(b) {
+		return -1
+	}
+	off += 10 + int(binary.BigEndian.Uint16(b[off+8:]))
+	if off > len(b) {
+		return -1
+	}
+	return off
+}
+
+// scanOptions reports whether OPT rdata is a well-formed sequence of
+// options (RFC 6891 §6.1.2), and whether one of them is EDNS EXPIRE.
+func scanOptions(b []byte) (valid, expire bool) {
 	for len(b) > 0 {
 		if len(b) < 4 {
-			return false
+			return false, false
 		}
 		l := int(binary.BigEndian.Uint16(b[2:]))
 		if 4+l > len(b) {
-			return false
+			return false, false
+		}
+		if binary.BigEndian.Uint16(b) == dns.EDNS0EXPIRE {
+			expire = true
 		}
 		b = b[4+l:]
 	}
-	return true
+	return true, expire
 }

@@ -88,7 +88,9 @@ func (d *Daemon) handleNotify(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if z.State != api.StateServing {
+	switch z.State {
+	case api.StateServing, api.StateFresh, api.StateChecking, api.StateStale, api.StateExpiring:
+	default:
 		return nil, api.Errorf(api.CodeNotPermitted, "zone %s is not being served (%s): nothing to announce", name, z.State)
 	}
 	if req.Addr == "" {

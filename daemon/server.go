@@ -11,17 +11,44 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // ServerConfig configures the DNS listeners.
 type ServerConfig struct {
-	Listen          []string      // IP literal with port: "127.0.0.1:5300", "[::1]:5300"; each gets UDP and TCP; port 0 picks one
-	UDPSize         uint16        // our EDNS UDP payload size; default DefaultUDPSize (1232)
-	TCPIdleTimeout  time.Duration // how long a TCP connection may wait for its next query; default 10s
-	TCPWriteTimeout time.Duration // how long writing one TCP reply may take before the client is cut off; default 10s
-	MaxTCPConns     int           // concurrent TCP connections over all listeners; default 1000
-	FullResponses   bool          // add the zone's NS RRset (and its addresses) to positive answers, as NSD does by default; default false
-	Logger          *slog.Logger  // default: discard
+	Listen          []string       // IP literal with port: "127.0.0.1:5300", "[::1]:5300"; each gets UDP and TCP; port 0 picks one
+	UDPSize         uint16         // our EDNS UDP payload size; default DefaultUDPSize (1232)
+	TCPIdleTimeout  time.Duration  // how long a TCP connection may wait for its next query; default 10s
+	TCPWriteTimeout time.Duration  // how long writing one TCP reply may take before the client is cut off; default 10s
+	MaxTCPConns     int            // concurrent TCP connections over all listeners; default 1000
+	FullResponses   bool           // add the zone's NS RRset (and its addresses) to positive answers, as NSD does by default; default false
+	Special         SpecialHandler // answers what the fast path hands off (NOTIFY, TSIG, transfers, EDNS EXPIRE); default nil: answered as without keys or transfers
+	MaxSpecialUDP   int            // special UDP messages handled at once; past it they are dropped; default 64
+	Logger          *slog.Logger   // default: discard
+}
+
+// SpecialHandler answers the messages the zero-allocation query path
+// hands off: opcode NOTIFY, any message carrying a TSIG RR, AXFR over
+// TCP, IXFR, and SOA queries with the EDNS EXPIRE option. req is the
+// message unpacked; raw is the message as received (the caller's buffer:
+// copy what must outlive the call or be modified, e.g. for TSIG
+// verification, which rewrites it); from is the client's address. Over TCP the call holds the
+// connection: the next query is read once it returns, so replies stay
+// in order. ServeSpecial writes its replies, none or several, through
+// w.
+type SpecialHandler interface {
+	ServeSpecial(w SpecialWriter, req *dns.Msg, raw []byte, from netip.AddrPort, tcp bool)
+}
+
+// SpecialWriter sends the replies of one special message.
+type SpecialWriter interface {
+	// Write sends one packed DNS message: a datagram over UDP; over TCP
+	// a framed message that must be written within TCPWriteTimeout, or
+	// the connection is closed (a client that stops reading in the
+	// middle of a transfer is cut off). After an error the connection
+	// is gone: do not write again.
+	Write(msg []byte) error
 }
 
 // Server answers DNS queries over UDP and TCP from the zones of a Zones
@@ -32,6 +59,9 @@ type Server struct {
 	log   *slog.Logger
 	sem   chan struct{} // one token per open TCP connection
 	pool  sync.Pool     // of *responder with its buffers
+
+	specialUDP chan struct{}  // one token per special UDP message being handled
+	slow       sync.WaitGroup // goroutines handling special UDP messages
 
 	mu  sync.Mutex
 	udp []*net.UDPConn
@@ -53,13 +83,26 @@ func NewServer(cfg ServerConfig, zones *Zones) *Server {
 	if cfg.MaxTCPConns <= 0 {
 		cfg.MaxTCPConns = 1000
 	}
+	if cfg.MaxSpecialUDP <= 0 {
+		cfg.MaxSpecialUDP = 64
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, zones: zones, log: cfg.Logger, sem: make(chan struct{}, cfg.MaxTCPConns)}
-	s.pool.New = func() any { return newResponder(zones, cfg.UDPSize, cfg.FullResponses) }
+	s := &Server{cfg: cfg, zones: zones, log: cfg.Logger, sem: make(chan struct{}, cfg.MaxTCPConns),
+		specialUDP: make(chan struct{}, cfg.MaxSpecialUDP)}
+	s.pool.New = func() any {
+		r := newResponder(zones, cfg.UDPSize, cfg.FullResponses)
+		r.handoff = s.cfg.Special != nil
+		return r
+	}
 	return s
 }
+
+// SetSpecial sets the handler of special messages (ServerConfig.Special)
+// of a server that does not run yet; the daemon, which is built around
+// its server, sets itself.
+func (s *Server) SetSpecial(h SpecialHandler) { s.cfg.Special = h }
 
 // Listen binds a UDP socket and a TCP listener on every configured
 // address. When the port is 0, TCP binds the port the UDP socket got. On
@@ -166,6 +209,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.closeListeners()
 	s.mu.Unlock()
 	wg.Wait()
+	s.slow.Wait()
 	return nil
 }
 

@@ -22,6 +22,10 @@ type Snapshot struct {
 	apex   *node
 	soaNeg *rrset // the SOA with TTL min(SOA TTL, MINIMUM), for negative answers (RFC 2308 §3)
 	ns     *rrset // the apex NS RRset
+
+	zone    *zonefile.Zone // the records compiled, for outgoing transfers; never modified
+	soa     *dns.SOA       // the apex SOA record of zone
+	expired bool           // a secondary past its SOA expire: every query gets SERVFAIL
 }
 
 // node is one owner name of a zone, or an empty non-terminal.
@@ -70,6 +74,28 @@ func (s *Snapshot) Origin() string { return s.origin }
 // Serial returns the serial of the zone's SOA record.
 func (s *Snapshot) Serial() uint32 { return s.serial }
 
+// Zone returns the zone the snapshot was compiled from, for outgoing
+// transfers. It is shared: callers must not modify it.
+func (s *Snapshot) Zone() *zonefile.Zone { return s.zone }
+
+// SOA returns the zone's apex SOA record. It is shared: callers must not
+// modify it.
+func (s *Snapshot) SOA() *dns.SOA { return s.soa }
+
+// Expired reports whether the snapshot is marked expired: a secondary
+// zone whose primaries were not reached for its SOA expire time. Queries
+// that land in it get SERVFAIL, transfers of it are refused.
+func (s *Snapshot) Expired() bool { return s.expired }
+
+// WithExpired returns a copy of s marked expired or not, sharing its
+// compiled data, for the secondary side to swap in (Zones.Set) when a
+// zone expires or is refreshed again. s itself is unchanged.
+func (s *Snapshot) WithExpired(expired bool) *Snapshot {
+	c := *s
+	c.expired = expired
+	return &c
+}
+
 // get returns the node's RRset of type t, or nil.
 func (n *node) get(t uint16) *rrset {
 	for _, rs := range n.sets {
@@ -97,6 +123,7 @@ func Compile(z *zonefile.Zone) (*Snapshot, error) {
 		origin: origin,
 		wire:   ow,
 		nodes:  make(map[string]*node, len(z.Records)),
+		zone:   z,
 	}
 	s.apex = s.ensureNode(ow, ow)
 
@@ -116,6 +143,7 @@ func Compile(z *zonefile.Zone) (*Snapshot, error) {
 	}
 	for _, rr := range z.Records {
 		if v, ok := rr.(*dns.SOA); ok && strings.EqualFold(dns.Fqdn(v.Hdr.Name), origin) {
+			s.soa = v
 			s.serial = v.Serial
 			neg := *soa
 			neg.ttl = min(soa.ttl, v.Minttl)

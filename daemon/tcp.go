@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // DNS over TCP as RFC 7766 has it: each message is preceded by its
@@ -89,6 +92,9 @@ func (s *Server) serveConn(ctx context.Context, c *net.TCPConn) {
 		}
 		out := r.respond(st.in[:n], true)
 		if out == nil {
+			if r.special && !s.serveSpecialTCP(c, r, st.in[:n]) {
+				return
+			}
 			continue
 		}
 		st.out = append(st.out[:0], byte(len(out)>>8), byte(len(out)))
@@ -109,4 +115,51 @@ func (s *Server) connDone(c net.Conn, what string, err error) {
 		return
 	}
 	s.log.Debug("tcp connection closed", "from", c.RemoteAddr().String(), "why", what, "err", err)
+}
+
+// serveSpecialTCP hands one message of the slow path to the Special
+// handler and reports whether the connection is still usable.
+func (s *Server) serveSpecialTCP(c *net.TCPConn, r *responder, in []byte) bool {
+	w := &tcpWriter{c: c, timeout: s.cfg.TCPWriteTimeout}
+	req := new(dns.Msg)
+	if err := req.Unpack(in); err != nil {
+		s.log.Debug("special message does not unpack", "from", c.RemoteAddr().String(), "err", err)
+		w.Write(r.p.bare(&r.q, dns.RcodeFormatError))
+		return w.err == nil
+	}
+	s.cfg.Special.ServeSpecial(w, req, in, c.RemoteAddr().(*net.TCPAddr).AddrPort(), true)
+	if w.err != nil {
+		s.connDone(c, "special reply", w.err)
+		return false
+	}
+	return true
+}
+
+// tcpWriter frames the replies of the slow path on one connection and
+// applies the write deadline to each of them: miekg/dns's server does
+// not, and a client that stops reading in the middle of a transfer would
+// hold the goroutine and its zone snapshot forever.
+type tcpWriter struct {
+	c       *net.TCPConn
+	timeout time.Duration
+	buf     []byte
+	err     error // the first write error; the connection is then closed
+}
+
+// Write implements SpecialWriter.
+func (w *tcpWriter) Write(msg []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(msg) > maxMsgLen {
+		w.err = fmt.Errorf("daemon: reply of %d bytes does not fit a TCP frame", len(msg))
+		return w.err
+	}
+	w.buf = append(w.buf[:0], byte(len(msg)>>8), byte(len(msg)))
+	w.buf = append(w.buf, msg...)
+	if w.err = w.c.SetWriteDeadline(time.Now().Add(w.timeout)); w.err != nil {
+		return w.err
+	}
+	_, w.err = w.c.Write(w.buf)
+	return w.err
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
+
+	"github.com/miekg/dns"
 )
 
 // serveUDP answers datagrams from u until u is closed. Several goroutines
@@ -38,6 +41,13 @@ func (s *Server) serveUDP(ctx context.Context, u *net.UDPConn) {
 			continue
 		}
 		out := r.respond(buf[:n], false)
+		if out == nil && r.special {
+			var dst netip.Addr
+			if wildcard {
+				dst, _ = pktinfoDst(oobIn[:oobn])
+			}
+			out = s.serveSpecialUDP(u, r, buf[:n], from, dst)
+		}
 		if out == nil {
 			continue
 		}
@@ -54,4 +64,53 @@ func (s *Server) serveUDP(ctx context.Context, u *net.UDPConn) {
 			s.log.Debug("udp write", "to", from.String(), "err", err)
 		}
 	}
+}
+
+// serveSpecialUDP hands one message of the slow path to the Special
+// handler in a goroutine of its own, so that the socket's readers go on
+// answering plain queries meanwhile. It returns a reply to send at once
+// (FORMERR for a message that does not unpack), or nil. When
+// MaxSpecialUDP messages are already being handled the message is
+// dropped: the client will retry.
+func (s *Server) serveSpecialUDP(u *net.UDPConn, r *responder, in []byte, from netip.AddrPort, dst netip.Addr) []byte {
+	req := new(dns.Msg)
+	if err := req.Unpack(in); err != nil {
+		s.log.Debug("special message does not unpack", "from", from.String(), "err", err)
+		return r.p.bare(&r.q, dns.RcodeFormatError)
+	}
+	select {
+	case s.specialUDP <- struct{}{}:
+	default:
+		s.log.Debug("too many special UDP messages at once: dropped", "from", from.String())
+		return nil
+	}
+	raw := slices.Clone(in)
+	s.slow.Go(func() {
+		defer func() { <-s.specialUDP }()
+		s.cfg.Special.ServeSpecial(&udpWriter{s: s, u: u, to: from, dst: dst}, req, raw, from, false)
+	})
+	return nil
+}
+
+// udpWriter sends the replies of the slow path as datagrams, from the
+// address the query was sent to.
+type udpWriter struct {
+	s   *Server
+	u   *net.UDPConn
+	to  netip.AddrPort
+	dst netip.Addr // the query's destination on a wildcard socket; invalid otherwise
+}
+
+// Write implements SpecialWriter.
+func (w *udpWriter) Write(msg []byte) error {
+	var err error
+	if w.dst.IsValid() {
+		_, _, err = w.u.WriteMsgUDPAddrPort(msg, appendPktinfo(make([]byte, 0, 64), w.dst), w.to)
+	} else {
+		_, err = w.u.WriteToUDPAddrPort(msg, w.to)
+	}
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		w.s.log.Debug("udp write", "to", w.to.String(), "err", err)
+	}
+	return err
 }

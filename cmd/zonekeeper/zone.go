@@ -19,6 +19,9 @@ var zoneCommand = group{name: "zone", verbs: []verb{
 	{"add-secondary", "register a secondary zone and its primaries", runZoneAddSecondary},
 	{"set", "change a zone's kind or serial policy", runZoneSet},
 	{"remove", "stop serving a zone and forget it", runZoneRemove},
+	{"retrieve", "transfer a secondary zone from its primaries now", runZoneRetrieve}, // zone_xfr.go
+	{"notify", "send NOTIFY of a zone to all its targets now", runZoneNotify},         // zone_xfr.go
+	{"notify-host", "send NOTIFY of a zone to one address now", runZoneNotifyHost},    // zone_xfr.go
 }}
 
 func runZoneList(args []string, stdout, stderr io.Writer) error {

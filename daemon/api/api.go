@@ -33,6 +33,12 @@ const (
 	StatePending  = "pending" // a secondary not transferred yet
 	StateExpired  = "expired" // a secondary past its SOA expire
 	StateNotFound = "missing" // registered but its file is gone
+
+	// A secondary zone that holds a version is in one of these states.
+	StateFresh    = "fresh"    // its primaries were checked less than a refresh ago
+	StateChecking = "checking" // its primaries are being checked or it is being transferred
+	StateStale    = "stale"    // the last check failed or is overdue; retrying
+	StateExpiring = "expiring" // as stale, and it expires before its next refresh; Error says when
 )
 
 // Zone is one zone as the daemon knows it.
@@ -180,6 +186,7 @@ const (
 	CodeConflict     = "conflict"      // stale --if-serial
 	CodeInvalidZone  = "invalid-zone"  // the edit would make the zone invalid
 	CodeNotPermitted = "not-permitted" // not allowed for this zone kind or state
+	CodeUpstream     = "upstream"      // another server (a primary) failed or refused
 	CodeInternal     = "internal"      // the daemon failed; see its log
 )
 

@@ -1,0 +1,95 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"zonekeeper/daemon/api"
+)
+
+// NOTIFY in (RFC 1996 §3.10, §4): the query path verifies the message
+// and its TSIG and hands a NOTIFY for a secondary zone to notify, which
+// decides whether the sender may trigger a check. A NOTIFY is a hint, not
+// data: it only makes the check of the primaries happen now, and the
+// check asks the primaries themselves, in their order.
+
+// notify handles a NOTIFY for zone from an address, signed with key ("" when
+// unsigned), and returns the rcode to answer with. It is accepted from
+// the address of a primary (any port) or when signed with the zone's
+// key; then the zone is checked at once, or right after the check under
+// way.
+func (s *secondaries) notify(zone string, from netip.AddrPort, key string) int {
+	zone = strings.ToLower(dns.Fqdn(zone))
+	peer := from.Addr().Unmap().String()
+	s.mu.RLock()
+	z := s.zones[zone]
+	var ps primarySet
+	var readAt time.Time
+	if z != nil {
+		ps, readAt = z.primaries, z.primariesAt
+	}
+	s.mu.RUnlock()
+	if z == nil {
+		s.report(slog.LevelInfo, api.Event{Zone: zone, Kind: "notify-in", Outcome: api.OutcomeWarning, Peer: peer,
+			Detail: "NOTIFY refused: the zone is not a secondary zone here"})
+		return dns.RcodeRefused
+	}
+	ok := notifyAllowed(ps, from, key)
+	if !ok && time.Since(readAt) > time.Second {
+		// The primaries may have changed since they were read; read
+		// them again, at most once a second so a flood cannot hammer
+		// the store.
+		ctx, cancel := context.WithTimeout(z.ctx, 2*time.Second)
+		fresh, err := s.primariesOf(ctx, zone)
+		cancel()
+		s.mu.Lock()
+		z.primariesAt = time.Now()
+		if err == nil {
+			z.primaries = fresh
+		}
+		s.mu.Unlock()
+		if err == nil {
+			ps, ok = fresh, notifyAllowed(fresh, from, key)
+		}
+	}
+	if !ok {
+		why := fmt.Sprintf("NOTIFY from %s refused: not one of the zone's primaries (%s)", from.Addr(), joinAddrs(ps.addrs))
+		switch {
+		case key != "" && ps.key != nil:
+			why += fmt.Sprintf(" and signed with key %s, not the zone's key %s", strings.TrimSuffix(key, "."), strings.TrimSuffix(ps.key.name, "."))
+		case key != "":
+			why += fmt.Sprintf(" and signed with key %s while the zone has no key", strings.TrimSuffix(key, "."))
+		case ps.key != nil:
+			why += " and not signed with the zone's key"
+		}
+		s.report(slog.LevelWarn, api.Event{Zone: zone, Kind: "notify-in", Outcome: api.OutcomeWarning, Peer: peer, Detail: why})
+		return dns.RcodeRefused
+	}
+	s.mu.Lock()
+	detail := "NOTIFY accepted: checking the primaries now"
+	if z.running || z.retrieving {
+		z.again = true
+		detail = "NOTIFY accepted: a check is under way; another follows it"
+	} else {
+		z.next = time.Now()
+	}
+	s.mu.Unlock()
+	s.poke()
+	s.report(slog.LevelInfo, api.Event{Zone: zone, Kind: "notify-in", Outcome: api.OutcomeOK, Peer: peer, Detail: detail})
+	return dns.RcodeSuccess
+}
+
+// notifyAllowed says whether a NOTIFY from this address, signed with key,
+// comes from one of the primaries.
+func notifyAllowed(ps primarySet, from netip.AddrPort, key string) bool {
+	if ps.hasIP(from.Addr()) {
+		return true
+	}
+	return key != "" && ps.key != nil && dns.CanonicalName(key) == ps.key.name
+}

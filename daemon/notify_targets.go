@@ -1,0 +1,212 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"zonekeeper/store"
+)
+
+// Who a zone's NOTIFY goes to (RFC 1996 §3.6, DESIGN.md): the addresses of
+// the zone's NS names except the SOA MNAME, on the ns-port setting's port,
+// then the zone's ALSO-NOTIFY metadata, then the global also-notify
+// setting; each address once, in that order, never one of our own
+// listening sockets. Addresses of NS names come from data served here:
+// the zone's own A/AAAA records (glue included) and those of the served
+// zone the name belongs to. The system resolver is asked only when
+// notify-resolve is on, and only for names without a local address.
+
+// notifyResolveTimeout bounds one system resolver lookup of an NS name.
+const notifyResolveTimeout = 2 * time.Second
+
+// notifyTarget is one address a zone's NOTIFY goes to, and why.
+type notifyTarget struct {
+	addr   netip.AddrPort
+	source string // ns NAME, ALSO-NOTIFY, also-notify, notify-host
+}
+
+// targets returns the NOTIFY targets of zone, served as snap, and what
+// prevented others (an NS name without an address, a malformed
+// ALSO-NOTIFY value), in words.
+func (n *notifier) targets(ctx context.Context, zone string, snap *Snapshot) (targets []notifyTarget, problems []string) {
+	seen := make(map[netip.AddrPort]bool)
+	add := func(ap netip.AddrPort, source string) {
+		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		if seen[ap] || n.isSelf(ap) {
+			return
+		}
+		seen[ap] = true
+		targets = append(targets, notifyTarget{addr: ap, source: source})
+	}
+
+	port := uint16(n.d.cfg.NSPort)
+	mname := ""
+	if soa := snap.SOA(); soa != nil {
+		mname = dns.CanonicalName(soa.Ns)
+	}
+	for _, name := range apexNSNames(snap) {
+		if dns.CanonicalName(name) == mname {
+			continue
+		}
+		addrs := n.knownAddrs(name, snap)
+		why := "no address is known here (no A/AAAA in this zone nor in another served zone)"
+		if len(addrs) == 0 && n.d.cfg.NotifyResolve {
+			var err error
+			if addrs, err = n.resolve(ctx, name); err != nil {
+				why = "the system resolver found no address (" + err.Error() + ")"
+			}
+		} else if len(addrs) == 0 {
+			why += "; notify-resolve is off"
+		}
+		if len(addrs) == 0 {
+			problems = append(problems, fmt.Sprintf("NS %s not notified: %s", name, why))
+			continue
+		}
+		for _, a := range addrs {
+			add(netip.AddrPortFrom(a, port), "ns "+name)
+		}
+	}
+
+	if values, err := n.d.store.Meta().Get(ctx, zone, store.MetaAlsoNotify); err == nil {
+		for _, v := range values {
+			ap, err := ParseAddr(strings.TrimSpace(v), 53)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("ALSO-NOTIFY value not used: %v", err))
+				continue
+			}
+			add(ap, store.MetaAlsoNotify)
+		}
+	}
+	for _, v := range n.d.cfg.AlsoNotify {
+		if ap, err := ParseAddr(v, 53); err == nil {
+			add(ap, "also-notify")
+		}
+	}
+	return targets, problems
+}
+
+// apexNSNames returns the names of the zone's apex NS RRset.
+func apexNSNames(snap *Snapshot) []string {
+	if snap.ns == nil {
+		return nil
+	}
+	names := make([]string, 0, len(snap.ns.rdata))
+	for _, rd := range snap.ns.rdata {
+		if name, _, err := dns.UnpackDomainName(rd.wire, 0); err == nil {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// knownAddrs returns the addresses of name found in data served here: in
+// the zone being notified (glue included) and in the served zone name
+// belongs to.
+func (n *notifier) knownAddrs(name string, own *Snapshot) []netip.Addr {
+	key, err := wireName(name)
+	if err != nil {
+		return nil
+	}
+	lowerInPlace(key)
+	sources := []*Snapshot{own}
+	if s := n.d.zones.cur.Load().zoneFor(key, dns.TypeA); s != nil && s != own {
+		sources = append(sources, s)
+	}
+	var out []netip.Addr
+	for _, s := range sources {
+		if !isSubdomain(key, s.wire) {
+			continue
+		}
+		nd := s.nodes[string(key)]
+		if nd == nil {
+			continue
+		}
+		for _, rs := range []*rrset{nd.a, nd.aaaa} {
+			if rs == nil {
+				continue
+			}
+			for _, rd := range rs.rdata {
+				a, ok := netip.AddrFromSlice(rd.wire)
+				if ok && !containsAddr(out, a.Unmap()) {
+					out = append(out, a.Unmap())
+				}
+			}
+		}
+	}
+	return out
+}
+
+// resolve asks the system resolver for name's addresses.
+func (n *notifier) resolve(ctx context.Context, name string) ([]netip.Addr, error) {
+	ctx, cancel := context.WithTimeout(ctx, notifyResolveTimeout)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]netip.Addr, 0, len(addrs))
+	for _, a := range addrs {
+		if !containsAddr(out, a.Unmap()) {
+			out = append(out, a.Unmap())
+		}
+	}
+	return out, nil
+}
+
+// isSelf reports whether ap is one of our own listening sockets: a NOTIFY
+// there would only be refused by ourselves.
+func (n *notifier) isSelf(ap netip.AddrPort) bool {
+	if n.d.server == nil {
+		return false
+	}
+	for _, a := range n.d.server.Addrs() {
+		ua, ok := a.(*net.UDPAddr)
+		if !ok {
+			continue
+		}
+		own := ua.AddrPort()
+		if own.Port() != ap.Port() {
+			continue
+		}
+		ownIP := own.Addr().Unmap()
+		if ownIP == ap.Addr() {
+			return true
+		}
+		if ownIP.IsUnspecified() && isLocalAddr(ap.Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
+// isLocalAddr reports whether a is an address of this host.
+func isLocalAddr(a netip.Addr) bool {
+	if a.IsLoopback() {
+		return true
+	}
+	ifaddrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, ia := range ifaddrs {
+		if p, err := netip.ParsePrefix(ia.String()); err == nil && p.Addr().Unmap() == a {
+			return true
+		}
+	}
+	return false
+}
+
+func containsAddr(list []netip.Addr, a netip.Addr) bool {
+	for _, b := range list {
+		if a == b {
+			return true
+		}
+	}
+	return false
+}

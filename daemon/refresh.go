@@ -1,0 +1,360 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"zonekeeper/daemon/api"
+	"zonekeeper/zonefile"
+)
+
+// One check of a secondary zone's primaries (RFC 1034 §4.3.5): ask each
+// in turn, starting with the one that answered last, for the zone's SOA;
+// when its serial is higher than ours (RFC 1982), transfer the zone from
+// it, by IXFR when we hold a version, else by AXFR; apply the result
+// only when it is complete and valid. The SOA timers that drive the
+// checks come from the zone's own SOA.
+
+// soaQueryTimeout bounds one SOA query to a primary.
+const soaQueryTimeout = 5 * time.Second
+
+// Timer bounds: SOA values are clamped so that a zone can neither be
+// checked in a busy loop nor go unchecked for months.
+const (
+	minSOATimer = time.Second
+	maxSOATimer = 28 * 24 * time.Hour
+)
+
+// startupSpread spreads the start-up checks of zones whose refresh is
+// overdue, so that a restart does not send them all at once.
+const startupSpread = 5 * time.Second
+
+// soaTimers are a zone's refresh, retry and expire (RFC 1035 §3.3.13).
+type soaTimers struct{ refresh, retry, expire time.Duration }
+
+// timersOf returns a zone's SOA timers, clamped; a zone not transferred
+// yet (nil) uses placeholders: its retries follow pendingRetry and it
+// never expires, having nothing to serve.
+func timersOf(z *zonefile.Zone) soaTimers {
+	var soa *dns.SOA
+	if z != nil {
+		soa = z.SOA()
+	}
+	if soa == nil {
+		return soaTimers{refresh: time.Hour, retry: pendingRetry(1), expire: maxSOATimer}
+	}
+	clamp := func(secs uint32) time.Duration {
+		return min(max(time.Duration(secs)*time.Second, minSOATimer), maxSOATimer)
+	}
+	return soaTimers{refresh: clamp(soa.Refresh), retry: clamp(soa.Retry), expire: clamp(soa.Expire)}
+}
+
+// pendingRetry is the wait before the next attempt to transfer a zone
+// we hold nothing of, after n failures: 5 s doubling up to 5 minutes.
+func pendingRetry(n int) time.Duration {
+	d := 5 * time.Second
+	for i := 1; i < n && d < 5*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 5*time.Minute)
+}
+
+// firstCheck schedules a zone's first check after a start: at a random
+// point of what is left of its refresh since the last successful check,
+// or within startupSpread when the refresh is overdue.
+func firstCheck(now, lastOK time.Time, refresh time.Duration) time.Time {
+	left := refresh - now.Sub(lastOK)
+	if lastOK.IsZero() || left <= 0 {
+		left = min(refresh, startupSpread)
+	}
+	return now.Add(rand.N(left))
+}
+
+// refreshJitter shortens a refresh interval by up to a tenth, so that
+// zones loaded together drift apart.
+func refreshJitter(refresh time.Duration) time.Duration {
+	if refresh < 10*time.Millisecond {
+		return refresh
+	}
+	return refresh - rand.N(refresh/10)
+}
+
+// checkResult is the outcome of one check of a zone's primaries.
+type checkResult struct {
+	ok          bool          // a primary answered, and what it had newer was applied
+	primary     int           // which primary answered, when ok
+	serial      uint32        // its serial
+	upstream    time.Duration // its EXPIRE option (RFC 7314), when hasUpstream
+	hasUpstream bool
+	transfer    bool   // a transfer was tried and failed
+	why         string // what failed, primary by primary, when not ok
+	aborted     bool   // the zone was removed or the daemon is stopping
+}
+
+// check asks z's primaries for the zone's SOA and transfers a newer
+// version. With force (zone retrieve) it transfers by AXFR whatever the
+// serial.
+func (s *secondaries) check(ctx context.Context, z *secZone, force bool) checkResult {
+	ps, err := s.primariesOf(ctx, z.name)
+	if err != nil {
+		if ctx.Err() != nil {
+			return checkResult{aborted: true}
+		}
+		return checkResult{why: err.Error()}
+	}
+	s.mu.Lock()
+	z.primaries, z.primariesAt = ps, time.Now()
+	held, start := z.data, z.lastGood
+	s.mu.Unlock()
+
+	var (
+		why         []string
+		transferred bool
+		lower       *checkResult
+	)
+	n := len(ps.addrs)
+	for k := range n {
+		i := (start + k) % n
+		p := ps.addrs[i]
+		ans, err := s.querySOA(ctx, p, z.name, ps.key)
+		if ctx.Err() != nil {
+			return checkResult{aborted: true}
+		}
+		if err != nil && !force {
+			why = append(why, fmt.Sprintf("%s: SOA query: %v", p, err))
+			continue
+		}
+		res := checkResult{ok: true, primary: i, serial: ans.serial, upstream: ans.expire, hasUpstream: ans.hasExpire}
+		if held != nil && !force {
+			have := held.Serial()
+			switch {
+			case ans.serial == have:
+				s.report(slog.LevelDebug, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeOK, Peer: p.String(), Serial: have,
+					Detail: fmt.Sprintf("serial %d at %s: up to date", ans.serial, p)})
+				return res
+			case !zonefile.SerialGreater(ans.serial, have):
+				why = append(why, fmt.Sprintf("%s: serial %d is lower than ours (%d)", p, ans.serial, have))
+				if lower == nil {
+					lower = &res
+				}
+				continue
+			}
+			s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeOK, Peer: p.String(), Serial: ans.serial,
+				Detail: fmt.Sprintf("serial %d at %s is newer than ours (%d): transferring", ans.serial, p, have)})
+		} else if err == nil && !force {
+			s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeOK, Peer: p.String(), Serial: ans.serial,
+				Detail: fmt.Sprintf("serial %d at %s; we hold no version: transferring", ans.serial, p)})
+		}
+		serial, err := s.transfer(ctx, z, p, ps.key, held, force, ans.serial)
+		if ctx.Err() != nil {
+			return checkResult{aborted: true}
+		}
+		if err != nil {
+			transferred = true
+			why = append(why, fmt.Sprintf("%s: %v", p, err))
+			continue
+		}
+		res.serial = serial
+		return res
+	}
+	if lower != nil {
+		// A primary answered: the zone is as current as the primaries
+		// say it can be. RFC 1982 forbids fetching a lower serial.
+		s.report(slog.LevelWarn, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeWarning, Serial: held.Serial(),
+			Detail: strings.Join(why, "; ") + ": not fetched (a serial never goes back: see RFC 2182 §7 to reset one)"})
+		return *lower
+	}
+	return checkResult{why: strings.Join(why, "; "), transfer: transferred}
+}
+
+// transfer fetches the zone from primary p, whose SOA said serial
+// announced, and applies it. An IXFR is asked when we hold a version,
+// falling back to AXFR from the same primary when the answer cannot be
+// used as differences. It returns the serial now served.
+func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort, key *xfrKey, held *zonefile.Zone, force bool, announced uint32) (uint32, error) {
+	began := time.Now()
+	kind, note := "axfr-in", ""
+	var (
+		recs     []dns.RR
+		serial   uint32
+		messages int
+		nbytes   int64
+		full     = true
+	)
+	// miekg/dns's IXFR reader compares serials as plain integers and
+	// takes an answer whose serial wrapped around 2^32 (RFC 1982) for
+	// "up to date" after its first message: across the wrap, ask AXFR.
+	wrapped := held != nil && announced < held.Serial()
+	if wrapped && !force {
+		note = "; AXFR, not IXFR: the serial wrapped around"
+	}
+	if held != nil && !force && !wrapped {
+		kind = "ixfr-in"
+		raw, msgs, nb, err := s.receive(ctx, z.name, p, key, held.SOA())
+		if err == nil {
+			recs, serial, full, err = ixfrRecords(z.name, held, raw)
+		}
+		var xe *xfrError
+		if err != nil && (!errors.As(err, &xe) || !xe.fallback || ctx.Err() != nil) {
+			return 0, fmt.Errorf("IXFR: %w", err)
+		}
+		if err != nil {
+			note = "; IXFR unusable (" + err.Error() + "), fell back to AXFR"
+			s.d.log.Info("IXFR unusable, trying AXFR", "zone", z.name, "primary", p.String(), "reason", err.Error())
+			kind, recs = "axfr-in", nil
+		} else {
+			messages, nbytes = msgs, nb
+			if full {
+				note = "; the primary answered with the full zone"
+			}
+		}
+	}
+	if recs == nil {
+		raw, msgs, nb, err := s.receive(ctx, z.name, p, key, nil)
+		if err != nil {
+			return 0, fmt.Errorf("AXFR: %w", err)
+		}
+		if recs, serial, err = axfrRecords(z.name, raw); err != nil {
+			return 0, fmt.Errorf("AXFR: %w", err)
+		}
+		messages, nbytes = msgs, nb
+	}
+	if held != nil && !force && !zonefile.SerialGreater(serial, held.Serial()) {
+		return 0, fmt.Errorf("the transferred zone has serial %d, not newer than ours (%d): kept ours", serial, held.Serial())
+	}
+	v, warnings, err := s.prepare(z.name, recs)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.install(z, v); err != nil {
+		return 0, err
+	}
+	from := "none"
+	if held != nil {
+		from = fmt.Sprint(held.Serial())
+	}
+	detail := fmt.Sprintf("serial %s -> %d from %s: %d records, %d bytes in %d messages, %s%s",
+		from, serial, p, len(v.zone.Records), nbytes, messages, secDur(time.Since(began)), note)
+	if len(warnings) > 0 {
+		detail += "; dropped: " + strings.Join(warnings, "; ")
+	}
+	s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: kind, Outcome: api.OutcomeOK, Peer: p.String(), Serial: serial, Detail: detail})
+	return serial, nil
+}
+
+// install writes a new version's file and serves it, unless the zone was
+// removed meanwhile. The zone's expire clock restarts: the version is as
+// fresh as the primary's.
+func (s *secondaries) install(z *secZone, v *secVersion) error {
+	s.mu.RLock()
+	gone := s.zones[z.name] != z
+	s.mu.RUnlock()
+	if gone || z.ctx.Err() != nil {
+		return errors.New("the zone was removed during the transfer")
+	}
+	if err := s.writeFile(z.name, v); err != nil {
+		return fmt.Errorf("writing the zone's file: %w", err)
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.zones[z.name] != z {
+		return errors.New("the zone was removed during the transfer")
+	}
+	wasExpired := z.expired
+	z.data, z.snap, z.expired = v.zone, v.snap, false
+	z.lastOK, z.expireAt = now, now.Add(timersOf(v.zone).expire)
+	s.d.zones.Set(v.snap)
+	if wasExpired {
+		s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "expire", Outcome: api.OutcomeOK, Serial: v.zone.Serial(),
+			Detail: "answering again: a new version was transferred"})
+	}
+	return nil
+}
+
+// soaAnswer is what a primary said of the zone's SOA.
+type soaAnswer struct {
+	serial    uint32
+	expire    time.Duration // its EXPIRE option, when hasExpire
+	hasExpire bool
+}
+
+// querySOA asks primary p for the zone's SOA over UDP, again over TCP
+// when the answer is truncated, with an empty EXPIRE option (RFC 7314).
+func (s *secondaries) querySOA(ctx context.Context, p netip.AddrPort, zone string, key *xfrKey) (soaAnswer, error) {
+	r, err := s.exchangeSOA(ctx, "udp", p, zone, key)
+	if err == nil && r.Truncated {
+		r, err = s.exchangeSOA(ctx, "tcp", p, zone, key)
+	}
+	if err != nil {
+		return soaAnswer{}, err
+	}
+	if r.Rcode != dns.RcodeSuccess {
+		if ts := r.IsTsig(); ts != nil && ts.Error != dns.RcodeSuccess {
+			return soaAnswer{}, fmt.Errorf("answered %s, TSIG error %s", dns.RcodeToString[r.Rcode], dns.RcodeToString[int(ts.Error)])
+		}
+		return soaAnswer{}, fmt.Errorf("answered %s", dns.RcodeToString[r.Rcode])
+	}
+	if !r.Authoritative {
+		return soaAnswer{}, errors.New("the answer is not authoritative: the primary does not serve the zone")
+	}
+	var ans soaAnswer
+	found := false
+	for _, rr := range r.Answer {
+		if soa, ok := rr.(*dns.SOA); ok && strings.EqualFold(dns.Fqdn(soa.Hdr.Name), zone) {
+			ans.serial, found = soa.Serial, true
+			break
+		}
+	}
+	if !found {
+		return soaAnswer{}, errors.New("the answer holds no SOA of the zone")
+	}
+	if opt := r.IsEdns0(); opt != nil {
+		for _, o := range opt.Option {
+			if e, ok := o.(*dns.EDNS0_EXPIRE); ok && !e.Empty {
+				ans.expire, ans.hasExpire = time.Duration(e.Expire)*time.Second, true
+			}
+		}
+	}
+	return ans, nil
+}
+
+// exchangeSOA sends one SOA query over network and checks that the
+// answer is signed when the query was.
+func (s *secondaries) exchangeSOA(ctx context.Context, network string, p netip.AddrPort, zone string, key *xfrKey) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(zone, dns.TypeSOA)
+	m.RecursionDesired = false
+	m.SetEdns0(DefaultUDPSize, false)
+	opt := m.IsEdns0()
+	opt.Option = append(opt.Option, &dns.EDNS0_EXPIRE{Code: dns.EDNS0EXPIRE, Empty: true})
+	c := &dns.Client{Net: network, Timeout: soaQueryTimeout, Dialer: s.dialer(network, p.Addr(), soaQueryTimeout), UDPSize: DefaultUDPSize}
+	if key != nil {
+		m.SetTsig(key.name, key.algorithm, tsigFudge, time.Now().Unix())
+		c.TsigProvider = key.provider()
+	}
+	r, _, err := c.ExchangeContext(ctx, m, p.String())
+	if err != nil {
+		switch {
+		case errors.Is(err, dns.ErrSig):
+			return nil, errors.New("the answer's TSIG does not verify (BADSIG: wrong secret?)")
+		case errors.Is(err, dns.ErrSecret), errors.Is(err, dns.ErrKeyAlg):
+			return nil, errors.New("the answer is signed with a key or algorithm that is not the zone's")
+		case errors.Is(err, dns.ErrTime):
+			return nil, errors.New("the answer's TSIG time is outside the fudge (BADTIME: clocks differ?)")
+		}
+		return nil, errors.New(xfrNetReason(err))
+	}
+	if key != nil && r.IsTsig() == nil {
+		return nil, errors.New("the answer is not TSIG-signed although the query was")
+	}
+	return r, nil
+}

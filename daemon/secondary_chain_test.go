@@ -1,0 +1,120 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"zonekeeper/daemon/api"
+	"zonekeeper/store"
+)
+
+// zonekeeper primary → zonekeeper secondary, both in this process: the
+// primary on 127.0.0.1 allows transfers from 127.0.0.2 and NOTIFYs it
+// (ALSO-NOTIFY), the secondary follows its edits by IXFR.
+
+const chainZone = "chain.test."
+
+// chainZoneText is the primary's zonefile: its NS is its own MNAME, so
+// NOTIFY goes only where ALSO-NOTIFY says.
+func chainZoneText(serial uint32, extra string) string {
+	return fmt.Sprintf(`$TTL 300
+@ IN SOA ns1 hostmaster %d 3600 600 86400 60
+@ IN NS ns1
+ns1 IN A 127.0.0.1
+www IN A 127.0.0.10
+%s`, serial, extra)
+}
+
+// startChain starts a primary with zone text and a secondary following it.
+func startChain(t *testing.T, text string) (primary, secondary *secondaryNode) {
+	t.Helper()
+	primary = startNode(t, "127.0.0.1", "", map[string]string{fileNameOf(chainZone): text}, func(c *Config) {
+		c.AllowAXFR = []string{"127.0.0.2/32"}
+	})
+	secondary = startSecondaryNode(t, "", nil)
+	if err := primary.store.Meta().Set(context.Background(), chainZone, store.MetaAlsoNotify, []string{secondary.addr}); err != nil {
+		t.Fatal(err)
+	}
+	secondary.addSecondaryZone(t, chainZone, "", primary.addr)
+	return primary, secondary
+}
+
+func TestSecondaryFromZonekeeperPrimary(t *testing.T) {
+	t.Parallel()
+	primary, n := startChain(t, chainZoneText(10, ""))
+	eventually(t, 10*time.Second, "serial 10 on the secondary", func() bool { return n.servedSerial(t, chainZone) == 10 },
+		func() string { return eventDump(n.events(t, chainZone, "")) })
+
+	for i, name := range []string{"one", "two"} {
+		res, err := primary.loader.edit(chainZone, api.EditRequest{Op: api.EditAdd, Name: name, Type: "A", Data: []string{"127.0.0.2" + fmt.Sprint(i)}}, api.SerialIncrement, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, fmt.Sprintf("serial %d on the secondary", res.NewSerial),
+			func() bool { return n.servedSerial(t, chainZone) == int64(res.NewSerial) },
+			func() string { return eventDump(n.events(t, chainZone, "")) + n.logs.String() })
+		n.waitEvent(t, chainZone, "ixfr-in", fmt.Sprintf("serial %d -> %d", res.OldSerial, res.NewSerial), 5*time.Second)
+		n.waitEvent(t, chainZone, "notify-in", "accepted", 5*time.Second)
+		if r := n.ask(t, name+"."+chainZone, dns.TypeA); len(r.Answer) != 1 {
+			t.Fatalf("%s: %v", name, r)
+		}
+	}
+	// The secondary answers EDNS EXPIRE with its remaining time.
+	m := new(dns.Msg)
+	m.SetQuestion(chainZone, dns.TypeSOA)
+	m.SetEdns0(1232, false)
+	m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_EXPIRE{Code: dns.EDNS0EXPIRE, Empty: true})
+	r := exchangeFrom(t, "127.0.0.9", n.addr, m)
+	var expire *dns.EDNS0_EXPIRE
+	if opt := r.IsEdns0(); opt != nil {
+		for _, o := range opt.Option {
+			if e, ok := o.(*dns.EDNS0_EXPIRE); ok {
+				expire = e
+			}
+		}
+	}
+	if expire == nil || expire.Empty || expire.Expire > 86400 || expire.Expire < 86000 {
+		t.Errorf("EXPIRE option %v in %v", expire, r)
+	}
+}
+
+func TestSecondaryLargeZoneFromZonekeeperPrimary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 200 000-record transfer")
+	}
+	t.Parallel()
+	var b strings.Builder
+	for i := range 200_000 - 4 {
+		fmt.Fprintf(&b, "h%d IN A 10.%d.%d.%d\n", i, i>>16&255, i>>8&255, i&255)
+	}
+	primary, n := startChain(t, chainZoneText(1, b.String()))
+	want := primary.ask(t, "h199995."+chainZone, dns.TypeA)
+	eventually(t, 120*time.Second, "the large zone on the secondary", func() bool { return n.servedSerial(t, chainZone) == 1 },
+		func() string { return eventDump(n.events(t, chainZone, "")) })
+	v, _ := n.secondaries.view(chainZone)
+	if v.records != 200_000 {
+		t.Fatalf("%d records", v.records)
+	}
+	got := n.ask(t, "h199995."+chainZone, dns.TypeA)
+	if len(got.Answer) != 1 || got.Answer[0].String() != want.Answer[0].String() {
+		t.Fatalf("h199995: %v, want %v", got.Answer, want.Answer)
+	}
+	// Every record is the primary's.
+	pz, _ := primary.loader.get(chainZone)
+	n.secondaries.mu.RLock()
+	held := n.secondaries.zones[chainZone].data
+	n.secondaries.mu.RUnlock()
+	if len(pz.zone.Records) != len(held.Records) {
+		t.Fatalf("%d records, the primary has %d", len(held.Records), len(pz.zone.Records))
+	}
+	for i := range held.Records {
+		if !dns.IsDuplicate(held.Records[i], pz.zone.Records[i]) || held.Records[i].Header().Ttl != pz.zone.Records[i].Header().Ttl {
+			t.Fatalf("record %d: %s, the primary has %s", i, held.Records[i], pz.zone.Records[i])
+		}
+	}
+}

@@ -1,0 +1,360 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"zonekeeper/zonefile"
+)
+
+// Transfers in (RFC 5936 AXFR, RFC 1995 IXFR) with miekg/dns's Transfer,
+// which verifies the TSIG of every message when a secret is set. Around
+// it we enforce the limits a hostile or broken primary must not exceed
+// (xfr-timeout, xfr-idle-timeout, xfr-max-records, xfr-max-bytes) and
+// turn the stream into the zone's complete new record set. Nothing here
+// touches the served zone or its file: secondary_data.go applies.
+
+// xfrError is a transfer that failed. fallback is set when an IXFR
+// failed in a way an AXFR may cure (RFC 1995 §4: the primary refused
+// or does not implement IXFR, or its answer could not be applied).
+type xfrError struct {
+	why      string
+	fallback bool
+}
+
+func (e *xfrError) Error() string { return e.why }
+
+// receive runs one transfer of zone from primary and returns every
+// record of the stream. ixfrFrom is our SOA for an IXFR, nil for an
+// AXFR. The stream is cut off when it breaks any limit.
+func (s *secondaries) receive(ctx context.Context, zone string, primary netip.AddrPort, key *xfrKey, ixfrFrom *dns.SOA) (recs []dns.RR, messages int, bytes int64, err error) {
+	cfg := s.d.cfg
+	ctx, cancel := context.WithTimeout(ctx, cfg.XFRTimeout)
+	defer cancel()
+
+	dialTimeout := min(cfg.XFRIdleTimeout, 10*time.Second)
+	raw, err := s.dialer("tcp", primary.Addr(), dialTimeout).DialContext(ctx, "tcp", primary.String())
+	if err != nil {
+		return nil, 0, 0, &xfrError{why: "cannot connect: " + xfrNetReason(err)}
+	}
+	conn := &countingConn{Conn: raw, max: cfg.XFRMaxBytes}
+	// The total time limit closes the connection under the reader.
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
+	defer stop()
+	defer raw.Close()
+
+	m := new(dns.Msg)
+	if ixfrFrom != nil {
+		m.SetIxfr(zone, ixfrFrom.Serial, ixfrFrom.Ns, ixfrFrom.Mbox)
+	} else {
+		m.SetAxfr(zone)
+	}
+	// RFC 7314 §3: ask a primary that is itself a secondary how long its
+	// copy stays valid.
+	m.SetEdns0(dns.DefaultMsgSize, false)
+	opt := m.IsEdns0()
+	opt.Option = append(opt.Option, &dns.EDNS0_EXPIRE{Code: dns.EDNS0EXPIRE, Empty: true})
+	t := &dns.Transfer{
+		Conn:         &dns.Conn{Conn: conn},
+		ReadTimeout:  cfg.XFRIdleTimeout,
+		WriteTimeout: cfg.XFRIdleTimeout,
+	}
+	if key != nil {
+		m.SetTsig(key.name, key.algorithm, tsigFudge, time.Now().Unix())
+		t.TsigProvider = key.provider()
+	}
+	raw.SetWriteDeadline(time.Now().Add(cfg.XFRIdleTimeout))
+	ch, err := t.In(m, primary.String())
+	if err != nil {
+		return nil, 0, conn.n.Load(), &xfrError{why: "sending the request: " + xfrNetReason(err)}
+	}
+	for env := range ch {
+		if env.Error != nil {
+			err = env.Error
+			break
+		}
+		messages++
+		if int64(len(recs)+len(env.RR)) > cfg.XFRMaxRecords {
+			err = errTooManyRecords
+			break
+		}
+		recs = append(recs, env.RR...)
+	}
+	if err != nil {
+		// Unblock the reader goroutine and let it finish.
+		raw.Close()
+		for range ch {
+		}
+	}
+	bytes = conn.n.Load()
+	switch {
+	case err == nil:
+		return recs, messages, bytes, nil
+	case conn.over.Load():
+		return nil, messages, bytes, &xfrError{why: fmt.Sprintf("cut off after %d bytes: more than xfr-max-bytes (%d)", bytes, cfg.XFRMaxBytes)}
+	case errors.Is(err, errTooManyRecords):
+		return nil, messages, bytes, &xfrError{why: fmt.Sprintf("cut off: more than xfr-max-records (%d) records", cfg.XFRMaxRecords)}
+	case ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded):
+		return nil, messages, bytes, &xfrError{why: fmt.Sprintf("cut off after %d messages: the transfer took longer than xfr-timeout (%s)", messages, cfg.XFRTimeout)}
+	case ctx.Err() != nil:
+		return nil, messages, bytes, &xfrError{why: "abandoned: " + context.Cause(ctx).Error()}
+	}
+	return nil, messages, bytes, describeXFRError(err, messages, cfg.XFRIdleTimeout, ixfrFrom != nil)
+}
+
+var errTooManyRecords = errors.New("too many records")
+
+// describeXFRError says in words what went wrong in a transfer stream.
+func describeXFRError(err error, messages int, idle time.Duration, ixfr bool) *xfrError {
+	var ne net.Error
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		return &xfrError{why: fmt.Sprintf("cut off after %d messages: nothing received for xfr-idle-timeout (%s)", messages, idle)}
+	case errors.Is(err, dns.ErrNoSig):
+		return &xfrError{why: fmt.Sprintf("message %d is not TSIG-signed although the request was", messages+1)}
+	case errors.Is(err, dns.ErrSig):
+		return &xfrError{why: fmt.Sprintf("TSIG of message %d does not verify (BADSIG: wrong secret?)", messages+1)}
+	case errors.Is(err, dns.ErrSecret), errors.Is(err, dns.ErrKeyAlg):
+		return &xfrError{why: fmt.Sprintf("message %d is signed with a key or algorithm that is not the zone's", messages+1)}
+	case errors.Is(err, dns.ErrTime):
+		return &xfrError{why: fmt.Sprintf("TSIG time of message %d is outside the fudge (BADTIME: clocks differ?)", messages+1)}
+	case errors.Is(err, dns.ErrSoa):
+		return &xfrError{why: "the answer does not begin with the zone's SOA", fallback: ixfr}
+	case errors.Is(err, dns.ErrId):
+		return &xfrError{why: fmt.Sprintf("message %d carries another query's ID", messages+1)}
+	}
+	var rcode int
+	if _, serr := fmt.Sscanf(err.Error(), "dns: bad xfr rcode: %d", &rcode); serr == nil {
+		why := "refused: the primary answered " + dns.RcodeToString[rcode]
+		fallback := ixfr && (rcode == dns.RcodeNotImplemented || rcode == dns.RcodeFormatError || rcode == dns.RcodeRefused)
+		return &xfrError{why: why, fallback: fallback}
+	}
+	if messages > 0 {
+		return &xfrError{why: fmt.Sprintf("incomplete: the stream broke after %d messages (%s)", messages, xfrNetReason(err))}
+	}
+	return &xfrError{why: xfrNetReason(err)}
+}
+
+// xfrNetReason shortens a network error to its cause.
+func xfrNetReason(err error) string {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		err = oe.Err
+	}
+	msg := err.Error()
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		msg = "timed out"
+	}
+	return strings.TrimPrefix(msg, "dns: ")
+}
+
+// countingConn counts the bytes read from a connection and fails the
+// read that goes past max, which cuts the transfer off.
+type countingConn struct {
+	net.Conn
+	max  int64
+	n    atomic.Int64
+	over atomic.Bool
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	// miekg/dns ignores an error that comes with data: fail with none.
+	if c.over.Load() {
+		return 0, errTooManyBytes
+	}
+	n, err := c.Conn.Read(p)
+	if c.n.Add(int64(n)) > c.max {
+		c.over.Store(true)
+		return 0, errTooManyBytes
+	}
+	return n, err
+}
+
+var errTooManyBytes = errors.New("xfr-max-bytes exceeded")
+
+// axfrRecords checks an AXFR stream (RFC 5936 §2.2: SOA, the zone, the
+// same SOA again) and returns the zone's records with its SOA once.
+func axfrRecords(zone string, recs []dns.RR) ([]dns.RR, uint32, error) {
+	first, ok := zoneSOA(zone, recs, 0)
+	if !ok {
+		return nil, 0, &xfrError{why: "the answer does not begin with the zone's SOA"}
+	}
+	last, ok := zoneSOA(zone, recs, len(recs)-1)
+	if len(recs) < 2 || !ok {
+		return nil, 0, &xfrError{why: "incomplete: the answer does not end with the zone's SOA"}
+	}
+	if last.Serial != first.Serial {
+		return nil, 0, &xfrError{why: fmt.Sprintf("the closing SOA has serial %d, the opening one %d", last.Serial, first.Serial)}
+	}
+	body := recs[:len(recs)-1]
+	for _, rr := range body[1:] {
+		if rr.Header().Rrtype == dns.TypeSOA {
+			return nil, 0, &xfrError{why: "an SOA record in the middle of the zone"}
+		}
+	}
+	return body, first.Serial, nil
+}
+
+// ixfrRecords applies an IXFR stream (RFC 1995 §4) to a copy of base and
+// returns the new zone's records. An answer that is the full zone (the
+// primary could not send differences) is taken as an AXFR: its closing
+// SOA is dropped, never added twice. A single SOA, a difference that does
+// not start at the serial we hold, or one that removes what we do not
+// have, fails with fallback set: the primary's zone and ours disagree,
+// and an AXFR settles it.
+func ixfrRecords(zone string, base *zonefile.Zone, recs []dns.RR) (out []dns.RR, serial uint32, full bool, err error) {
+	newest, ok := zoneSOA(zone, recs, 0)
+	if !ok {
+		return nil, 0, false, &xfrError{why: "the IXFR answer does not begin with the zone's SOA", fallback: true}
+	}
+	if len(recs) == 1 {
+		return nil, 0, false, &xfrError{why: fmt.Sprintf("the IXFR answer is the SOA alone (serial %d): no differences to apply", newest.Serial), fallback: true}
+	}
+	if recs[1].Header().Rrtype != dns.TypeSOA {
+		out, serial, err := axfrRecords(zone, recs)
+		if err != nil {
+			err.(*xfrError).fallback = true
+		}
+		return out, serial, true, err
+	}
+	if last, ok := zoneSOA(zone, recs, len(recs)-1); !ok || last.Serial != newest.Serial {
+		return nil, 0, false, &xfrError{why: "incomplete: the IXFR answer does not end with the new SOA", fallback: true}
+	}
+
+	cur := newRRIndex(base.Records)
+	have := base.Serial()
+	i := 1
+	for i < len(recs)-1 {
+		from, ok := zoneSOA(zone, recs, i)
+		if !ok {
+			return nil, 0, false, &xfrError{why: "malformed IXFR: a difference does not begin with an SOA", fallback: true}
+		}
+		if from.Serial != have {
+			return nil, 0, false, &xfrError{why: fmt.Sprintf("IXFR difference starts at serial %d, we hold %d", from.Serial, have), fallback: true}
+		}
+		i++
+		for ; i < len(recs) && recs[i].Header().Rrtype != dns.TypeSOA; i++ {
+			if !cur.remove(recs[i]) {
+				return nil, 0, false, &xfrError{why: "IXFR removes a record we do not hold: " + oneLineRR(recs[i]), fallback: true}
+			}
+		}
+		to, ok := zoneSOA(zone, recs, i)
+		if !ok || i == len(recs)-1 {
+			return nil, 0, false, &xfrError{why: "malformed IXFR: a difference has no new SOA", fallback: true}
+		}
+		cur.setSOA(to)
+		i++
+		for ; i < len(recs) && recs[i].Header().Rrtype != dns.TypeSOA; i++ {
+			if !cur.add(recs[i]) {
+				return nil, 0, false, &xfrError{why: "IXFR adds a record we already hold: " + oneLineRR(recs[i]), fallback: true}
+			}
+		}
+		have = to.Serial
+	}
+	if have != newest.Serial {
+		return nil, 0, false, &xfrError{why: fmt.Sprintf("IXFR differences end at serial %d, not %d", have, newest.Serial), fallback: true}
+	}
+	return cur.records(), newest.Serial, false, nil
+}
+
+// zoneSOA returns recs[i] when it is the zone's SOA.
+func zoneSOA(zone string, recs []dns.RR, i int) (*dns.SOA, bool) {
+	if i < 0 || i >= len(recs) {
+		return nil, false
+	}
+	soa, ok := recs[i].(*dns.SOA)
+	if !ok || !strings.EqualFold(dns.Fqdn(soa.Hdr.Name), zone) {
+		return nil, false
+	}
+	return soa, true
+}
+
+// oneLineRR renders a record on one line with single spaces.
+func oneLineRR(rr dns.RR) string { return strings.Join(strings.Fields(rr.String()), " ") }
+
+// rrIndex is a zone's records being changed by IXFR differences, grouped
+// by owner and type so that a removal finds its record quickly.
+type rrIndex struct {
+	sets  map[rrIndexKey][]dns.RR
+	order []rrIndexKey // first-seen order; Write sorts anyway
+}
+
+type rrIndexKey struct {
+	name   string // lower case
+	rrtype uint16
+	class  uint16
+}
+
+func rrIndexKeyOf(rr dns.RR) rrIndexKey {
+	h := rr.Header()
+	return rrIndexKey{strings.ToLower(h.Name), h.Rrtype, h.Class}
+}
+
+func newRRIndex(recs []dns.RR) *rrIndex {
+	ix := &rrIndex{sets: make(map[rrIndexKey][]dns.RR, len(recs))}
+	for _, rr := range recs {
+		k := rrIndexKeyOf(rr)
+		if _, ok := ix.sets[k]; !ok {
+			ix.order = append(ix.order, k)
+		}
+		ix.sets[k] = append(ix.sets[k], rr)
+	}
+	return ix
+}
+
+// remove deletes the record equal to rr (TTL aside), reporting whether
+// there was one. The slice is copied: base's records stay as they were.
+func (ix *rrIndex) remove(rr dns.RR) bool {
+	k := rrIndexKeyOf(rr)
+	set := ix.sets[k]
+	for j, have := range set {
+		if dns.IsDuplicate(have, rr) {
+			ix.sets[k] = append(set[:j:j], set[j+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// add inserts rr unless an equal record is there.
+func (ix *rrIndex) add(rr dns.RR) bool {
+	k := rrIndexKeyOf(rr)
+	set := ix.sets[k]
+	for _, have := range set {
+		if dns.IsDuplicate(have, rr) {
+			return false
+		}
+	}
+	if _, ok := ix.sets[k]; !ok {
+		ix.order = append(ix.order, k)
+	}
+	ix.sets[k] = append(set[:len(set):len(set)], rr)
+	return true
+}
+
+// setSOA replaces the zone's SOA, whatever it was.
+func (ix *rrIndex) setSOA(soa *dns.SOA) {
+	k := rrIndexKeyOf(soa)
+	if _, ok := ix.sets[k]; !ok {
+		ix.order = append(ix.order, k)
+	}
+	ix.sets[k] = []dns.RR{soa}
+}
+
+// records returns the current records.
+func (ix *rrIndex) records() []dns.RR {
+	var out []dns.RR
+	for _, k := range ix.order {
+		out = append(out, ix.sets[k]...)
+	}
+	return out
+}
