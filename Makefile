@@ -6,13 +6,21 @@ BIN       := bin/zonekeeper
 DATA      ?= ./zonekeeper-data
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
-# Debian packages the tests start or call: reference servers and clients.
-DEPS_DEB  := nsd bind9 bind9-dnsutils knot knot-dnsutils
+# Debian packages the tests start or call: reference servers and clients;
+# lintian, rpm, socat and strace for the package checks.
+DEPS_DEB  := nsd bind9 bind9-dnsutils knot knot-dnsutils lintian rpm socat strace
+# nfpm builds the .deb and .rpm; `make deps` (or the first `make package`)
+# installs this version into bin/tools.
+NFPM_VERSION := v2.45.2
+NFPM      := bin/tools/nfpm-$(NFPM_VERSION)/nfpm
+# Architectures `make package` builds; DIST is where the packages go.
+ARCHS     ?= amd64 arm64
+DIST      ?= dist
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export CGO_ENABLED = 0
 
-.PHONY: build run test bench deps lint fmt clean
+.PHONY: build run test bench deps lint fmt clean package package-test
 
 ## build: the static binary in bin/
 build:
@@ -26,9 +34,12 @@ run: build
 	done
 	./$(BIN) serve --data $(DATA)
 
-## test: install what the tests need, lint, then every test (race detector on)
+## test: install what the tests need, lint, every Go test (race detector on), then the package test
 test: deps lint
-	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 14m ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 12m ./...
+	@# After go test, never beside it: the package test installs the real
+	@# /etc/zonekeeper and /run/zonekeeper for its duration.
+	$(MAKE) package-test
 
 ## bench: Go benchmarks of the query path and of live reload
 bench:
@@ -45,6 +56,20 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	@$(GO) mod download
+	@test -x $(NFPM) || $(MAKE) --no-print-directory $(NFPM)
+
+$(NFPM):
+	GOBIN=$(CURDIR)/$(dir $(NFPM)) $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+
+## package: .deb and .rpm for amd64 and arm64 in dist/ (VERSION=1.2.3 to set the version)
+package: $(NFPM)
+	VERSION='$(VERSION)' ARCHS='$(ARCHS)' DIST='$(DIST)' NFPM='$(CURDIR)/$(NFPM)' GO='$(GO)' \
+		sh packaging/package.sh
+
+## package-test: build the packages, lint them, install, run, upgrade and remove them here (root)
+package-test: deps package
+	$(SUDO) env VERSION='$(VERSION)' DIST='$(DIST)' NFPM='$(CURDIR)/$(NFPM)' GO='$(shell command -v $(GO))' \
+		bash packaging/test/package-test.sh
 
 ## lint: gofmt and go vet must be clean
 lint:

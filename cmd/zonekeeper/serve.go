@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -32,23 +33,55 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// runCtx also ends when Run fails by itself, so the loop below ends.
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	loopDone := make(chan struct{})
 	go func() {
+		defer close(loopDone)
+		ready := d.Ready()
 		for {
 			select {
-			case <-ctx.Done():
+			case <-runCtx.Done():
+				notifyManager(log, "STOPPING=1")
 				return
+			case <-ready:
+				ready = nil
+				notifyManager(log, "READY=1\nSTATUS=serving")
 			case <-hup:
 				d.Reload()
 			}
 		}
 	}()
 	log.Info("zonekeeper starting", "data", cfg.Data, "zones", cfg.ZonesDir())
-	err = d.Run(ctx)
+	err = d.Run(runCtx)
+	cancel()
+	<-loopDone
 	log.Info("zonekeeper stopped")
 	return err
+}
+
+// notifyManager tells the service manager about a state change, as
+// sd_notify(3) does: systemd starts a Type=notify unit with NOTIFY_SOCKET
+// naming a unix datagram socket (a leading @ means the abstract namespace,
+// which Go's net package understands). Without NOTIFY_SOCKET it does
+// nothing; a failure is logged, never fatal.
+func notifyManager(log *slog.Logger, state string) {
+	path := os.Getenv("NOTIFY_SOCKET")
+	if path == "" {
+		return
+	}
+	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err == nil {
+		_, err = conn.Write([]byte(state))
+		conn.Close()
+	}
+	if err != nil {
+		log.Warn("telling the service manager failed: "+err.Error(), "socket", path, "state", state)
+	}
 }
 
 // serveConfig builds the configuration from defaults, the config file and
