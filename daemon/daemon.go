@@ -34,6 +34,7 @@ type Daemon struct {
 	journal     *journal     // journal.go
 	notifier    *notifier    // notify_out.go
 	secondaries *secondaries // secondary.go
+	peers       *peerSet     // peers.go
 	started     time.Time
 	ready       chan struct{}
 }
@@ -86,6 +87,7 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	d.loader.register = d.registerPrimary
 	d.loader.onVersion = d.primaryVersion
 	d.keys = newKeyring(d)
+	d.peers = newPeerSet(d)
 	srv.SetSpecial(d) // NOTIFY, TSIG, transfers and EDNS EXPIRE: special.go
 	if d.journal, err = newJournal(d); err != nil {
 		srv.closeListeners()
