@@ -1,8 +1,8 @@
 // Command zonekeeper is the one zonekeeper binary: the authoritative DNS
 // daemon (serve), the offline zonefile checker (check), the control
 // client verbs (status, events, zone, record, key, meta, autoprimary)
-// and, in a later release, the terminal UI. main only parses the command
-// line and wires packages together.
+// and the terminal UI (tui). main only parses the command line and wires
+// packages together.
 package main
 
 import (
@@ -35,6 +35,7 @@ var commands = []command{
 	{"key", "add, list and remove TSIG keys", keyCommand.run},
 	{"meta", "set per-zone metadata", metaCommand.run},
 	{"autoprimary", "add, list and remove autoprimaries", autoprimaryCommand.run},
+	{"tui", "the interactive terminal UI (also plain `zonekeeper` on a terminal)", runTUI},
 	{"version", "print the version", func(_ []string, stdout, _ io.Writer) error {
 		fmt.Fprintln(stdout, "zonekeeper", version)
 		return nil
@@ -65,6 +66,9 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	// Client flags may come before the command: they are handed to it.
 	globals, args := leadingGlobals(args)
+	if len(args) == 0 && terminal(stdout) {
+		return runTUI(globals, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return nil
