@@ -4,6 +4,7 @@
 GO        ?= go
 BIN       := bin/zonekeeper
 DATA      ?= ./zonekeeper-data
+DEMO_DATA ?= ./demo-data
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 # Debian packages the tests start or call: reference servers and clients;
@@ -20,7 +21,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export CGO_ENABLED = 0
 
-.PHONY: build run test bench deps lint fmt clean package package-test
+.PHONY: build run test bench bench-failover demo demo-stop deps lint fmt clean package package-test
 
 ## build: the static binary in bin/
 build:
@@ -41,9 +42,22 @@ test: deps lint
 	@# /etc/zonekeeper and /run/zonekeeper for its duration.
 	$(MAKE) package-test
 
-## bench: Go benchmarks of the query path and of live reload
+## bench: Go benchmarks of the query path and of live reload, then the failover timings
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	$(MAKE) --no-print-directory bench-failover
+
+## bench-failover: three real nodes on 127.0.0.1-3: edit-to-all-secondaries p50/p95 over 100 edits, promote-to-serving
+bench-failover: build
+	$(GO) run ./bench/failover --bin $(BIN)
+
+## demo: three nodes on 127.0.0.1, .2, .3 port 5300 (a primary, b and c its secondaries), data in ./demo-data
+demo: build
+	@BIN='$(BIN)' DEMO_DATA='$(DEMO_DATA)' sh testdata/demo/cluster.sh start
+
+## demo-stop: stop the demo's nodes by their pid files
+demo-stop:
+	@DEMO_DATA='$(DEMO_DATA)' sh testdata/demo/cluster.sh stop
 
 ## deps: install the Debian packages the tests use, when missing
 deps:

@@ -4,6 +4,8 @@ go 1.26.0
 
 require modernc.org/sqlite v1.61.1
 
+require github.com/yuin/gopher-lua v1.1.2
+
 require (
 	github.com/atotto/clipboard v0.1.4 // indirect
 	github.com/aymanbagabas/go-osc52/v2 v2.0.1 // indirect

@@ -58,11 +58,18 @@ func (d *Daemon) mayTransfer(zone string, from netip.Addr, key string) xfrGrant 
 	return xfrGrant{why: fmt.Sprintf("unsigned, and %s is in neither ALLOW-AXFR-FROM of %s nor allow-axfr", from, zone)}
 }
 
-// peerTransferGrant is where the peers of the cluster will be allowed to
-// transfer every zone (a later issue): a request signed with a peer's
-// key, or from the address of a peer configured without a key. ok false
-// means "no opinion": the address lists decide.
+// peerTransferGrant lets the peers (either role) transfer every zone: a
+// request signed with a peer's key, or from the address of a peer
+// configured without a key. A peer configured with a key must sign: its
+// unsigned requests are an unknown host's. ok false means "no opinion":
+// the address lists decide.
 func (d *Daemon) peerTransferGrant(zone string, from netip.Addr, key string) (xfrGrant, bool) {
+	if p, ok := d.peers.byKey(key); ok {
+		return xfrGrant{ok: true, why: "key " + key + " is the key of peer " + p.Name}, true
+	}
+	if p, ok := d.peers.byAddr(from); ok && p.Key == "" {
+		return xfrGrant{ok: true, why: from.String() + " is peer " + p.Name}, true
+	}
 	return xfrGrant{}, false
 }
 

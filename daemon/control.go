@@ -70,12 +70,20 @@ func (d *Daemon) routes() http.Handler {
 	handle("PUT /v1/zones/{name}/meta/{kind}", d.handleMetaSet)
 	handle("POST /v1/zones/{name}/retrieve", d.handleRetrieve)
 	handle("POST /v1/zones/{name}/notify", d.handleNotify)
+	handle("POST /v1/zones/{name}/promote", d.handlePromote)  // promote.go
+	handle("POST /v1/zones/{name}/demote", d.handleDemote)    // promote.go
+	handle("POST /v1/promote", d.handlePromoteAll)            // promote.go
+	handle("GET /v1/zones/{name}/health", d.handleZoneHealth) // health.go
 	handle("GET /v1/keys", d.handleKeyList)
 	handle("POST /v1/keys", d.handleKeyAdd)
 	handle("DELETE /v1/keys/{name}", d.handleKeyRemove)
 	handle("GET /v1/autoprimaries", d.handleAutoprimaryList)
 	handle("POST /v1/autoprimaries", d.handleAutoprimaryAdd)
 	handle("DELETE /v1/autoprimaries/{ip}", d.handleAutoprimaryRemove)
+	handle("GET /v1/peers", d.handlePeerList)
+	handle("POST /v1/peers", d.handlePeerAdd)
+	handle("DELETE /v1/peers/{name}", d.handlePeerRemove)
+	handle("GET /v1/export", d.handleExport) // export.go
 	mux.HandleFunc("GET /v1/events", d.handleEvents)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, api.Errorf(api.CodeNotFound, "no control API endpoint %s %s", r.Method, r.URL.Path))

@@ -130,6 +130,11 @@ func (d *Daemon) handleKeyRemove(r *http.Request) (any, error) {
 	if _, err := d.existingKey(r, name); err != nil {
 		return nil, err
 	}
+	for _, p := range d.peers.list() {
+		if p.Key == name {
+			return nil, api.Errorf(api.CodeNotPermitted, "TSIG key %s signs all traffic with peer %s; remove that peer first", name, p.Name)
+		}
+	}
 	// A key still named by a zone cannot go: transfers would fail.
 	zones, err := d.store.Zones().List(r.Context())
 	if err != nil {

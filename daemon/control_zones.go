@@ -56,7 +56,7 @@ func (d *Daemon) zoneView(sz *store.Zone, fz *fileZone) api.Zone {
 		if z.Error == "" {
 			z.Error = v.detail
 		}
-		return z
+		return d.health.decorate(z)
 	}
 	switch {
 	case snap != nil:
@@ -72,7 +72,7 @@ func (d *Daemon) zoneView(sz *store.Zone, fz *fileZone) api.Zone {
 	default:
 		z.State = api.StateNotFound
 	}
-	return z
+	return d.health.decorate(z)
 }
 
 // allZones lists every zone: those in the store and those with a file.
@@ -165,8 +165,12 @@ func (d *Daemon) handleAddSecondary(r *http.Request) (any, error) {
 	var primaries []string
 	for _, p := range req.Primaries {
 		ap, err := ParseAddr(strings.TrimSpace(p), 53)
+		if pe, ok := d.peers.byName(strings.TrimSpace(p)); err != nil && ok {
+			primaries = append(primaries, pe.Name) // a peer's name follows the peer (primaries.go)
+			continue
+		}
 		if err != nil {
-			return nil, api.Errorf(api.CodeBadRequest, "primary %v", err)
+			return nil, api.Errorf(api.CodeBadRequest, "primary %v, nor the name of a peer", err)
 		}
 		primaries = append(primaries, ap.String())
 	}

@@ -35,6 +35,8 @@ type Daemon struct {
 	notifier    *notifier    // notify_out.go
 	secondaries *secondaries // secondary.go
 	peers       *peerSet     // peers.go
+	health      *health      // health.go
+	catalog     *catalog     // catalog.go
 	started     time.Time
 	ready       chan struct{}
 }
@@ -88,6 +90,7 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	d.loader.onVersion = d.primaryVersion
 	d.keys = newKeyring(d)
 	d.peers = newPeerSet(d)
+	d.health = newHealth(d)
 	srv.SetSpecial(d) // NOTIFY, TSIG, transfers and EDNS EXPIRE: special.go
 	if d.journal, err = newJournal(d); err != nil {
 		srv.closeListeners()
@@ -96,6 +99,7 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	}
 	d.notifier = newNotifier(d)
 	d.secondaries = newSecondaries(d)
+	d.catalog = newCatalog(d)
 	return d, nil
 }
 
@@ -158,6 +162,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	g.Go(func() error { return d.serveControl(ctx, d.control) })
 	g.Go(func() error { return d.notifier.Run(ctx) })
 	g.Go(func() error { return d.secondaries.Run(ctx) })
+	g.Go(func() error { return d.health.Run(ctx) })
+	g.Go(func() error { return d.catalog.Run(ctx) })
 	listen := ""
 	for _, a := range d.server.Addrs() {
 		d.log.Info("listening", "addr", a.String())

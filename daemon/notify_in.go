@@ -40,7 +40,7 @@ func (s *secondaries) notify(zone string, from netip.AddrPort, key string) int {
 			Detail: "NOTIFY refused: the zone is not a secondary zone here"})
 		return dns.RcodeRefused
 	}
-	ok := notifyAllowed(ps, from, key)
+	ok := s.notifyAllowed(ps, from, key)
 	if !ok && time.Since(readAt) > time.Second {
 		// The primaries may have changed since they were read; read
 		// them again, at most once a second so a flood cannot hammer
@@ -55,7 +55,7 @@ func (s *secondaries) notify(zone string, from netip.AddrPort, key string) int {
 		}
 		s.mu.Unlock()
 		if err == nil {
-			ps, ok = fresh, notifyAllowed(fresh, from, key)
+			ps, ok = fresh, s.notifyAllowed(fresh, from, key)
 		}
 	}
 	if !ok {
@@ -73,6 +73,10 @@ func (s *secondaries) notify(zone string, from netip.AddrPort, key string) int {
 	}
 	s.mu.Lock()
 	detail := "NOTIFY accepted: checking the primaries now"
+	if ps.indexOf(from.Addr()) >= 0 {
+		z.notifier = from.Addr().Unmap()
+		detail = "NOTIFY accepted: checking the primaries now, " + from.Addr().Unmap().String() + " first"
+	}
 	if z.running || z.retrieving {
 		z.again = true
 		detail = "NOTIFY accepted: a check is under way; another follows it"
@@ -86,10 +90,19 @@ func (s *secondaries) notify(zone string, from netip.AddrPort, key string) int {
 }
 
 // notifyAllowed says whether a NOTIFY from this address, signed with key,
-// comes from one of the primaries.
-func notifyAllowed(ps primarySet, from netip.AddrPort, key string) bool {
-	if ps.hasIP(from.Addr()) {
-		return true
+// comes from one of the primaries: the zone's own, by address, or a peer
+// of role peer, which must sign with its key when it has one.
+func (s *secondaries) notifyAllowed(ps primarySet, from netip.AddrPort, key string) bool {
+	for i, p := range ps.addrs {
+		if p.Addr() != from.Addr().Unmap() {
+			continue
+		}
+		if i < ps.own {
+			return true
+		}
+		if pr, ok := s.d.peers.trusted(from.Addr(), key); ok && pr.Role == rolePeer {
+			return true
+		}
 	}
 	return key != "" && ps.key != nil && dns.CanonicalName(key) == ps.key.name
 }

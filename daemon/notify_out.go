@@ -181,6 +181,11 @@ func (n *notifier) notifyHost(ctx context.Context, zone string, addr netip.AddrP
 		return nil, api.Errorf(api.CodeNotPermitted, "zone %s is not being served: nothing to announce", zone)
 	}
 	t := notifyTarget{addr: netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port()), source: "notify-host"}
+	for _, p := range n.d.peers.list() {
+		if p.Addr == t.addr && p.Key != "" {
+			t.key = n.peerKey(ctx, p) // a peer's traffic is signed with its key
+		}
+	}
 	return &api.NotifyResult{Zone: zone, Serial: snap.Serial(),
 		Targets: n.sendAll(ctx, zone, snap.SOA(), []notifyTarget{t}, n.demandTries)}, nil
 }
@@ -196,6 +201,9 @@ func (n *notifier) sendAll(ctx context.Context, zone string, soa *dns.SOA, targe
 			var k *store.Key
 			if signed {
 				k = &key
+			}
+			if t.key != nil {
+				k = t.key // a peer's traffic is signed with its key
 			}
 			out[i] = n.send(ctx, zone, soa, t, k, tries)
 		})
@@ -323,6 +331,12 @@ func (n *notifier) answered(res api.NotifyTarget, r *dns.Msg, err error, t notif
 	case r.IsTsig() != nil && r.IsTsig().Error != 0:
 		res.Error = "TSIG error " + dns.RcodeToString[int(r.IsTsig().Error)] + ": the target does not accept our key"
 		outcome = api.OutcomeError
+	case err != nil && r.Rcode == dns.RcodeNotAuth && errors.Is(err, dns.ErrAuth):
+		// miekg/dns does not verify a NOTAUTH answer's TSIG: it is the
+		// answer of a server that does not serve the zone (or does
+		// not know us as a peer yet), not a signature failure.
+		detail = "; the target does not serve the zone (NOTAUTH): is this server one of its primaries or peers?"
+		outcome = api.OutcomeWarning
 	case err != nil:
 		res.Error = "the answer's TSIG does not verify: " + err.Error()
 		outcome = api.OutcomeError

@@ -21,6 +21,10 @@ import (
 // the zone's own A/AAAA records (glue included) and those of the served
 // zone the name belongs to. The system resolver is asked only when
 // notify-resolve is on, and only for names without a local address.
+// Every peer, of either role, is a target of every zone too (listed in NS
+// or not: stealth secondaries, RFC 2182 §5.1), its NOTIFY signed with
+// the peer's key when it has one. The catalog zone (catalog.go) goes to
+// the peers only.
 
 // notifyResolveTimeout bounds one system resolver lookup of an NS name.
 const notifyResolveTimeout = 2 * time.Second
@@ -28,7 +32,8 @@ const notifyResolveTimeout = 2 * time.Second
 // notifyTarget is one address a zone's NOTIFY goes to, and why.
 type notifyTarget struct {
 	addr   netip.AddrPort
-	source string // ns NAME, ALSO-NOTIFY, also-notify, notify-host
+	source string     // ns NAME, ALSO-NOTIFY, also-notify, notify-host, peer NAME
+	key    *store.Key // signs the NOTIFY instead of the zone's key: the peer's key; nil none
 }
 
 // targets returns the NOTIFY targets of zone, served as snap, and what
@@ -42,7 +47,19 @@ func (n *notifier) targets(ctx context.Context, zone string, snap *Snapshot) (ta
 			return
 		}
 		seen[ap] = true
-		targets = append(targets, notifyTarget{addr: ap, source: source})
+		t := notifyTarget{addr: ap, source: source}
+		for _, p := range n.d.peers.list() {
+			if p.Addr == ap && p.Key != "" {
+				t.key = n.peerKey(ctx, p)
+			}
+		}
+		targets = append(targets, t)
+	}
+	if zone == catalogZone {
+		for _, p := range n.d.peers.list() {
+			add(p.Addr, "peer "+p.Name)
+		}
+		return targets, nil
 	}
 
 	port := uint16(n.d.cfg.NSPort)
@@ -88,7 +105,23 @@ func (n *notifier) targets(ctx context.Context, zone string, snap *Snapshot) (ta
 			add(ap, "also-notify")
 		}
 	}
+	for _, p := range n.d.peers.list() {
+		add(p.Addr, "peer "+p.Name)
+	}
 	return targets, problems
+}
+
+// peerKey returns a peer's TSIG key for signing; nil when it does not
+// exist (the control API refuses such peers; the NOTIFY then goes signed
+// with the zone's key or unsigned, and the peer refuses it).
+func (n *notifier) peerKey(ctx context.Context, p peer) *store.Key {
+	if k, ok := n.d.keys.lookup(p.Key); ok {
+		return &k
+	}
+	if k, err := n.d.store.Keys().Get(ctx, p.Key); err == nil {
+		return &k
+	}
+	return nil
 }
 
 // apexNSNames returns the names of the zone's apex NS RRset.

@@ -1,25 +1,32 @@
 package daemon
 
 import (
+	"context"
 	"net/netip"
 	"strings"
 	"sync/atomic"
+
+	"github.com/miekg/dns"
+
+	"zonekeeper/daemon/api"
 )
 
-// STUB: replaced by the failover work (issue 5). The seam is fixed: peer,
-// newPeerSet, list, byAddr, byName and reload keep these signatures.
+// The peers of this node (DESIGN.md, "Peers, keys and access"), read
+// from the store into an immutable list swapped atomically, so that the
+// query path (access, NOTIFY in and out) reads them without locks. The
+// control API changes the store, then calls reload.
 
 // Peer roles (DESIGN.md, "Peers, keys and access").
 const (
-	rolePeer      = "peer"      // another zonekeeper node of the cluster: trusted for every zone
-	roleSecondary = "secondary" // any other server: may transfer and is NOTIFYed, nothing more
+	rolePeer      = api.RolePeer      // another zonekeeper node of the cluster: trusted for every zone
+	roleSecondary = api.RoleSecondary // any other server: may transfer and is NOTIFYed, nothing more
 )
 
 // peer is one server this node replicates with.
 type peer struct {
 	Name string         // operator's name for it
 	Addr netip.AddrPort // where it answers DNS
-	Key  string         // TSIG key all traffic with it is signed with; "" none
+	Key  string         // TSIG key all traffic with it is signed with (canonical); "" none
 	Role string         // rolePeer or roleSecondary
 }
 
@@ -32,6 +39,7 @@ type peerSet struct {
 func newPeerSet(d *Daemon) *peerSet {
 	p := &peerSet{d: d}
 	p.cur.Store(&[]peer{})
+	p.reload()
 	return p
 }
 
@@ -58,5 +66,58 @@ func (p *peerSet) byName(name string) (peer, bool) {
 	return peer{}, false
 }
 
-// reload re-reads the peers after the control API changed them.
-func (p *peerSet) reload() {}
+// byKey returns the first peer whose key is key (canonical name).
+func (p *peerSet) byKey(key string) (peer, bool) {
+	if key == "" {
+		return peer{}, false
+	}
+	for _, x := range p.list() {
+		if x.Key != "" && x.Key == canonicalKeyName(key) {
+			return x, true
+		}
+	}
+	return peer{}, false
+}
+
+// trusted returns the peer a message from a, signed with key ("" when
+// unsigned), comes from: the peer at that address when it has no key or
+// the message is signed with its key. A peer configured with a key must
+// sign; its unsigned messages are an unknown host's.
+func (p *peerSet) trusted(a netip.Addr, key string) (peer, bool) {
+	x, ok := p.byAddr(a)
+	if !ok {
+		return peer{}, false
+	}
+	if x.Key != "" && x.Key != canonicalKeyName(key) {
+		return peer{}, false
+	}
+	return x, true
+}
+
+// reload re-reads the peers after the control API changed them. A peer
+// whose address no longer parses is left out (the control API refuses
+// such addresses on the way in).
+func (p *peerSet) reload() {
+	rows, err := p.d.store.Peers().List(context.Background())
+	if err != nil {
+		p.d.log.Error("peers: cannot read the peer table: " + err.Error())
+		return
+	}
+	out := make([]peer, 0, len(rows))
+	for _, r := range rows {
+		ap, err := ParseAddr(r.Addr, 53)
+		if err != nil {
+			p.d.log.Error("peers: bad address in the peer table", "peer", r.Name, "addr", r.Addr)
+			continue
+		}
+		key := ""
+		if r.TSIGKey != "" {
+			key = canonicalKeyName(r.TSIGKey)
+		}
+		out = append(out, peer{Name: r.Name, Addr: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), Key: key, Role: r.Role})
+	}
+	p.cur.Store(&out)
+}
+
+// peerKeyName renders a peer's key for messages.
+func peerKeyName(k string) string { return strings.TrimSuffix(dns.CanonicalName(k), ".") }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/miekg/dns"
@@ -20,8 +21,32 @@ import (
 // read from the store at each check so that changes apply without a
 // restart.
 type primarySet struct {
-	addrs []netip.AddrPort // in the order configured
+	addrs []netip.AddrPort // in the order configured, then the peers
 	key   *xfrKey          // nil: requests are not signed
+	// keys holds, per address, the key of the peer there when it signs
+	// instead of key (nil entries, or a short slice: key signs).
+	keys []*xfrKey
+	// own is how many of addrs are the zone's own primaries; the rest
+	// are peers of role peer, candidates for every secondary zone.
+	own int
+}
+
+// keyAt returns the key that signs requests to addrs[i].
+func (ps primarySet) keyAt(i int) *xfrKey {
+	if i < len(ps.keys) && ps.keys[i] != nil {
+		return ps.keys[i]
+	}
+	return ps.key
+}
+
+// indexOf returns the index of the first address with IP a, or -1.
+func (ps primarySet) indexOf(a netip.Addr) int {
+	for i, p := range ps.addrs {
+		if p.Addr() == a.Unmap() {
+			return i
+		}
+	}
+	return -1
 }
 
 // xfrKey is the TSIG key that signs a zone's requests to its primaries
@@ -44,7 +69,11 @@ func (k *xfrKey) provider() dns.TsigProvider {
 
 // primariesOf reads a secondary zone's primaries and key. The key is the
 // zone's AXFR-MASTER-TSIG metadata, else its TSIG key; a key that is
-// named but missing is an error, never a reason to send unsigned.
+// named but missing is an error, never a reason to send unsigned. A
+// primary may be given as a peer's name. The peers of role peer follow
+// the zone's own primaries as candidates (DESIGN.md): requests to a
+// peer with a key are signed with it, and so are requests to a primary
+// that is a peer when the zone has no key of its own.
 func (s *secondaries) primariesOf(ctx context.Context, zone string) (primarySet, error) {
 	row, err := s.d.store.Zones().Get(ctx, zone)
 	if err != nil {
@@ -54,9 +83,22 @@ func (s *secondaries) primariesOf(ctx context.Context, zone string) (primarySet,
 	for _, p := range row.Primaries {
 		ap, err := ParseAddr(p, 53)
 		if err != nil {
-			return primarySet{}, fmt.Errorf("primary %q is not an IP address with an optional port", p)
+			pr, ok := s.d.peers.byName(p)
+			if !ok {
+				return primarySet{}, fmt.Errorf("primary %q is neither an IP address with an optional port nor a peer's name", p)
+			}
+			ap = pr.Addr
 		}
-		ps.addrs = append(ps.addrs, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
+		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		if !slices.Contains(ps.addrs, ap) {
+			ps.addrs = append(ps.addrs, ap)
+		}
+	}
+	ps.own = len(ps.addrs)
+	for _, p := range s.d.peers.list() {
+		if p.Role == rolePeer && !slices.Contains(ps.addrs, p.Addr) {
+			ps.addrs = append(ps.addrs, p.Addr)
+		}
 	}
 	if len(ps.addrs) == 0 {
 		return primarySet{}, fmt.Errorf("no primary is configured (zone demote NAME --primary ADDR)")
@@ -65,15 +107,39 @@ func (s *secondaries) primariesOf(ctx context.Context, zone string) (primarySet,
 	if meta, err := s.d.store.Meta().Get(ctx, zone, store.MetaAXFRMasterTSIG); err == nil && len(meta) > 0 && meta[0] != "" {
 		name = meta[0]
 	}
-	if name == "" {
-		return ps, nil
+	if name != "" {
+		k, err := s.keyNamed(ctx, name)
+		if err != nil {
+			return primarySet{}, err
+		}
+		ps.key = k
 	}
-	k, err := s.keyNamed(ctx, name)
-	if err != nil {
-		return primarySet{}, err
-	}
-	ps.key = k
+	s.peerKeys(ctx, &ps, ps.key != nil)
 	return ps, nil
+}
+
+// peerKeys sets the key of each address of ps that is a peer with a key:
+// always for the peers that follow the zone's own primaries, for its own
+// primaries only when the zone has no key (zoneKeyed false). A peer's
+// key that does not exist leaves that address to the zone's key.
+func (s *secondaries) peerKeys(ctx context.Context, ps *primarySet, zoneKeyed bool) {
+	for i, a := range ps.addrs {
+		if i < ps.own && zoneKeyed {
+			continue
+		}
+		p, ok := s.d.peers.byAddr(a.Addr())
+		if !ok || p.Key == "" || p.Addr != a {
+			continue
+		}
+		k, err := s.keyNamed(ctx, p.Key)
+		if err != nil {
+			continue
+		}
+		if ps.keys == nil {
+			ps.keys = make([]*xfrKey, len(ps.addrs))
+		}
+		ps.keys[i] = k
+	}
 }
 
 // keyNamed returns the TSIG key of that name from the keyring, or from

@@ -113,6 +113,10 @@ func (s *secondaries) check(ctx context.Context, z *secZone, force bool) checkRe
 	s.mu.Lock()
 	z.primaries, z.primariesAt = ps, time.Now()
 	held, start := z.data, z.lastGood
+	if i := ps.indexOf(z.notifier); i >= 0 {
+		start = i // a peer that NOTIFYed is asked first
+	}
+	z.notifier = netip.Addr{}
 	s.mu.Unlock()
 
 	var (
@@ -124,7 +128,7 @@ func (s *secondaries) check(ctx context.Context, z *secZone, force bool) checkRe
 	for k := range n {
 		i := (start + k) % n
 		p := ps.addrs[i]
-		ans, err := s.querySOA(ctx, p, z.name, ps.key)
+		ans, err := s.querySOA(ctx, p, z.name, ps.keyAt(i))
 		if ctx.Err() != nil {
 			return checkResult{aborted: true}
 		}
@@ -134,7 +138,7 @@ func (s *secondaries) check(ctx context.Context, z *secZone, force bool) checkRe
 		}
 		res := checkResult{ok: true, primary: i, serial: ans.serial, upstream: ans.expire, hasUpstream: ans.hasExpire}
 		if held != nil && !force {
-			have := held.Serial()
+			have := s.comparedSerial(ctx, z.name, held)
 			switch {
 			case ans.serial == have:
 				s.report(slog.LevelDebug, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeOK, Peer: p.String(), Serial: have,
@@ -153,7 +157,7 @@ func (s *secondaries) check(ctx context.Context, z *secZone, force bool) checkRe
 			s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeOK, Peer: p.String(), Serial: ans.serial,
 				Detail: fmt.Sprintf("serial %d at %s; we hold no version: transferring", ans.serial, p)})
 		}
-		serial, err := s.transfer(ctx, z, p, ps.key, held, force, ans.serial)
+		serial, err := s.transfer(ctx, z, p, ps.keyAt(i), held, force, ans.serial)
 		if ctx.Err() != nil {
 			return checkResult{aborted: true}
 		}
@@ -188,15 +192,25 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 		messages int
 		nbytes   int64
 		full     = true
+		upstream uint32 // the primary's serial, before any filter
 	)
 	// miekg/dns's IXFR reader compares serials as plain integers and
 	// takes an answer whose serial wrapped around 2^32 (RFC 1982) for
 	// "up to date" after its first message: across the wrap, ask AXFR.
-	wrapped := held != nil && announced < held.Serial()
+	wrapped := held != nil && announced < s.comparedSerial(ctx, z.name, held)
 	if wrapped && !force {
 		note = "; AXFR, not IXFR: the serial wrapped around"
 	}
-	if held != nil && !force && !wrapped {
+	// A zone with an AXFR filter script (axfr_filter.go) is always
+	// fetched whole, so that the script sees every record.
+	script, err := s.filterScriptOf(ctx, z.name)
+	if err != nil {
+		return 0, err
+	}
+	if script != "" && held != nil && !force && !wrapped {
+		note = "; AXFR, not IXFR: the zone has an AXFR filter script"
+	}
+	if held != nil && !force && !wrapped && script == "" {
 		kind = "ixfr-in"
 		raw, msgs, nb, err := s.receive(ctx, z.name, p, key, held.SOA())
 		if err == nil {
@@ -226,9 +240,20 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 			return 0, fmt.Errorf("AXFR: %w", err)
 		}
 		messages, nbytes = msgs, nb
+		upstream = serial
+		if script != "" {
+			if recs, err = filterAXFR(ctx, script, p.Addr(), z.name, recs, s.d.cfg.XFRMaxRecords); err != nil {
+				return 0, err
+			}
+			serial = recs[0].(*dns.SOA).Serial
+			note += "; filtered by " + script
+		}
 	}
-	if held != nil && !force && !zonefile.SerialGreater(serial, held.Serial()) {
-		return 0, fmt.Errorf("the transferred zone has serial %d, not newer than ours (%d): kept ours", serial, held.Serial())
+	if script == "" {
+		upstream = serial
+	}
+	if have := s.comparedSerial(ctx, z.name, held); held != nil && !force && !zonefile.SerialGreater(upstream, have) {
+		return 0, fmt.Errorf("the transferred zone has serial %d, not newer than ours (%d): kept ours", upstream, have)
 	}
 	v, warnings, err := s.prepare(z.name, recs)
 	if err != nil {
@@ -237,6 +262,7 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 	if err := s.install(z, v); err != nil {
 		return 0, err
 	}
+	s.recordUpstreamSerial(z.name, upstream, script != "")
 	from := "none"
 	if held != nil {
 		from = fmt.Sprint(held.Serial())

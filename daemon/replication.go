@@ -35,6 +35,11 @@ func (d *Daemon) primaryVersion(old, cur *zonefile.Zone) {
 	if d.zoneKind(cur.Origin) == api.KindNative {
 		return
 	}
+	// At start-up the first NOTIFY waits for the peers' serials
+	// (health.go): a returning old primary never pushes a stale version.
+	if old == nil && d.health.holdFirstNotify(cur.Origin, cur.Serial()) {
+		return
+	}
 	if old == nil || zonefile.SerialGreater(cur.Serial(), old.Serial()) {
 		d.notifier.zoneChanged(cur.Origin, cur.Serial())
 	}
@@ -97,8 +102,11 @@ func (d *Daemon) handleNotify(r *http.Request) (any, error) {
 		return d.notifier.notifyAll(r.Context(), name)
 	}
 	ap, err := ParseAddr(req.Addr, 53)
+	if pe, ok := d.peers.byName(req.Addr); err != nil && ok {
+		ap, err = pe.Addr, nil
+	}
 	if err != nil {
-		return nil, api.Errorf(api.CodeBadRequest, "notify-host: %v", err)
+		return nil, api.Errorf(api.CodeBadRequest, "notify-host: %v, nor the name of a peer", err)
 	}
 	return d.notifier.notifyHost(r.Context(), name, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
 }

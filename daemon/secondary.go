@@ -72,6 +72,7 @@ type secZone struct {
 	running     bool           // a scheduled check is under way
 	retrieving  bool           // `zone retrieve` is under way
 	again       bool           // a NOTIFY came during a check: check again after it
+	notifier    netip.Addr     // the primary or peer whose NOTIFY is checked first
 	expired     bool           // answering SERVFAIL
 }
 

@@ -229,7 +229,17 @@ func (d *Daemon) serveNotify(w SpecialWriter, req *dns.Msg, from netip.AddrPort,
 	}
 	row, known := d.zoneRecord(zone)
 	served := d.zones.Get(zone) != nil
+	fromP, fromPeer := d.peers.trusted(peer, sig.keyName())
+	fromPeer = fromPeer && fromP.Role == rolePeer
 	switch {
+	case zone == catalogZone && fromPeer:
+		// A peer's catalog changed (catalog.go): read it.
+		d.catalog.peerNotified(fromP)
+		answer(dns.RcodeSuccess, api.OutcomeOK, fmt.Sprintf("catalog of peer %s changed: reading it", fromP.Name))
+	case !known && !served && fromPeer && d.catalog.provisionNotified(fromP, zone):
+		// A peer is trusted for every zone: a NOTIFY from it (signed
+		// with its key when it has one) provisions the zone here.
+		answer(dns.RcodeSuccess, api.OutcomeOK, fmt.Sprintf("%s provisioned as a secondary of peer %s", zone, fromP.Name))
 	case known && string(row.Kind) == api.KindSecondary:
 		// The secondary side logs its decision.
 		answer(d.secondaries.notify(zone, from, sig.keyName()), "", "")
@@ -240,11 +250,10 @@ func (d *Daemon) serveNotify(w SpecialWriter, req *dns.Msg, from netip.AddrPort,
 		}
 		answer(dns.RcodeSuccess, api.OutcomeWarning, fmt.Sprintf("%s is a %s zone here: nothing to fetch", zone, kind))
 	case d.isAutoprimary(peer):
-		// An autoprimary may provision the zone: the secondary side
-		// decides, and logs its decision.
-		answer(d.secondaries.notify(zone, from, sig.keyName()), "", "")
+		// An autoprimary may provision the zone (autoprimary.go).
+		answer(d.autoprimaryNotify(zone, from, sig.keyName()))
 	default:
-		answer(dns.RcodeNotAuth, api.OutcomeWarning, "zone not served here: NOTAUTH")
+		answer(dns.RcodeNotAuth, api.OutcomeWarning, "zone not served here: NOTAUTH (no autoprimary provisioning: condition (b) failed: "+peer.String()+" is not in the autoprimary table)")
 	}
 }
 

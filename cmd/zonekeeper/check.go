@@ -8,12 +8,14 @@ import (
 	"zonekeeper/zonefile"
 )
 
-// runCheck implements `zonekeeper check FILE [--origin NAME]`: exit 0
-// when the zonefile is valid (warnings printed), 1 when it has errors,
-// each printed as file:line: rule: detail.
+// runCheck implements `zonekeeper check FILE [--origin NAME] [--ops]`:
+// exit 0 when the zonefile is valid (warnings printed), 1 when it has
+// errors, each printed as file:line: rule: detail. --ops adds the offline
+// RFC 2182 / RFC 1912 lint (zonefile.LintOps); it never sends a packet.
 func runCheck(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("check", "check FILE [--origin NAME]", stderr)
+	fs := newFlagSet("check", "check FILE [--origin NAME] [--ops]", stderr)
 	origin := fs.String("origin", "", "zone origin (default: the file name without .zone)")
+	ops := fs.Bool("ops", false, "also lint against RFC 2182 / RFC 1912 operational practice (offline)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -36,6 +38,21 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "zonekeeper: %v\n", err)
 		return exitError{1}
 	}
-	fmt.Fprintf(stdout, "%s: zone %s serial %d: %d records, %d warning(s): OK\n", path, z.Origin, z.Serial(), len(z.Records), len(findings))
+	if *ops {
+		opsFindings, err := zonefile.LintOpsFile(path, *origin, z)
+		if err != nil {
+			fmt.Fprintf(stderr, "zonekeeper: %v\n", err)
+			return exitError{1}
+		}
+		for _, f := range opsFindings {
+			fmt.Fprintln(stdout, f.String())
+		}
+		findings = append(findings, opsFindings...)
+		if n := len(opsFindings.Errors()); n > 0 {
+			fmt.Fprintf(stderr, "zonekeeper: %s: %d operational error(s)\n", path, n)
+			return exitError{1}
+		}
+	}
+	fmt.Fprintf(stdout, "%s: zone %s serial %d: %d records, %d warning(s): OK\n", path, z.Origin, z.Serial(), len(z.Records), len(findings.Warnings()))
 	return nil
 }

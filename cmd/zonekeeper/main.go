@@ -1,8 +1,8 @@
 // Command zonekeeper is the one zonekeeper binary: the authoritative DNS
 // daemon (serve), the offline zonefile checker (check), the control
-// client verbs (status, events, zone, record, key, meta, autoprimary)
-// and the terminal UI (tui). main only parses the command line and wires
-// packages together.
+// client verbs (status, events, zone, record, key, meta, autoprimary,
+// peer) and the terminal UI (tui). main only parses the command line and
+// wires packages together.
 package main
 
 import (
@@ -35,6 +35,8 @@ var commands = []command{
 	{"key", "add, list and remove TSIG keys", keyCommand.run},
 	{"meta", "set per-zone metadata", metaCommand.run},
 	{"autoprimary", "add, list and remove autoprimaries", autoprimaryCommand.run},
+	{"peer", "add, list and remove peers (cluster nodes and secondaries)", peerCommand.run},
+	{"export", "print a BIND, Knot or NSD configuration fragment for these zones", runExport},
 	{"tui", "the interactive terminal UI (also plain `zonekeeper` on a terminal)", runTUI},
 	{"version", "print the version", func(_ []string, stdout, _ io.Writer) error {
 		fmt.Fprintln(stdout, "zonekeeper", version)

@@ -19,9 +19,12 @@ var zoneCommand = group{name: "zone", verbs: []verb{
 	{"add-secondary", "register a secondary zone and its primaries", runZoneAddSecondary},
 	{"set", "change a zone's kind or serial policy", runZoneSet},
 	{"remove", "stop serving a zone and forget it", runZoneRemove},
-	{"retrieve", "transfer a secondary zone from its primaries now", runZoneRetrieve}, // zone_xfr.go
-	{"notify", "send NOTIFY of a zone to all its targets now", runZoneNotify},         // zone_xfr.go
-	{"notify-host", "send NOTIFY of a zone to one address now", runZoneNotifyHost},    // zone_xfr.go
+	{"retrieve", "transfer a secondary zone from its primaries now", runZoneRetrieve},              // zone_xfr.go
+	{"notify", "send NOTIFY of a zone to all its targets now", runZoneNotify},                      // zone_xfr.go
+	{"notify-host", "send NOTIFY of a zone to one address now", runZoneNotifyHost},                 // zone_xfr.go
+	{"promote", "make a secondary zone (or --all) primary on this node", runZonePromote},           // zone_failover.go
+	{"demote", "make a primary zone a secondary of another node", runZoneDemote},                   // zone_failover.go
+	{"health", "ask every peer for a zone's serial now: lag, in sync, split-brain", runZoneHealth}, // zone_failover.go
 }}
 
 func runZoneList(args []string, stdout, stderr io.Writer) error {
@@ -46,10 +49,10 @@ func runZoneList(args []string, stdout, stderr io.Writer) error {
 		}
 		return writeJSON(stdout, zones)
 	}
-	t := newTable(stdout, "ZONE", "KIND", "STATE", "SERIAL", "RECORDS", "POLICY", "PRIMARIES", "ERROR")
+	t := newTable(stdout, "ZONE", "KIND", "STATE", "SERIAL", "RECORDS", "POLICY", "PRIMARIES", "PEERS IN SYNC", "ERROR")
 	for _, z := range zones {
 		t.row(z.Name, z.Kind, z.State, serialText(z.Serial), fmt.Sprint(z.Records), z.SerialPolicy,
-			strings.Join(z.Primaries, ","), z.Error)
+			strings.Join(z.Primaries, ","), orDash(z.PeersInSync), z.Error)
 	}
 	return t.flush()
 }
@@ -116,6 +119,9 @@ func runZoneShow(args []string, stdout, stderr io.Writer) error {
 		if err := t.flush(); err != nil {
 			return err
 		}
+	}
+	if err := showFailover(stdout, z); err != nil { // zone_failover.go
+		return err
 	}
 	fmt.Fprintf(stdout, "\nrecords (%d):\n", len(z.Records))
 	t = newTable(stdout, "NAME", "TTL", "TYPE", "DATA")

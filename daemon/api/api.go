@@ -39,6 +39,10 @@ const (
 	StateChecking = "checking" // its primaries are being checked or it is being transferred
 	StateStale    = "stale"    // the last check failed or is overdue; retrying
 	StateExpiring = "expiring" // as stale, and it expires before its next refresh; Error says when
+
+	// A primary zone that a peer serves with a higher serial: two
+	// primaries. Error says which peer and how to resolve it.
+	StateSplitBrain = "split-brain"
 )
 
 // Zone is one zone as the daemon knows it.
@@ -59,6 +63,13 @@ type Zone struct {
 	Error          string    `json:"error,omitempty"` // the last load error, file:line: rule: detail
 	Created        time.Time `json:"created,omitzero"`
 	Updated        time.Time `json:"updated,omitzero"`
+
+	// Failover (health.go in the daemon): the zone at each peer, how many
+	// peers serve our serial ("2/2"), and for a secondary when it expires.
+	Peers       []PeerState `json:"peers,omitempty"`
+	PeersInSync string      `json:"peers_in_sync,omitempty"`
+	ExpiresAt   time.Time   `json:"expires_at,omitzero"`
+	ExpireIn    *int64      `json:"expire_in,omitempty"` // seconds left before a secondary expires; 0 when expired
 }
 
 // Record is one resource record in presentation form, split into fields.
@@ -228,4 +239,95 @@ type NotifyTarget struct {
 	Source string `json:"source"`          // why it is a target: ns NAME, also-notify, ALSO-NOTIFY, notify-host
 	Rcode  string `json:"rcode,omitempty"` // the answer's rcode, when one came
 	Error  string `json:"error,omitempty"` // why no answer came
+}
+
+// Peer roles (DESIGN.md, "Peers, keys and access").
+const (
+	RolePeer      = "peer"      // another zonekeeper node: trusted for every zone, catalogs exchanged
+	RoleSecondary = "secondary" // any other server: may transfer and is NOTIFYed, nothing more
+)
+
+// Peer is a server this node replicates with (`peer add`, `peer list`).
+// Addr is an IP with an optional port in requests (port 53 when absent),
+// always with its port in replies.
+type Peer struct {
+	Name    string    `json:"name"`
+	Addr    string    `json:"addr"`
+	TSIGKey string    `json:"tsig_key,omitempty"` // signs all traffic with the peer
+	Role    string    `json:"role,omitempty"`     // RolePeer (default) or RoleSecondary
+	Created time.Time `json:"created,omitzero"`
+}
+
+// PeerState is what the last health check saw of a zone at one peer.
+type PeerState struct {
+	Peer      string    `json:"peer"`             // the peer's name
+	Addr      string    `json:"addr"`             // where it was asked
+	Reachable bool      `json:"reachable"`        // it answered the SOA query
+	Serves    bool      `json:"serves"`           // it answered authoritatively with the zone's SOA
+	Serial    uint32    `json:"serial,omitempty"` // its serial, when Serves
+	Lag       int64     `json:"lag"`              // our serial minus its serial (RFC 1982); negative: it is ahead
+	InSync    bool      `json:"in_sync"`          // it serves our serial
+	LastSync  time.Time `json:"last_in_sync,omitzero"`
+	Checked   time.Time `json:"checked,omitzero"`
+	Error     string    `json:"error,omitempty"` // why it did not answer or does not serve the zone
+}
+
+// PromoteRequest asks to promote every secondary zone (POST /v1/promote),
+// or with From only those whose primaries include From: an IP with an
+// optional port, or a peer name.
+type PromoteRequest struct {
+	From string `json:"from,omitempty"`
+}
+
+// PromoteResult reports each zone a promotion turned, or failed to turn,
+// into a primary.
+type PromoteResult struct {
+	Zones []Promoted `json:"zones"`
+}
+
+// Promoted is one zone's promotion.
+type Promoted struct {
+	Zone            string   `json:"zone"`
+	Serial          uint32   `json:"serial,omitempty"`
+	FormerPrimaries []string `json:"former_primaries,omitempty"` // also in the zone's FORMER-PRIMARIES metadata
+	File            string   `json:"file,omitempty"`             // DATA/zones/<zone>.zone, now served as a primary
+	Backup          string   `json:"backup,omitempty"`           // where the transferred file went
+	Millis          float64  `json:"ms"`                         // from the request to serving as a primary
+	Error           string   `json:"error,omitempty"`
+}
+
+// DemoteRequest turns a primary zone into a secondary of Primaries (IP
+// with an optional port, or peer names, tried in order), signed with
+// TSIGKey when set.
+type DemoteRequest struct {
+	Primaries []string `json:"primaries"`
+	TSIGKey   string   `json:"tsig_key,omitempty"`
+}
+
+// DemoteResult reports a demotion: the zone as now served, the serial it
+// had as a primary and where its zonefile was kept.
+type DemoteResult struct {
+	Zone      Zone   `json:"zone"`
+	OldSerial uint32 `json:"old_serial"`
+	Backup    string `json:"backup"`
+	From      string `json:"from"` // the primary that transferred the zone
+}
+
+// Export formats and roles (`zonekeeper export`).
+const (
+	ExportBIND = "bind" // named.conf
+	ExportKnot = "knot" // knot.conf (Knot DNS 3.2)
+	ExportNSD  = "nsd"  // nsd.conf (NSD 4.6)
+
+	ExportRoleSecondary = "secondary" // the foreign server transfers the zones from this node
+	ExportRolePrimary   = "primary"   // the foreign server serves them to this node and its peers
+)
+
+// ExportResult is a configuration fragment for a foreign server, TSIG
+// secrets included: `zonekeeper export`.
+type ExportResult struct {
+	Format string   `json:"format"` // ExportBIND, ExportKnot or ExportNSD
+	Role   string   `json:"role"`   // ExportRoleSecondary or ExportRolePrimary
+	Zones  []string `json:"zones"`  // the zones in the fragment
+	Config string   `json:"config"` // the fragment, ready to include
 }

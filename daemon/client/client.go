@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"zonekeeper/daemon/api"
@@ -263,4 +264,63 @@ func (c *Client) Retrieve(ctx context.Context, zone string) (*api.Zone, error) {
 func (c *Client) Notify(ctx context.Context, zone, addr string) (*api.NotifyResult, error) {
 	var r api.NotifyResult
 	return &r, c.do(ctx, http.MethodPost, "/zones/"+esc(zone)+"/notify", api.NotifyRequest{Addr: addr}, &r)
+}
+
+// Peers lists the peers.
+func (c *Client) Peers(ctx context.Context) ([]api.Peer, error) {
+	var ps []api.Peer
+	return ps, c.do(ctx, http.MethodGet, "/peers", nil, &ps)
+}
+
+// AddPeer adds a peer and returns it as stored.
+func (c *Client) AddPeer(ctx context.Context, p api.Peer) (*api.Peer, error) {
+	var out api.Peer
+	return &out, c.do(ctx, http.MethodPost, "/peers", p, &out)
+}
+
+// RemovePeer removes the peer of that name.
+func (c *Client) RemovePeer(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodDelete, "/peers/"+esc(name), nil, nil)
+}
+
+// Promote turns a secondary zone into a primary on this node.
+func (c *Client) Promote(ctx context.Context, zone string) (*api.PromoteResult, error) {
+	var r api.PromoteResult
+	return &r, c.do(ctx, http.MethodPost, "/zones/"+esc(zone)+"/promote", struct{}{}, &r)
+}
+
+// PromoteAll turns every secondary zone into a primary, or only those
+// whose primaries include from (IP[:port] or peer name) when it is set.
+func (c *Client) PromoteAll(ctx context.Context, from string) (*api.PromoteResult, error) {
+	var r api.PromoteResult
+	return &r, c.do(ctx, http.MethodPost, "/promote", api.PromoteRequest{From: from}, &r)
+}
+
+// Demote turns a primary zone into a secondary of the given primaries,
+// keeping its zonefile in DATA/backup.
+func (c *Client) Demote(ctx context.Context, zone string, req api.DemoteRequest) (*api.DemoteResult, error) {
+	var r api.DemoteResult
+	return &r, c.do(ctx, http.MethodPost, "/zones/"+esc(zone)+"/demote", req, &r)
+}
+
+// Export returns a configuration fragment making a BIND, Knot or NSD
+// server (format) a secondary or a primary (role) of zones (all when
+// empty), TSIG secrets included.
+func (c *Client) Export(ctx context.Context, format, role string, zones []string) (*api.ExportResult, error) {
+	q := url.Values{"format": {format}}
+	if role != "" {
+		q.Set("role", role)
+	}
+	if len(zones) > 0 {
+		q.Set("zones", strings.Join(zones, ","))
+	}
+	var r api.ExportResult
+	return &r, c.do(ctx, http.MethodGet, "/export?"+q.Encode(), nil, &r)
+}
+
+// ZoneHealth asks every peer for a zone's SOA now and returns the zone
+// with what each peer serves (Peers, PeersInSync, split-brain state).
+func (c *Client) ZoneHealth(ctx context.Context, zone string) (*api.Zone, error) {
+	var z api.Zone
+	return &z, c.do(ctx, http.MethodGet, "/zones/"+esc(zone)+"/health", nil, &z)
 }

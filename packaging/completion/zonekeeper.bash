@@ -11,7 +11,7 @@ _zonekeeper() {
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="serve check status events zone record key meta autoprimary tui version help"
+	local commands="serve check status events zone record key meta autoprimary peer export tui version help"
 	local client_flags="--json --control --data --config --help"
 	local serve_flags="--config --listen --data --control --health-interval --ns-port
 		--notify-resolve --allow-axfr --also-notify --xfr-timeout --xfr-idle-timeout
@@ -51,6 +51,14 @@ _zonekeeper() {
 		COMPREPLY=($(compgen -W "hmac-md5 hmac-sha1 hmac-sha224 hmac-sha256 hmac-sha384 hmac-sha512" -- "$cur"))
 		return
 		;;
+	--role)
+		COMPREPLY=($(compgen -W "secondary primary" -- "$cur"))
+		return
+		;;
+	--zones)
+		COMPREPLY=($(compgen -W "$(_zonekeeper_names zone)" -- "$cur"))
+		return
+		;;
 	--tsig)
 		COMPREPLY=($(compgen -W "$(_zonekeeper_names key)" -- "$cur"))
 		return
@@ -75,7 +83,7 @@ _zonekeeper() {
 			--if-serial | --limit | --kind | --serial-policy | --algorithm | --tsig | \
 			--zone | --log-level | --notify-resolve | --health-interval | --ns-port | \
 			--allow-axfr | --also-notify | --xfr-* | --udp-size | --tcp-idle-timeout | \
-			--events-max)
+			--events-max | --role | --zones)
 			((i++))
 			;;
 		-*) ;;
@@ -108,7 +116,7 @@ _zonekeeper() {
 		;;
 	check)
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--origin --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--origin --ops --help" -- "$cur"))
 		else
 			_filedir zone
 		fi
@@ -116,11 +124,16 @@ _zonekeeper() {
 		;;
 	status | tui) ;;
 	events) flags="$flags --follow --zone --kind --limit" ;;
-	zone) verbs="list show add-secondary set remove" ;;
+	zone) verbs="list show health add-secondary set remove retrieve notify notify-host promote demote" ;;
 	record) verbs="add set delete" ;;
 	key) verbs="add list remove" ;;
 	meta) verbs="set" ;;
 	autoprimary) verbs="add list remove" ;;
+	peer) verbs="add list remove" ;;
+	export)
+		verbs="bind knot nsd"
+		flags="$flags --role --zones"
+		;;
 	*) return ;;
 	esac
 

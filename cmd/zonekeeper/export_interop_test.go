@@ -1,0 +1,288 @@
+package main
+
+// `zonekeeper export` against the real servers (issue 8, "Must show"):
+// the fragment exported for BIND, Knot and NSD, included as it is in a
+// configuration that holds only the server's own options, makes that
+// server a secondary of zonekeeper that transfers every zone with TSIG
+// and follows a NOTIFY. zonekeeper listens on zkIP; BIND on bindIP, Knot
+// and NSD on 127.0.0.3.
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"zonekeeper/daemon/api"
+)
+
+// exportZones are the zones an export interop test serves, with their
+// first serials.
+var exportZones = map[string]uint32{"exp-a.test.": 100, "exp-b.test.": 200}
+
+// exportPrimary starts zonekeeper on zkIP serving exportZones, with a
+// TSIG key in every zone's TSIG-ALLOW-AXFR and notify (an "ip:port")
+// in every zone's ALSO-NOTIFY, and returns it with the fragment that
+// `zonekeeper export format` prints.
+func exportPrimary(t *testing.T, format, notify string) (*zkNode, tsigKey, string) {
+	t.Helper()
+	key := newTSIGKey(t, "export.key", "hmac-sha256")
+	zones := make(map[string]string)
+	for zone, serial := range exportZones {
+		zones[zone] = replicationZone(t, serial)
+	}
+	zk := startZKNode(t, buildZonekeeper(t, t.TempDir()), zkOptions{IP: zkIP, Zones: zones})
+	zk.addKey(key)
+	for zone := range exportZones {
+		zk.ok("meta", "set", zone, "TSIG-ALLOW-AXFR", key.Name)
+		zk.ok("meta", "set", zone, "ALSO-NOTIFY", notify)
+	}
+	fragment := zk.ok("export", format)
+	if !strings.Contains(fragment, key.Secret) {
+		t.Fatalf("the %s fragment lacks the key's secret:\n%s", format, fragment)
+	}
+	return zk, key, fragment
+}
+
+// followsExport checks that the secondary at addr serves every zone at
+// its first serial, then gets a `record add` in each by NOTIFY (the
+// zones' refresh is an hour).
+func followsExport(t *testing.T, zk *zkNode, addr string, diag func() string) {
+	t.Helper()
+	host, _, _ := net.SplitHostPort(addr)
+	for zone, serial := range exportZones {
+		took := waitSerial(t, addr, zone, serial, propagationTimeout, diag)
+		t.Logf("%s: serial %d at %s after %v", zone, serial, addr, took)
+		// Transfers are allowed by the key alone (no address lists).
+		ev := zk.waitEvent(zone, 0, cliTimeout, "a signed transfer out", func(ev api.Event) bool {
+			return (ev.Kind == "axfr-out" || ev.Kind == "ixfr-out") && ev.Outcome == api.OutcomeOK && strings.Contains(ev.Detail, "TSIG-ALLOW-AXFR")
+		})
+		t.Logf("%s: zonekeeper: %s", zone, ev.Detail)
+		if got := lookupA(t, addr, "www."+zone); !slices.Equal(got, []string{"127.0.0.80"}) {
+			t.Errorf("%s: www A at %s: %v", zone, addr, got)
+		}
+	}
+	for zone := range exportZones {
+		since := zk.lastEventID()
+		res := zk.edit("add", zone, "after-export", "A", "127.0.0.91")
+		took := waitSerialUnless(t, addr, zone, res.NewSerial, propagationTimeout, diag, zk.notifyRefused(zone, host, since))
+		t.Logf("%s: serial %d at %s after %v, by NOTIFY", zone, res.NewSerial, addr, took)
+		if got := lookupA(t, addr, "after-export."+zone); !slices.Equal(got, []string{"127.0.0.91"}) {
+			t.Errorf("%s: after-export A at %s: %v", zone, addr, got)
+		}
+	}
+}
+
+// TestExportInteropBIND: named with its own options (recursion no;
+// dnssec-validation no; notify no; listening on loopback) and the
+// exported fragment included as it is.
+func TestExportInteropBIND(t *testing.T) {
+	named := peerBinary(t, "named", "bind9")
+	port := freeLoopbackPort(t, bindIP)
+	addr := net.JoinHostPort(bindIP, strconv.Itoa(port))
+	zk, key, fragment := exportPrimary(t, "bind", addr)
+
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "zonekeeper.conf"), fragment)
+	conf := filepath.Join(dir, "named.conf")
+	// allow-transfer to the test alone, so that it can compare copies.
+	writeTestFile(t, conf, fmt.Sprintf(`options {
+	directory %q;
+	pid-file %q;
+	session-keyfile %q;
+	managed-keys-directory %q;
+	listen-on port %d { %s; };
+	listen-on-v6 { none; };
+	recursion no;
+	dnssec-validation no;
+	notify no;
+	allow-transfer { 127.0.0.1; };
+};
+include %q;
+`, dir, filepath.Join(dir, "named.pid"), filepath.Join(dir, "session.key"), dir, port, bindIP, filepath.Join(dir, "zonekeeper.conf")))
+	if out, err := exec.Command(peerBinary(t, "named-checkconf", "bind9"), conf).CombinedOutput(); err != nil {
+		t.Fatalf("named-checkconf: %v\n%s\nfragment:\n%s", err, out, fragment)
+	}
+	proc := startPeerProcess(t, "named", named, "-g", "-c", conf)
+	waitPeerLog(t, proc, 0, regexp.MustCompile(`(?m) running$`), peerStartTimeout)
+	diag := func() string {
+		return "fragment:\n" + fragment + "\nnamed log:\n" + proc.Output() + "\nzonekeeper log:\n" + zk.proc.Output()
+	}
+	followsExport(t, zk, addr, diag)
+	for zone := range exportZones {
+		compareZones(t, zone, zk.dns, &key, addr, nil)
+	}
+}
+
+// TestExportInteropKnot: knotd with its own server, log, database and
+// template sections and the exported fragment included as it is.
+func TestExportInteropKnot(t *testing.T) {
+	const ip = "127.0.0.3"
+	knotd := peerBinary(t, "knotd", "knot")
+	port := freeLoopbackPort(t, ip)
+	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	zk, _, fragment := exportPrimary(t, "knot", addr)
+
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "zonekeeper.conf"), fragment)
+	conf := filepath.Join(dir, "knot.conf")
+	writeTestFile(t, conf, fmt.Sprintf(`server:
+    rundir: %q
+    listen: %s@%d
+log:
+  - target: stderr
+    any: info
+database:
+    storage: %q
+control:
+    listen: %q
+template:
+  - id: default
+    storage: %q
+include: %q
+`, dir, ip, port, dir, filepath.Join(dir, "knot.sock"), dir, filepath.Join(dir, "zonekeeper.conf")))
+	if out, err := exec.Command(peerBinary(t, "knotc", "knot"), "-c", conf, "conf-check").CombinedOutput(); err != nil {
+		t.Fatalf("knotc conf-check: %v\n%s\nfragment:\n%s", err, out, fragment)
+	}
+	proc := startPeerProcess(t, "knotd", knotd, "-c", conf)
+	waitPeerLog(t, proc, 0, regexp.MustCompile(`server started`), peerStartTimeout)
+	diag := func() string {
+		return "fragment:\n" + fragment + "\nknotd log:\n" + proc.Output() + "\nzonekeeper log:\n" + zk.proc.Output()
+	}
+	followsExport(t, zk, addr, diag)
+}
+
+// TestExportInteropNSD: nsd with its own server section (as startNSD
+// writes it) and the exported fragment included as it is.
+func TestExportInteropNSD(t *testing.T) {
+	const ip = "127.0.0.3"
+	nsd := nsdBinary(t)
+	port := freeLoopbackPort(t, ip)
+	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	zk, _, fragment := exportPrimary(t, "nsd", addr)
+
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "zonekeeper.conf"), fragment)
+	conf := filepath.Join(dir, "nsd.conf")
+	writeTestFile(t, conf, fmt.Sprintf(`server:
+	ip-address: %s@%d
+	port: %d
+	do-ip4: yes
+	do-ip6: no
+	username: ""
+	chroot: ""
+	zonesdir: %q
+	pidfile: %q
+	database: ""
+	zonelistfile: %q
+	xfrdfile: %q
+	xfrdir: %q
+	logfile: %q
+	server-count: 1
+	rrl-ratelimit: 0
+	verbosity: 2
+remote-control:
+	control-enable: no
+include: %q
+`, ip, port, port, dir, filepath.Join(dir, "nsd.pid"), filepath.Join(dir, "zone.list"),
+		filepath.Join(dir, "xfrd.state"), dir, filepath.Join(dir, "nsd.log"), filepath.Join(dir, "zonekeeper.conf")))
+	checkconf := filepath.Join(filepath.Dir(nsd), "nsd-checkconf")
+	if out, err := exec.Command(checkconf, conf).CombinedOutput(); err != nil {
+		t.Fatalf("nsd-checkconf: %v\n%s\nfragment:\n%s", err, out, fragment)
+	}
+	startPeerProcess(t, "nsd", nsd, "-d", "-c", conf)
+	diag := func() string {
+		log, _ := os.ReadFile(filepath.Join(dir, "nsd.log"))
+		return "fragment:\n" + fragment + "\nnsd log:\n" + string(log) + "\nzonekeeper log:\n" + zk.proc.Output()
+	}
+	followsExport(t, zk, addr, diag)
+}
+
+// TestExportInteropBINDPrimary: the fragment of `export bind --role
+// primary`, exported by a zonekeeper whose zones are secondaries of that
+// named (added with `zone add-secondary --tsig`), makes named their
+// primary: zonekeeper transfers every zone with TSIG, and follows named's
+// NOTIFY after a zonefile edit and a reload (SIGHUP).
+func TestExportInteropBINDPrimary(t *testing.T) {
+	named := peerBinary(t, "named", "bind9")
+	port := freeLoopbackPort(t, bindIP)
+	addr := net.JoinHostPort(bindIP, strconv.Itoa(port))
+	key := newTSIGKey(t, "export.key", "hmac-sha256")
+	zk := startZKNode(t, buildZonekeeper(t, t.TempDir()), zkOptions{IP: zkIP})
+	zk.addKey(key)
+	for zone := range exportZones {
+		zk.ok("zone", "add-secondary", zone, addr, "--tsig", key.Name)
+	}
+	fragment := zk.ok("export", "bind", "--role", "primary")
+	for _, want := range []string{key.Secret, "type primary;", `allow-transfer { key "export.key."; };`, "also-notify { " + zkIP + " port " + portOf(zk.dns) + ` key "export.key."; };`} {
+		if !strings.Contains(fragment, want) {
+			t.Fatalf("the fragment lacks %q:\n%s", want, fragment)
+		}
+	}
+
+	dir := t.TempDir()
+	for zone, serial := range exportZones {
+		writeTestFile(t, filepath.Join(dir, strings.TrimSuffix(zone, ".")+".zone"), replicationZone(t, serial))
+	}
+	writeTestFile(t, filepath.Join(dir, "zonekeeper.conf"), fragment)
+	conf := filepath.Join(dir, "named.conf")
+	// notify explicit: named notifies only the fragment's also-notify.
+	writeTestFile(t, conf, fmt.Sprintf(`options {
+	directory %q;
+	pid-file %q;
+	session-keyfile %q;
+	managed-keys-directory %q;
+	listen-on port %d { %s; };
+	listen-on-v6 { none; };
+	recursion no;
+	dnssec-validation no;
+	notify explicit;
+	notify-delay 0;
+};
+include %q;
+`, dir, filepath.Join(dir, "named.pid"), filepath.Join(dir, "session.key"), dir, port, bindIP, filepath.Join(dir, "zonekeeper.conf")))
+	if out, err := exec.Command(peerBinary(t, "named-checkconf", "bind9"), conf).CombinedOutput(); err != nil {
+		t.Fatalf("named-checkconf: %v\n%s\nfragment:\n%s", err, out, fragment)
+	}
+	proc := startPeerProcess(t, "named", named, "-g", "-c", conf)
+	waitPeerLog(t, proc, 0, regexp.MustCompile(`(?m) running$`), peerStartTimeout)
+	diag := func() string {
+		return "fragment:\n" + fragment + "\nnamed log:\n" + proc.Output() + "\nzonekeeper events:\n" + zk.eventsText("") + "\nzonekeeper log:\n" + zk.proc.Output()
+	}
+	for zone, serial := range exportZones {
+		zk.ok("zone", "retrieve", zone)
+		took := waitSerial(t, zk.dns, zone, serial, propagationTimeout, diag)
+		t.Logf("%s: zonekeeper serves serial %d after %v", zone, serial, took)
+	}
+
+	// A change at named reaches zonekeeper by NOTIFY (refresh is an hour).
+	want := make(map[string]uint32)
+	for zone := range exportZones {
+		want[zone] = bumpZonefile(t, filepath.Join(dir, strings.TrimSuffix(zone, ".")+".zone"), zone, "after-export 300 IN A 127.0.0.91")
+	}
+	pid, err := os.ReadFile(filepath.Join(dir, "named.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(pid)))
+	if err != nil {
+		t.Fatalf("named.pid: %v", err)
+	}
+	if err := syscall.Kill(n, syscall.SIGHUP); err != nil {
+		t.Fatalf("SIGHUP to named: %v", err)
+	}
+	for zone, serial := range want {
+		took := waitSerial(t, zk.dns, zone, serial, propagationTimeout, diag)
+		t.Logf("%s: zonekeeper serves serial %d after %v, by NOTIFY", zone, serial, took)
+		if got := lookupA(t, zk.dns, "after-export."+zone); !slices.Equal(got, []string{"127.0.0.91"}) {
+			t.Errorf("%s: after-export A at zonekeeper: %v", zone, got)
+		}
+	}
+}

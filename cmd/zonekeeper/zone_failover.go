@@ -1,0 +1,213 @@
+package main
+
+// The failover verbs of `zonekeeper zone`: promote (a secondary zone, or
+// all of them, becomes primary on this node) and demote (a primary zone
+// becomes a secondary of another node, its zonefile kept in
+// DATA/backup). They are listed in zoneCommand (zone.go).
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"zonekeeper/daemon/api"
+	"zonekeeper/daemon/client"
+)
+
+func runZonePromote(args []string, stdout, stderr io.Writer) error {
+	v := newVerb("zone promote", "zone promote NAME [--json] | zone promote --all [--from ADDR] [--json]",
+		"Make secondary zone NAME a primary zone on this node, without a restart: its\ntransferred version is written to DATA/zones and served as a primary, edits are\naccepted, and its NOTIFY targets are told. With --all, every secondary zone;\nwith --from ADDR too, only those whose primaries include ADDR (an IP address\nwith an optional port, or a peer name).", stdout)
+	all := v.flags.Bool("all", false, "promote every secondary zone (see --from)")
+	from := v.flags.String("from", "", "with --all: only the zones whose primaries include ADDR (IP[:port] or peer name)")
+	if err := v.parse(args); err != nil {
+		return err
+	}
+	var name string
+	switch {
+	case *all:
+		if err := v.args(0, 0, "no NAME with --all"); err != nil {
+			return err
+		}
+		if *from != "" {
+			if _, err := primaryArg(strings.TrimSpace(*from)); err != nil {
+				return v.usageErr("--from: %v", err)
+			}
+		}
+	default:
+		if *from != "" {
+			return v.usageErr("--from goes with --all: `zone promote --all --from ADDR`")
+		}
+		if err := v.args(1, 1, "NAME (or --all)"); err != nil {
+			return err
+		}
+		var err error
+		if name, err = nameArg("zone", v.pos[0]); err != nil {
+			return v.usageErr("%v", err)
+		}
+	}
+	var res *api.PromoteResult
+	err := v.call(stderr, func(ctx context.Context, c *client.Client) (err error) {
+		if *all {
+			res, err = c.PromoteAll(ctx, strings.TrimSpace(*from))
+		} else {
+			res, err = c.Promote(ctx, name)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if v.cf.json {
+		if res.Zones == nil {
+			res.Zones = []api.Promoted{}
+		}
+		if err := writeJSON(stdout, res); err != nil {
+			return err
+		}
+	} else {
+		if len(res.Zones) == 0 {
+			what := "no secondary zone here"
+			if *from != "" {
+				what = "no secondary zone here has " + *from + " among its primaries"
+			}
+			fmt.Fprintln(stdout, what+": nothing promoted")
+		}
+		for _, p := range res.Zones {
+			if p.Error != "" {
+				fmt.Fprintf(stdout, "zone %s: not promoted: %s\n", p.Zone, p.Error)
+				continue
+			}
+			fmt.Fprintf(stdout, "promoted zone %s to primary at serial %s in %.1f ms (former primaries %s)\n",
+				p.Zone, serialText(p.Serial), p.Millis, strings.Join(p.FormerPrimaries, ", "))
+		}
+	}
+	failed := 0
+	for _, p := range res.Zones {
+		if p.Error != "" {
+			failed++
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(stderr, "zonekeeper: %d of %d zones were not promoted; see `zonekeeper events --kind promote`\n", failed, len(res.Zones))
+		return exitError{1}
+	}
+	return nil
+}
+
+func runZoneDemote(args []string, stdout, stderr io.Writer) error {
+	v := newVerb("zone demote", "zone demote NAME --primary ADDR[,ADDR...] [--tsig KEY] [--json]",
+		"Make primary zone NAME a secondary of the given primaries (IP addresses with\nan optional port, or peer names, tried in order). Its zonefile is first copied\nto DATA/backup/<zone>.<serial>.<time>.zone; then the zone is transferred in\nfull from the new primary, whatever its serial, and served. If no primary\ntransfers it, nothing changes. --tsig names the key that signs the requests.", stdout)
+	primaries := v.flags.String("primary", "", "the new primaries, comma-separated: IP[:port] or peer names")
+	tsig := v.flags.String("tsig", "", "TSIG key that signs requests to the primaries (see `zonekeeper key list`)")
+	if err := v.parse(args); err != nil {
+		return err
+	}
+	if err := v.args(1, 1, "NAME"); err != nil {
+		return err
+	}
+	name, err := nameArg("zone", v.pos[0])
+	if err != nil {
+		return v.usageErr("%v", err)
+	}
+	if *primaries == "" {
+		return v.usageErr("give the new primary: --primary ADDR[,ADDR...]")
+	}
+	var req api.DemoteRequest
+	for _, p := range strings.Split(*primaries, ",") {
+		p, err := primaryArg(strings.TrimSpace(p))
+		if err != nil {
+			return v.usageErr("--primary: %v", err)
+		}
+		req.Primaries = append(req.Primaries, p)
+	}
+	if *tsig != "" {
+		if req.TSIGKey, err = nameArg("--tsig key", *tsig); err != nil {
+			return v.usageErr("%v", err)
+		}
+	}
+	var res *api.DemoteResult
+	err = v.call(stderr, func(ctx context.Context, c *client.Client) (err error) {
+		res, err = c.Demote(ctx, name, req)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if v.cf.json {
+		return writeJSON(stdout, res)
+	}
+	fmt.Fprintf(stdout, "demoted zone %s to a secondary of %s: serial %s -> %s from %s; the old zonefile is kept in %s\n",
+		res.Zone.Name, strings.Join(res.Zone.Primaries, ", "), serialText(res.OldSerial), serialText(res.Zone.Serial), res.From, res.Backup)
+	return nil
+}
+
+// orDash is s, or "-" when empty.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// showFailover prints what `zone show` adds about failover: a secondary's
+// expire clock and the zone at each peer.
+func showFailover(stdout io.Writer, z *api.ZoneDetail) error {
+	if z.ExpireIn != nil {
+		fmt.Fprintf(stdout, "\nexpires in %ds, at %s\n", *z.ExpireIn, timeText(z.ExpiresAt))
+	}
+	if len(z.Peers) == 0 {
+		return nil
+	}
+	fmt.Fprintf(stdout, "\npeers (in sync %s):\n", z.PeersInSync)
+	t := newTable(stdout, "PEER", "ADDR", "SERIAL", "LAG", "IN SYNC", "LAST IN SYNC", "ERROR")
+	for _, p := range z.Peers {
+		serial, lag := "-", "-"
+		if p.Serves {
+			serial, lag = serialText(p.Serial), fmt.Sprint(p.Lag)
+		}
+		t.row(p.Peer, p.Addr, serial, lag, fmt.Sprint(p.InSync), timeText(p.LastSync), p.Error)
+	}
+	return t.flush()
+}
+
+func runZoneHealth(args []string, stdout, stderr io.Writer) error {
+	v := newVerb("zone health", "zone health NAME [--json]",
+		"Ask every peer for the SOA serial of zone NAME now and show, per peer, whether\nit answered, its serial, its lag behind ours and when it was last in sync.\nExit status 1 when the zone is in split-brain (a peer serves a newer serial\nthan this primary).", stdout)
+	if err := v.parse(args); err != nil {
+		return err
+	}
+	if err := v.args(1, 1, "NAME"); err != nil {
+		return err
+	}
+	name, err := nameArg("zone", v.pos[0])
+	if err != nil {
+		return v.usageErr("%v", err)
+	}
+	var z *api.Zone
+	err = v.call(stderr, func(ctx context.Context, c *client.Client) (err error) {
+		z, err = c.ZoneHealth(ctx, name)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if v.cf.json {
+		if err := writeJSON(stdout, z); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(stdout, "zone %s: %s %s, serial %s\n", z.Name, z.Kind, z.State, serialText(z.Serial))
+		if len(z.Peers) == 0 {
+			fmt.Fprintln(stdout, "no peers (zonekeeper peer add NAME ADDR)")
+		}
+		if err := showFailover(stdout, &api.ZoneDetail{Zone: *z}); err != nil {
+			return err
+		}
+	}
+	if z.State == api.StateSplitBrain {
+		fmt.Fprintf(stderr, "zonekeeper: split-brain: %s\n", z.Error)
+		return exitError{1}
+	}
+	return nil
+}

@@ -1,0 +1,555 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"zonekeeper/daemon/api"
+	"zonekeeper/store"
+	"zonekeeper/zonefile"
+)
+
+// Cluster membership by catalog zones (RFC 9432, version 2). Each node
+// serves a catalog of its primary zones (every file of DATA/zones that
+// is not native) under catalogZone: `version` TXT "2" and one
+// `<id>.zones` PTR per member. It is rebuilt when the member set
+// changes, with a higher serial, and NOTIFYed to the peers. Each node
+// reads the catalog of every peer of role peer by AXFR (signed with the
+// peer's key): when the peer is added, when the peer NOTIFYs its
+// catalog, and every health-interval. A member not known here is
+// provisioned as a secondary of that peer; a zone provisioned from a
+// peer that leaves its catalog is removed here, its file moved to
+// DATA/backup. This makes a cluster converge whatever order its nodes
+// are configured in: the node that adds a peer last reads that peer's
+// catalog, which the peer now lets it transfer.
+//
+// Adding a peer also NOTIFYs it of every primary zone at once, and a
+// signed NOTIFY from a peer for a zone not served here provisions the
+// zone (special.go): new zones reach the peers without waiting for the
+// catalog.
+
+// catalogZone is the name every node serves its catalog under. Peers
+// ask each other for it by this name; BIND or Knot secondaries may
+// consume it as a catalog zone.
+const catalogZone = "catalog.zonekeeper.invalid."
+
+// peerAccountPrefix marks the zones provisioned from a peer: their
+// account is "peer:NAME". Only such zones leave when the peer's catalog
+// no longer lists them; zones the operator added never do.
+const peerAccountPrefix = "peer:"
+
+// Timing.
+const (
+	catalogPoll         = time.Second      // how often the member set is compared with the zones
+	catalogGrace        = 5 * time.Second  // a zone provisioned this recently is not removed yet (its NOTIFY may beat the catalog)
+	catalogFetchTimeout = 30 * time.Second // one read of a peer's catalog
+	greetParallel       = 16               // NOTIFYs under way at once when a peer is added
+)
+
+// catalog produces this node's catalog and consumes its peers'.
+type catalog struct {
+	d     *Daemon
+	wg    sync.WaitGroup // fetches and greetings under way
+	grace time.Duration  // catalogGrace
+
+	wake chan struct{}
+
+	mu      sync.Mutex
+	fetch   map[string]bool      // peers whose catalog to read now
+	greet   map[string]bool      // peers to NOTIFY of every primary zone now
+	busy    map[string]bool      // peers whose catalog is being read
+	lastErr map[string]string    // per peer: why its catalog was last not read ("" read)
+	retryAt map[string]time.Time // per peer: read its catalog again then (a removal waits out catalogGrace)
+	listed  map[string][]string  // per peer: the members of its catalog as last read
+	members []string             // the members published, sorted
+	serial  uint32               // the serial published; 0 before the first
+}
+
+func newCatalog(d *Daemon) *catalog {
+	return &catalog{
+		d:       d,
+		grace:   catalogGrace,
+		wake:    make(chan struct{}, 1),
+		fetch:   make(map[string]bool),
+		greet:   make(map[string]bool),
+		busy:    make(map[string]bool),
+		lastErr: make(map[string]string),
+		retryAt: make(map[string]time.Time),
+		listed:  make(map[string][]string),
+	}
+}
+
+// Run publishes this node's catalog once the zones are loaded, keeps it
+// current, and reads the peers' catalogs when asked and every
+// health-interval, until ctx is cancelled.
+func (c *catalog) Run(ctx context.Context) error {
+	defer c.wg.Wait()
+	// An empty catalog published before the zones are loaded would make
+	// the peers drop every zone of ours.
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-c.d.ready:
+	}
+	c.publish()
+	c.requestAll()
+	poll := time.NewTicker(catalogPoll)
+	defer poll.Stop()
+	health := time.NewTicker(max(c.d.cfg.HealthInterval, time.Second))
+	defer health.Stop()
+	for {
+		c.dispatch(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-poll.C:
+			c.publish()
+			c.dueRetries(now)
+		case <-health.C:
+			c.requestAll()
+		case <-c.wake:
+		}
+	}
+}
+
+func (c *catalog) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// peerAdded NOTIFYs a new peer of every primary zone and, for a peer of
+// role peer, reads its catalog.
+func (c *catalog) peerAdded(p peer) {
+	c.mu.Lock()
+	c.greet[p.Name] = true
+	if p.Role == rolePeer {
+		c.fetch[p.Name] = true
+	}
+	c.mu.Unlock()
+	c.poke()
+}
+
+// peerNotified reads a peer's catalog now: it NOTIFYed a new version.
+func (c *catalog) peerNotified(p peer) {
+	c.mu.Lock()
+	c.fetch[p.Name] = true
+	c.mu.Unlock()
+	c.poke()
+}
+
+// requestAll asks for the catalog of every peer of role peer.
+func (c *catalog) requestAll() {
+	c.mu.Lock()
+	for _, p := range c.d.peers.list() {
+		if p.Role == rolePeer {
+			c.fetch[p.Name] = true
+		}
+	}
+	c.mu.Unlock()
+}
+
+// dueRetries asks again for the catalogs whose retry time passed.
+func (c *catalog) dueRetries(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name, at := range c.retryAt {
+		if !now.Before(at) {
+			delete(c.retryAt, name)
+			c.fetch[name] = true
+		}
+	}
+}
+
+// dispatch starts the greetings and catalog reads asked for; a peer's
+// catalog is read by one goroutine at a time, again after it when asked
+// meanwhile.
+func (c *catalog) dispatch(ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name := range c.greet {
+		delete(c.greet, name)
+		if p, ok := c.d.peers.byName(name); ok {
+			c.wg.Go(func() { c.greetPeer(ctx, p) })
+		}
+	}
+	for name := range c.fetch {
+		if c.busy[name] {
+			continue
+		}
+		delete(c.fetch, name)
+		p, ok := c.d.peers.byName(name)
+		if !ok || p.Role != rolePeer {
+			continue
+		}
+		c.busy[name] = true
+		c.wg.Go(func() {
+			c.fetchPeer(ctx, p)
+			c.mu.Lock()
+			delete(c.busy, name)
+			again := c.fetch[name]
+			c.mu.Unlock()
+			if again {
+				c.poke()
+			}
+		})
+	}
+}
+
+// primaryZones returns the zones this node is primary for: every file
+// of DATA/zones that is not a native zone, sorted.
+func (c *catalog) primaryZones() []string {
+	rows, err := c.d.store.Zones().List(context.Background())
+	if err != nil {
+		return nil
+	}
+	kind := make(map[string]store.ZoneKind, len(rows))
+	for _, r := range rows {
+		kind[r.Name] = r.Kind
+	}
+	var out []string
+	for _, fz := range c.d.loader.list() {
+		if k, ok := kind[fz.origin]; ok && k != store.KindPrimary {
+			continue
+		}
+		if fz.origin != catalogZone {
+			out = append(out, fz.origin)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// publish serves a new version of the catalog when the member set
+// changed, and NOTIFYs it.
+func (c *catalog) publish() {
+	members := c.primaryZones()
+	c.mu.Lock()
+	if c.serial != 0 && slices.Equal(members, c.members) {
+		c.mu.Unlock()
+		return
+	}
+	old := c.members
+	serial := max(c.serial+1, uint32(time.Now().Unix()))
+	snap, err := Compile(catalogVersion(members, serial))
+	if err != nil {
+		c.mu.Unlock()
+		c.d.log.Error("catalog: " + err.Error())
+		return
+	}
+	c.members, c.serial = members, serial
+	c.mu.Unlock()
+	c.d.zones.Set(snap)
+	var added, removed []string
+	for _, m := range members {
+		if !slices.Contains(old, m) {
+			added = append(added, m)
+		}
+	}
+	for _, m := range old {
+		if !slices.Contains(members, m) {
+			removed = append(removed, m)
+		}
+	}
+	detail := fmt.Sprintf("catalog %s serial %d: %d member zones", catalogZone, serial, len(members))
+	if len(added) > 0 {
+		detail += "; added " + strings.Join(added, " ")
+	}
+	if len(removed) > 0 {
+		detail += "; removed " + strings.Join(removed, " ")
+	}
+	c.d.events.Emit(api.Event{Zone: catalogZone, Kind: "catalog", Outcome: api.OutcomeOK, Serial: serial, Detail: detail})
+	c.d.notifier.zoneChanged(catalogZone, serial)
+}
+
+// catalogVersion builds the catalog zone of members (RFC 9432 §4).
+func catalogVersion(members []string, serial uint32) *zonefile.Zone {
+	hdr := func(name string, t uint16) dns.RR_Header {
+		return dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET, Ttl: 0}
+	}
+	recs := []dns.RR{
+		&dns.SOA{Hdr: hdr(catalogZone, dns.TypeSOA), Ns: "invalid.", Mbox: "invalid.", Serial: serial,
+			Refresh: 60, Retry: 10, Expire: 1209600, Minttl: 0},
+		&dns.NS{Hdr: hdr(catalogZone, dns.TypeNS), Ns: "invalid."},
+		&dns.TXT{Hdr: hdr("version."+catalogZone, dns.TypeTXT), Txt: []string{"2"}},
+	}
+	for _, m := range members {
+		recs = append(recs, &dns.PTR{Hdr: hdr(memberID(m)+".zones."+catalogZone, dns.TypePTR), Ptr: m})
+	}
+	return &zonefile.Zone{Origin: catalogZone, Records: recs}
+}
+
+// memberID is a member zone's unique label (RFC 9432 §4.4.1): stable
+// across versions and nodes, so that consumers see the same member.
+func memberID(zone string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(zone)))
+	return hex.EncodeToString(sum[:8])
+}
+
+// parseCatalog returns the member zones of a catalog's records; a
+// catalog whose version is not 2 is refused.
+func parseCatalog(recs []dns.RR) ([]string, error) {
+	version := ""
+	suffix := ".zones." + catalogZone
+	var members []string
+	for _, rr := range recs {
+		name := strings.ToLower(rr.Header().Name)
+		switch v := rr.(type) {
+		case *dns.TXT:
+			if name == "version."+catalogZone && len(v.Txt) == 1 {
+				version = v.Txt[0]
+			}
+		case *dns.PTR:
+			if !strings.HasSuffix(name, suffix) || strings.Count(strings.TrimSuffix(name, suffix), ".") != 0 {
+				continue
+			}
+			z, err := zoneName(v.Ptr)
+			if err != nil || z == catalogZone || slices.Contains(members, z) {
+				continue
+			}
+			members = append(members, z)
+		}
+	}
+	if version != "2" {
+		return nil, fmt.Errorf("catalog version %q, not \"2\" (RFC 9432)", version)
+	}
+	slices.Sort(members)
+	return members, nil
+}
+
+// fetchPeer reads a peer's catalog and provisions or removes the zones
+// it lists, as described above. A catalog that cannot be read changes
+// nothing here.
+func (c *catalog) fetchPeer(ctx context.Context, p peer) {
+	fail := func(why string) {
+		c.mu.Lock()
+		repeated := c.lastErr[p.Name] == why
+		c.lastErr[p.Name] = why
+		c.mu.Unlock()
+		if ctx.Err() != nil || repeated {
+			return
+		}
+		c.report(slog.LevelWarn, api.Event{Zone: catalogZone, Kind: "catalog-in", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeWarning,
+			Detail: fmt.Sprintf("catalog of peer %s at %s not read: %s; its zones are not provisioned here until it is (retried every %s and when it NOTIFYs)",
+				p.Name, p.Addr, why, c.d.cfg.HealthInterval)})
+	}
+	var key *xfrKey
+	if p.Key != "" {
+		k, err := c.d.secondaries.keyNamed(ctx, p.Key)
+		if err != nil {
+			fail(err.Error())
+			return
+		}
+		key = k
+	}
+	fctx, cancel := context.WithTimeout(ctx, catalogFetchTimeout)
+	defer cancel()
+	recs, _, _, err := c.d.secondaries.receive(fctx, catalogZone, p.Addr, key, nil)
+	if err != nil {
+		fail("AXFR: " + err.Error())
+		return
+	}
+	members, err := parseCatalog(recs)
+	if err != nil {
+		fail(err.Error())
+		return
+	}
+	c.mu.Lock()
+	prev, had := c.lastErr[p.Name]
+	c.lastErr[p.Name] = ""
+	c.listed[p.Name] = members
+	c.mu.Unlock()
+	if !had || prev != "" {
+		// The first read, or the first after failures: say so once.
+		c.report(slog.LevelInfo, api.Event{Zone: catalogZone, Kind: "catalog-in", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeOK,
+			Detail: fmt.Sprintf("catalog of peer %s at %s read: %d member zones", p.Name, p.Addr, len(members))})
+	}
+	c.reconcile(ctx, p, members)
+}
+
+// reconcile provisions the members of peer p's catalog that are not
+// known here, and removes the zones provisioned from p that it no
+// longer lists.
+func (c *catalog) reconcile(ctx context.Context, p peer, members []string) {
+	for _, m := range members {
+		if ctx.Err() != nil {
+			return
+		}
+		c.d.provisionFromPeer(ctx, p, m, "listed in its catalog")
+	}
+	rows, err := c.d.store.Zones().List(ctx)
+	if err != nil {
+		return
+	}
+	for _, row := range rows {
+		if row.Kind != store.KindSecondary || row.Account != peerAccountPrefix+p.Name || slices.Contains(members, row.Name) {
+			continue
+		}
+		if at := row.Created.Add(c.grace); time.Now().Before(at) {
+			c.mu.Lock()
+			c.retryAt[p.Name] = at
+			c.mu.Unlock()
+			continue
+		}
+		if other, ok := c.listedElsewhere(p.Name, row.Name); ok {
+			// The zone moved (promoted on another peer, demoted on p):
+			// it stays, now provisioned from the peer that lists it.
+			if err := c.d.store.Zones().SetAccount(ctx, row.Name, peerAccountPrefix+other.Name); err == nil {
+				c.d.events.Emit(api.Event{Zone: row.Name, Kind: "catalog-in", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeOK,
+					Detail: fmt.Sprintf("no longer in the catalog of peer %s, but in that of peer %s: kept, now as a zone of %s", p.Name, other.Name, other.Name)})
+			}
+			continue
+		}
+		c.d.removeProvisioned(ctx, row.Name, fmt.Sprintf("no longer in the catalog of peer %s", p.Name))
+	}
+}
+
+// listedElsewhere returns another peer of role peer whose catalog, as
+// last read, lists zone.
+func (c *catalog) listedElsewhere(name, zone string) (peer, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for other, members := range c.listed {
+		if other == name || !slices.Contains(members, zone) {
+			continue
+		}
+		if p, ok := c.d.peers.byName(other); ok && p.Role == rolePeer {
+			return p, true
+		}
+	}
+	return peer{}, false
+}
+
+// provisionNotified provisions a zone a peer NOTIFYed, and reads the
+// peer's catalog again once catalogGrace has passed: a zone it does not
+// list by then is removed (the NOTIFY may have been for a zone the peer
+// dropped at once). It reports whether the zone was provisioned.
+func (c *catalog) provisionNotified(p peer, zone string) bool {
+	if !c.d.provisionFromPeer(context.Background(), p, zone, "NOTIFY from it for a zone not served here") {
+		return false
+	}
+	if p.Role == rolePeer {
+		c.mu.Lock()
+		if at, ok := c.retryAt[p.Name]; !ok || at.Before(time.Now()) {
+			c.retryAt[p.Name] = time.Now().Add(c.grace + catalogPoll)
+		}
+		c.mu.Unlock()
+	}
+	return true
+}
+
+// provisionFromPeer adds zone as a secondary of peer p, signed with p's
+// key, unless the zone is known here. It reports whether it did.
+func (d *Daemon) provisionFromPeer(ctx context.Context, p peer, zone, why string) bool {
+	if zone == catalogZone {
+		return false
+	}
+	if _, ok := d.loader.get(zone); ok {
+		return false
+	}
+	if _, err := d.store.Zones().Get(ctx, zone); !errors.Is(err, store.ErrNotFound) {
+		return false
+	}
+	row := store.Zone{Name: zone, Kind: store.KindSecondary, Primaries: []string{p.Addr.String()}, TSIGKey: p.Key,
+		Account: peerAccountPrefix + p.Name}
+	if err := d.store.Zones().Add(ctx, row); err != nil {
+		if !errors.Is(err, store.ErrExists) {
+			d.log.Error("provisioning a zone from a peer: "+err.Error(), "zone", zone, "peer", p.Name)
+		}
+		return false
+	}
+	d.secondaries.added(zone)
+	signed := "unsigned"
+	if p.Key != "" {
+		signed = "signed with " + p.Key
+	}
+	d.events.Emit(api.Event{Zone: zone, Kind: "zone-add", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeOK,
+		Detail: fmt.Sprintf("secondary zone provisioned from peer %s (%s): primary %s, %s", p.Name, why, p.Addr, signed)})
+	return true
+}
+
+// removeProvisioned removes a secondary zone provisioned from a peer:
+// it stops being served, and its file moves to DATA/backup.
+func (d *Daemon) removeProvisioned(ctx context.Context, zone, why string) {
+	d.secondaries.removed(zone)
+	detail := "secondary zone removed: " + why
+	src := filepath.Join(d.secondaries.secondaryDir(), fileNameOf(zone))
+	if _, err := os.Stat(src); err == nil {
+		backup := filepath.Join(d.cfg.Data, "backup")
+		dst := filepath.Join(backup, fileNameOf(zone)+"."+time.Now().UTC().Format("20060102T150405Z"))
+		if err := os.MkdirAll(backup, 0o755); err != nil {
+			d.log.Error("backup directory: "+err.Error(), "zone", zone)
+			return
+		}
+		if err := os.Rename(src, dst); err != nil {
+			d.log.Error("moving a removed zone's file: "+err.Error(), "zone", zone)
+			return
+		}
+		detail += "; its file was moved to " + dst
+	}
+	d.zones.Delete(zone)
+	if err := d.store.Zones().Delete(ctx, zone); err != nil && !errors.Is(err, store.ErrNotFound) {
+		d.log.Error("removing a zone: "+err.Error(), "zone", zone)
+	}
+	d.events.Emit(api.Event{Zone: zone, Kind: "zone-remove", Outcome: api.OutcomeOK, Detail: detail})
+}
+
+// greetPeer NOTIFYs a new peer of every primary zone and of the catalog,
+// so that it provisions them at once if it knows us already.
+func (c *catalog) greetPeer(ctx context.Context, p peer) {
+	zones := append(c.primaryZones(), catalogZone)
+	t := notifyTarget{addr: p.Addr, source: "peer " + p.Name}
+	if p.Key != "" {
+		k, ok := c.d.keys.lookup(p.Key)
+		if !ok {
+			var err error
+			if k, err = c.d.store.Keys().Get(ctx, p.Key); err != nil {
+				c.report(slog.LevelWarn, api.Event{Kind: "notify-out", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeError,
+					Detail: fmt.Sprintf("peer %s not NOTIFYed: its key %s does not exist", p.Name, p.Key)})
+				return
+			}
+		}
+		t.key = &k
+	}
+	if t.addr.IsValid() && c.d.notifier.isSelf(t.addr) {
+		return
+	}
+	sem := make(chan struct{}, greetParallel)
+	var wg sync.WaitGroup
+	for _, zone := range zones {
+		snap := c.d.zones.Get(zone)
+		if snap == nil || snap.SOA() == nil || snap.Expired() {
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			c.d.notifier.sendAll(ctx, zone, snap.SOA(), []notifyTarget{t}, c.d.notifier.demandTries)
+		})
+	}
+	wg.Wait()
+}
+
+// report logs an event and records it.
+func (c *catalog) report(level slog.Level, ev api.Event) {
+	c.d.log.Log(context.Background(), level, ev.Detail, "kind", ev.Kind, "peer", ev.Peer)
+	c.d.events.Emit(ev)
+}

@@ -1,0 +1,473 @@
+package daemon
+
+// Health of the cluster, by DNS alone (issue 5): every health-interval
+// each served zone's SOA serial is asked of each peer (UDP, TCP when
+// truncated, signed with the peer's key when it has one), and kept per
+// zone and peer: reachable, serial, lag behind ours, last seen in sync.
+//
+// Split-brain: a zone that is primary here and that a peer serves with a
+// higher serial (RFC 1982) has two primaries; a "split-brain" event names
+// the peer, both serials and how to resolve it. At start-up the first
+// NOTIFY of each primary zone waits for one bounded round of checks, and
+// is not sent when a peer is ahead: a returning old primary never pushes
+// its stale version.
+//
+// Expire countdown: a secondary zone whose primaries all failed its last
+// check reports, at 50% and 90% of its expire period, how long it has
+// left before it answers SERVFAIL. (How long a refresh from a primary
+// that is itself a secondary extends the expire clock follows RFC 7314:
+// settle in secondary.go takes the primary's EDNS EXPIRE when lower.)
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"zonekeeper/daemon/api"
+	"zonekeeper/store"
+	"zonekeeper/zonefile"
+)
+
+// Health check limits.
+const (
+	healthQueryTimeout = 2 * time.Second        // one SOA query to one peer
+	healthParallel     = 8                      // queries under way at once
+	healthStartupWait  = 2 * time.Second        // the start-up round's bound before the first NOTIFYs
+	countdownTick      = 500 * time.Millisecond // how often expire milestones are looked at
+)
+
+// expireMilestones are the fractions of the expire period, in percent,
+// at which a secondary without any answering primary reports.
+var expireMilestones = []int{50, 90}
+
+// health checks each zone at each peer and watches for split-brain and
+// expiring secondaries.
+type health struct {
+	d *Daemon
+
+	mu      sync.Mutex
+	peers   map[string]map[string]*api.PeerState // zone -> peer name -> what was seen
+	split   map[string]string                    // zone -> the split-brain event key last reported
+	marks   map[string]countdownMark             // zone -> expire milestones reported
+	startup bool                                 // the start-up round has not ended: first NOTIFYs wait
+	held    map[string]uint32                    // zone -> serial whose first NOTIFY waits
+}
+
+// countdownMark is the highest expire milestone reported since lastOK.
+type countdownMark struct {
+	lastOK time.Time
+	pct    int
+}
+
+func newHealth(d *Daemon) *health {
+	return &health{
+		d:       d,
+		peers:   make(map[string]map[string]*api.PeerState),
+		split:   make(map[string]string),
+		marks:   make(map[string]countdownMark),
+		startup: true,
+		held:    make(map[string]uint32),
+	}
+}
+
+// holdFirstNotify reports whether the first NOTIFY of a primary zone must
+// wait for the start-up round; it then remembers the zone. It never
+// blocks: the loader calls it with its lock held.
+func (h *health) holdFirstNotify(zone string, serial uint32) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.startup {
+		return false
+	}
+	h.held[strings.ToLower(zone)] = serial
+	return true
+}
+
+// forget drops what is known of a zone whose role changed.
+func (h *health) forget(zone string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.peers, zone)
+	delete(h.split, zone)
+	delete(h.marks, zone)
+}
+
+// Run checks the peers every health-interval and the expire clocks of the
+// secondary zones until ctx is cancelled.
+func (h *health) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { h.countdownLoop(ctx) })
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-h.d.ready:
+	}
+	h.startupRound(ctx)
+	interval := h.d.cfg.HealthInterval
+	if interval <= 0 {
+		interval = DefaultConfig().HealthInterval
+	}
+	rounds := time.NewTimer(interval)
+	defer rounds.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-rounds.C:
+			rctx, cancel := context.WithTimeout(ctx, max(interval, 2*healthQueryTimeout))
+			h.round(rctx)
+			cancel()
+			rounds.Reset(interval)
+		}
+	}
+}
+
+// countdownLoop looks at the secondary zones' expire clocks until ctx is
+// cancelled, apart from the rounds, which may take a while.
+func (h *health) countdownLoop(ctx context.Context) {
+	tick := time.NewTicker(countdownTick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			h.countdown(now)
+		}
+	}
+}
+
+// startupRound runs the first round, bounded, then sends the NOTIFYs it
+// held unless a peer is ahead of the zone.
+func (h *health) startupRound(ctx context.Context) {
+	if len(h.d.peers.list()) > 0 {
+		rctx, cancel := context.WithTimeout(ctx, healthStartupWait)
+		h.round(rctx)
+		cancel()
+	}
+	h.mu.Lock()
+	held := h.held
+	h.held, h.startup = nil, false
+	ahead := make(map[string][]api.PeerState)
+	for zone := range held {
+		for _, ps := range h.peers[zone] {
+			if ps.Serves && zonefile.SerialGreater(ps.Serial, held[zone]) {
+				ahead[zone] = append(ahead[zone], *ps)
+			}
+		}
+	}
+	h.mu.Unlock()
+	for zone, serial := range held {
+		if ps := ahead[zone]; len(ps) > 0 {
+			h.d.events.Emit(api.Event{Zone: zone, Kind: "notify-out", Outcome: api.OutcomeError, Serial: serial, Peer: ps[0].Addr,
+				Detail: fmt.Sprintf("start-up NOTIFY of serial %d not sent: peer %s (%s) serves serial %d, newer than ours (split-brain): this stale version is not pushed",
+					serial, ps[0].Peer, ps[0].Addr, ps[0].Serial)})
+			continue
+		}
+		h.d.notifier.zoneChanged(zone, serial)
+	}
+}
+
+// round asks every peer for the SOA of every served zone and records
+// what it saw.
+func (h *health) round(ctx context.Context) {
+	peers := h.d.peers.list()
+	snaps := h.d.zones.List()
+	h.prune(peers, snaps)
+	if len(peers) == 0 {
+		return
+	}
+	slots := make(chan struct{}, healthParallel)
+	var wg sync.WaitGroup
+	for _, p := range peers {
+		var key *xfrKey
+		var keyErr error
+		if p.Key != "" {
+			key, keyErr = h.d.secondaries.keyNamed(ctx, p.Key)
+		}
+		// A peer that does not answer one zone is not asked the others
+		// this round: a dead peer costs one timeout, not one per zone.
+		var down atomic.Pointer[string]
+		for _, snap := range snaps {
+			// Every node serves its own catalog under one name: not a
+			// zone the peers share.
+			if snap.SOA() == nil || snap.Origin() == catalogZone {
+				continue
+			}
+			zone, ours := snap.Origin(), snap.Serial()
+			if keyErr != nil {
+				h.record(zone, ours, p, api.PeerState{Error: keyErr.Error()})
+				continue
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				wg.Wait()
+				return
+			}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				if why := down.Load(); why != nil {
+					h.record(zone, ours, p, api.PeerState{Error: *why + " (for another zone; not asked this round)"})
+					return
+				}
+				st := h.ask(ctx, p, zone, key)
+				if !st.Reachable && ctx.Err() == nil {
+					down.CompareAndSwap(nil, &st.Error)
+				}
+				h.record(zone, ours, p, st)
+			})
+		}
+	}
+	wg.Wait()
+}
+
+// prune forgets peers that are gone and zones no longer served.
+func (h *health) prune(peers []peer, snaps []*Snapshot) {
+	served := make(map[string]bool, len(snaps))
+	for _, s := range snaps {
+		served[s.Origin()] = true
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for zone, m := range h.peers {
+		if !served[zone] {
+			delete(h.peers, zone)
+			delete(h.split, zone)
+			continue
+		}
+		for name := range m {
+			if !slices.ContainsFunc(peers, func(p peer) bool { return p.Name == name }) {
+				delete(m, name)
+			}
+		}
+	}
+}
+
+// ask queries one peer for a zone's SOA.
+func (h *health) ask(ctx context.Context, p peer, zone string, key *xfrKey) api.PeerState {
+	ctx, cancel := context.WithTimeout(ctx, healthQueryTimeout)
+	defer cancel()
+	s := h.d.secondaries
+	r, err := s.exchangeSOA(ctx, "udp", p.Addr, zone, key)
+	if err == nil && r.Truncated {
+		r, err = s.exchangeSOA(ctx, "tcp", p.Addr, zone, key)
+	}
+	if err != nil {
+		return api.PeerState{Error: err.Error()}
+	}
+	st := api.PeerState{Reachable: true}
+	switch {
+	case r.Rcode != dns.RcodeSuccess:
+		st.Error = "does not serve the zone: answered " + dns.RcodeToString[r.Rcode]
+	case !r.Authoritative:
+		st.Error = "does not serve the zone: the answer is not authoritative"
+	default:
+		for _, rr := range r.Answer {
+			if soa, ok := rr.(*dns.SOA); ok && strings.EqualFold(dns.Fqdn(soa.Hdr.Name), zone) {
+				st.Serves, st.Serial = true, soa.Serial
+			}
+		}
+		if !st.Serves {
+			st.Error = "does not serve the zone: the answer holds no SOA"
+		}
+	}
+	return st
+}
+
+// record keeps what a peer said of a zone we serve at serial ours, and
+// reports a split-brain the first time it is seen.
+func (h *health) record(zone string, ours uint32, p peer, st api.PeerState) {
+	now := time.Now().UTC()
+	st.Peer, st.Addr, st.Checked = p.Name, p.Addr.String(), now
+	if st.Serves {
+		st.Lag = int64(int32(ours - st.Serial))
+		st.InSync = st.Serial == ours
+	}
+	primary := false
+	if row, ok := h.d.zoneRecord(zone); ok {
+		primary = row.Kind == store.KindPrimary
+	} else if _, ok := h.d.loader.get(zone); ok {
+		primary = true
+	}
+	ahead := primary && st.Serves && zonefile.SerialGreater(st.Serial, ours)
+
+	h.mu.Lock()
+	m := h.peers[zone]
+	if m == nil {
+		m = make(map[string]*api.PeerState)
+		h.peers[zone] = m
+	}
+	if prev := m[p.Name]; prev != nil {
+		st.LastSync = prev.LastSync
+	}
+	if st.InSync {
+		st.LastSync = now
+	}
+	m[p.Name] = &st
+	report := false
+	evKey := fmt.Sprintf("%s/%d/%d", p.Name, ours, st.Serial)
+	if ahead {
+		report = h.split[zone] != evKey
+		h.split[zone] = evKey
+	} else if strings.HasPrefix(h.split[zone], p.Name+"/") {
+		delete(h.split, zone)
+	}
+	h.mu.Unlock()
+
+	if report {
+		detail := fmt.Sprintf("split-brain: zone %s is primary here at serial %d, but peer %s (%s) serves serial %d, which is newer: two primaries. "+
+			"Keep one: demote here with `zonekeeper zone demote %s --primary %s`, or demote it on %s",
+			zone, ours, p.Name, p.Addr, st.Serial, zone, p.Name, p.Name)
+		h.d.log.Error(detail, "zone", zone, "peer", p.Addr.String())
+		h.d.events.Emit(api.Event{Zone: zone, Kind: "split-brain", Outcome: api.OutcomeError, Peer: p.Addr.Addr().String(), Serial: ours, Detail: detail})
+	}
+}
+
+// decorate adds what health knows to a zone's API view: each peer's
+// state, how many serve our serial, split-brain, and a secondary's
+// expire clock.
+func (h *health) decorate(z api.Zone) api.Zone {
+	h.mu.Lock()
+	m := h.peers[z.Name]
+	split := h.split[z.Name] != ""
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		z.Peers = append(z.Peers, *m[name])
+	}
+	h.mu.Unlock()
+	if len(z.Peers) > 0 {
+		n := 0
+		for _, ps := range z.Peers {
+			if ps.InSync {
+				n++
+			}
+		}
+		z.PeersInSync = fmt.Sprintf("%d/%d", n, len(z.Peers))
+	}
+	if split && z.Kind == api.KindPrimary {
+		for _, ps := range z.Peers {
+			if ps.Serves && zonefile.SerialGreater(ps.Serial, z.Serial) {
+				z.State = api.StateSplitBrain
+				z.Error = fmt.Sprintf("peer %s (%s) serves serial %d, newer than ours (%d): demote here with `zonekeeper zone demote %s --primary %s`, or demote it there",
+					ps.Peer, ps.Addr, ps.Serial, z.Serial, z.Name, ps.Peer)
+				break
+			}
+		}
+	}
+	if z.Kind == api.KindSecondary {
+		if at, ok := h.d.secondaries.expireClock(z.Name); ok {
+			left := max(int64(time.Until(at)/time.Second), 0)
+			z.ExpiresAt, z.ExpireIn = at.UTC(), &left
+		}
+	}
+	return z
+}
+
+// expireClock returns when a secondary zone that holds a version expires.
+func (s *secondaries) expireClock(zone string) (time.Time, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	z := s.zones[strings.ToLower(zone)]
+	if z == nil || z.data == nil {
+		return time.Time{}, false
+	}
+	return z.expireAt, true
+}
+
+// countdown reports secondary zones whose primaries all failed their last
+// check as they pass 50% and 90% of their expire period.
+func (h *health) countdown(now time.Time) {
+	type clock struct {
+		name             string
+		lastOK, expireAt time.Time
+		serial           uint32
+		lastErr          string
+	}
+	var clocks []clock
+	s := h.d.secondaries
+	s.mu.RLock()
+	for _, z := range s.zones {
+		if z.data == nil || z.expired || z.failures == 0 || z.lastOK.IsZero() {
+			continue
+		}
+		clocks = append(clocks, clock{z.name, z.lastOK, z.expireAt, z.data.Serial(), z.lastErr})
+	}
+	s.mu.RUnlock()
+	for _, c := range clocks {
+		period := c.expireAt.Sub(c.lastOK)
+		if period <= 0 {
+			continue
+		}
+		gone := now.Sub(c.lastOK)
+		pct := 0
+		for _, m := range expireMilestones {
+			if gone*100 >= period*time.Duration(m) {
+				pct = m
+			}
+		}
+		h.mu.Lock()
+		mark := h.marks[c.name]
+		if !mark.lastOK.Equal(c.lastOK) {
+			mark = countdownMark{lastOK: c.lastOK}
+		}
+		report := pct > mark.pct
+		if report {
+			mark.pct = pct
+		}
+		h.marks[c.name] = mark
+		h.mu.Unlock()
+		if !report {
+			continue
+		}
+		left := c.expireAt.Sub(now)
+		h.d.events.Emit(api.Event{Zone: c.name, Kind: "expire-countdown", Outcome: api.OutcomeWarning, Serial: c.serial,
+			Detail: fmt.Sprintf("no primary has answered for %s, %d%% of the expire period (%s): the zone expires in %s, at %s, and then answers SERVFAIL; last error: %s; if its primary is lost, promote this node: `zonekeeper zone promote %s`",
+				secDur(gone), pct, secDur(period), secDur(max(left, 0)), c.expireAt.UTC().Format(time.RFC3339), secOrNone(c.lastErr), c.name)})
+	}
+}
+
+// checkZone asks every peer for one zone's SOA now (`zone health`).
+func (h *health) checkZone(ctx context.Context, zone string) {
+	snap := h.d.zones.Get(zone)
+	if snap == nil || snap.SOA() == nil {
+		return
+	}
+	ours := snap.Serial()
+	var wg sync.WaitGroup
+	for _, p := range h.d.peers.list() {
+		wg.Go(func() {
+			var key *xfrKey
+			if p.Key != "" {
+				var err error
+				if key, err = h.d.secondaries.keyNamed(ctx, p.Key); err != nil {
+					h.record(zone, ours, p, api.PeerState{Error: err.Error()})
+					return
+				}
+			}
+			h.record(zone, ours, p, h.ask(ctx, p, zone, key))
+		})
+	}
+	wg.Wait()
+}
+
+func (d *Daemon) handleZoneHealth(r *http.Request) (any, error) {
+	name, err := zoneName(r.PathValue("name"))
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := d.zoneByName(r, name); err != nil {
+		return nil, err
+	}
+	d.health.checkZone(r.Context(), name)
+	z, _, err := d.zoneByName(r, name)
+	return z, err
+}
