@@ -139,8 +139,10 @@ func (d *Daemon) handleZoneShow(r *http.Request) (any, error) {
 		return nil, err
 	}
 	detail := api.ZoneDetail{Zone: z, Records: []api.Record{}}
-	if fz, ok := d.loader.get(name); ok && fz.zone != nil && z.State == api.StateServing {
-		for _, rr := range fz.zone.Records {
+	// The records served now, whatever the zone's kind: a secondary's
+	// come from its last transfer.
+	if snap := d.zones.Get(name); snap != nil && snap.Zone() != nil {
+		for _, rr := range snap.Zone().Records {
 			detail.Records = append(detail.Records, recordOf(rr))
 		}
 	}

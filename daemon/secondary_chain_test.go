@@ -64,6 +64,11 @@ func TestSecondaryFromZonekeeperPrimary(t *testing.T) {
 			t.Fatalf("%s: %v", name, r)
 		}
 	}
+	// zone show lists a secondary's records, from its last transfer.
+	detail, err := n.client().Zone(context.Background(), chainZone)
+	if err != nil || len(detail.Records) != 6 {
+		t.Fatalf("zone show on the secondary: %v, %d records, want 6", err, len(detail.Records))
+	}
 	// The secondary answers EDNS EXPIRE with its remaining time, which
 	// falls as time passes without a refresh (RFC 7314 §3).
 	first := askExpire(t, n.addr)
