@@ -79,12 +79,15 @@ var goldenCases = []goldenCase{
 	{name: "record-delete", keys: []string{"/", "example.org", "enter", "enter", "wait:record 1 of", "/", "ftp", "enter", "d"},
 		ready: []string{"Delete this record", "ftp.example.org."}},
 	{name: "promote", keys: []string{"/", "sec.example", "enter", "enter", "wait:read-only", "p"},
-		ready: []string{"Promote sec.example.", "not available yet: the control API"}},
+		ready: []string{"Promote sec.example.", "Peers to be notified", "y confirm"}},
+	{name: "demote-form", keys: []string{"/", "example.org", "enter", "enter", "wait:record 1 of", "D", "127.0.0.9"},
+		ready: []string{"Demote example.org. to secondary", "127.0.0.9 from then", "enter shows the confirmation"}},
 	{name: "activity", keys: []string{"3", "wait:edit-refused", "/", "zone:example.org.", "enter"},
 		ready: []string{"only “zone:example.org.”", "edit-refused", "4 of"}},
 	{name: "keys", keys: []string{"4"}, ready: []string{"legacy.example.", "transfer.example.org."}},
 	{name: "key-generate", keys: []string{"4", "wait:legacy.example.", "g", "axfr.example.org."}, ready: []string{"Generate a TSIG key", "hmac-sha256"}},
-	{name: "cluster", keys: []string{"5"}, ready: []string{"this node: zonekeeper", "127.0.0.1:"}},
+	{name: "cluster", keys: []string{"5"}, ready: []string{"this node: zonekeeper", "127.0.0.1:", "peers: —"}},
+	{name: "cluster-promote", keys: []string{"5", "wait:peers: —", "P"}, ready: []string{"Promote every zone from 127.0.0.1:", "sec.example.", "y confirm"}},
 	{name: "help", keys: []string{"/", "example.org", "enter", "enter", "wait:record 1 of", "?"}, ready: []string{"Keys of the Zone view", "add a record"}},
 }
 

@@ -83,9 +83,20 @@ func (s *tmuxSession) waitFor(want ...string) string {
 	}
 }
 
+// secTestZone is what the primary on 127.0.0.2 serves to the secondary
+// that the TUI promotes.
+const secTestZone = `$TTL 3600
+@       IN SOA  ns1.example.org. hostmaster.example.org. 2026112001 3600 900 1209600 300
+        IN NS   ns1.example.org.
+www     IN A    127.0.0.81
+`
+
 // TestTUIEndToEndTmux opens the TUI as plain `zonekeeper` on a terminal,
 // finds a zone with /, adds an A record through the form, and checks
-// over DNS that the daemon serves it with the new serial.
+// over DNS that the daemon serves it with the new serial; then it
+// promotes a secondary zone, transferred from a second daemon on
+// 127.0.0.2, through the dialog, and `zone show --json` reports it
+// primary.
 func TestTUIEndToEndTmux(t *testing.T) {
 	d := startCLIDaemon(t)
 	s := startTmux(t, d.dir, "env "+controlEnv+"="+d.sock+" "+d.bin)
@@ -113,13 +124,32 @@ func TestTUIEndToEndTmux(t *testing.T) {
 		t.Errorf("example.org. serial %d, want 2026112102", got)
 	}
 
-	// TODO(failover): once the control API has promote, add a secondary
-	// zone here (zone add-secondary, transferred from a second daemon),
-	// open it, press p, confirm the dialog with y, and check that
-	// `zonekeeper zone show NAME --json` reports it primary. The dialog
-	// is in place (tui/components/failover, the zone view's p key); it
-	// says "not available yet" until the client implements
-	// common.Promoter.
+	// Failover: a second daemon on 127.0.0.2 is the primary of
+	// sec.test.; this one becomes its secondary and transfers it, then
+	// the TUI promotes it through the dialog.
+	primary := startZKNode(t, d.bin, zkOptions{IP: "127.0.0.2", Zones: map[string]string{"sec.test.": secTestZone},
+		Flags: []string{"--allow-axfr", "127.0.0.1"}})
+	d.ok("zone", "add-secondary", "sec.test.", primary.dns)
+	d.eventually("sec.test. transferred from "+primary.dns, func() bool { return d.serial("sec.test.") == 2026112001 })
+
+	s.keys("Escape")
+	s.waitFor("[1 Zones]", "filter: example.org")
+	s.keys("Escape")
+	s.waitFor("sec.test.")
+	s.typeText("/sec.test")
+	s.keys("Enter")
+	s.waitFor("filter: sec.test", "1 of 3")
+	s.keys("Enter")
+	s.waitFor("sec.test. · secondary", "serial 2026112001", "read-only")
+	s.typeText("p")
+	s.waitFor("Promote sec.test. to primary", "serial 2026112001, primaries 127.0.0.2:", "DATA/backup/", "y confirm")
+	s.typeText("y")
+	s.waitFor("promoted to primary: sec.test. (serial 2026112001)")
+	s.waitFor("sec.test. · primary")
+
+	if z := d.zone("sec.test."); z.Kind != "primary" || z.Serial != 2026112001 {
+		t.Errorf("zone show sec.test. --json after the promotion: kind %q serial %d, want primary 2026112001", z.Kind, z.Serial)
+	}
 
 	s.typeText("q")
 	deadline := time.Now().Add(cliTimeout)

@@ -24,16 +24,28 @@ type Daemon interface {
 
 var _ Daemon = (*client.Client)(nil)
 
-// Promoter is the failover call the TUI will use once the control API
-// has it (the failover work adds it to the client). The zone view and
-// the cluster view look for it on the Daemon with a type assertion: until
-// the client implements it, their promote actions say "not available
-// yet". If the client's signature differs, adapt it here, in one place.
+// Promoter is the failover API the zone and cluster views use:
+// *client.Client implements it. The views look for it on the Daemon with
+// a type assertion, so that a fake Daemon of a single view's test may
+// leave it out (its promote actions then say "not available").
 type Promoter interface {
-	Promote(ctx context.Context, zone string) (*api.Zone, error)
+	Promote(ctx context.Context, zone string) (*api.PromoteResult, error)
+	PromoteAll(ctx context.Context, from string) (*api.PromoteResult, error)
 }
 
 // Demoter is the counterpart of Promoter for `zone demote`.
 type Demoter interface {
-	Demote(ctx context.Context, zone string, primaries []string, tsigKey string) (*api.Zone, error)
+	Demote(ctx context.Context, zone string, req api.DemoteRequest) (*api.DemoteResult, error)
 }
+
+// PeerLister lists the peers this node replicates with: the servers a
+// promotion notifies, and the cluster view's rows.
+type PeerLister interface {
+	Peers(ctx context.Context) ([]api.Peer, error)
+}
+
+var (
+	_ Promoter   = (*client.Client)(nil)
+	_ Demoter    = (*client.Client)(nil)
+	_ PeerLister = (*client.Client)(nil)
+)

@@ -1,7 +1,7 @@
 // Package failover says what a promotion or a demotion will do, for the
-// confirmation dialogs of the zone and cluster views. It is ready for the
-// failover API: the plans are built from what the API reports today, and
-// every fact the API cannot give yet is named as "not available yet".
+// confirmation dialogs of the zone and cluster views, and what it did:
+// the plans are built from the zones and peers the control API reports,
+// the outcomes from its PromoteResult and DemoteResult.
 package failover
 
 import (
@@ -12,9 +12,9 @@ import (
 	"zonekeeper/tui/common"
 )
 
-// Unavailable is why a promote or demote cannot be confirmed with the
-// current daemon.
-const Unavailable = "not available yet: the control API has no promote/demote endpoint; it comes with the failover work"
+// Unavailable is why a promote or demote cannot be confirmed when the
+// daemon given to the TUI has no failover API (a test's fake).
+const Unavailable = "not available: this daemon connection has no promote/demote calls"
 
 // maxListed bounds the zones a dialog lists one by one.
 const maxListed = 6
@@ -24,6 +24,9 @@ const maxListed = 6
 type PromotePlan struct {
 	Zones []api.Zone // the secondary zones to promote
 	From  string     // the unreachable primary, for "promote every zone from PRIMARY"
+	Peers []api.Peer // the peers of this node: they are NOTIFYed
+	// PeersErr is why the peers could not be listed, if they could not.
+	PeersErr error
 }
 
 // Title is the dialog's title.
@@ -57,10 +60,57 @@ func (p PromotePlan) Lines() []string {
 		out = append(out, fmt.Sprintf("  • %s  %s, primaries %s", z.Name, serial, from))
 	}
 	out = append(out,
-		"Peers to be notified: "+common.NotAvailable+" (the API does not list peers)",
-		"Backup of each secondary file: "+common.NotAvailable,
+		"Peers to be notified (NOTIFY at the same serial): "+peerList(p.Peers, p.PeersErr),
+		"The transferred file of each zone moves to DATA/backup/<zone>.<serial>.<time>.zone; the primaries it came from are kept as FORMER-PRIMARIES.",
 	)
 	return out
+}
+
+// peerList names the peers, "none" when there are none.
+func peerList(peers []api.Peer, err error) string {
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	if len(peers) == 0 {
+		return "none (no peers configured; other NOTIFY targets of the zone still are)"
+	}
+	names := make([]string, len(peers))
+	for i, p := range peers {
+		names[i] = p.Name + " " + p.Addr
+	}
+	return strings.Join(names, ", ")
+}
+
+// PromoteOutcome summarises a promotion's result for the status line,
+// and returns the first error among its zones.
+func PromoteOutcome(r *api.PromoteResult) (string, error) {
+	var ok []string
+	var failed []string
+	var backup string
+	for _, z := range r.Zones {
+		if z.Error != "" {
+			failed = append(failed, z.Zone+": "+z.Error)
+			continue
+		}
+		ok = append(ok, fmt.Sprintf("%s (serial %d)", z.Zone, z.Serial))
+		if backup == "" {
+			backup = z.Backup
+		}
+	}
+	text := "promoted to primary: " + common.None
+	if len(ok) > 0 {
+		text = "promoted to primary: " + strings.Join(ok, ", ")
+		if backup != "" {
+			text += "; backup " + backup
+		}
+	}
+	if len(failed) > 0 {
+		return text, fmt.Errorf("%d failed: %s", len(failed), strings.Join(failed, "; "))
+	}
+	if len(r.Zones) == 0 {
+		return "no secondary zone to promote", nil
+	}
+	return text, nil
 }
 
 // DemotePlan is one demotion of a primary zone to a secondary of
@@ -68,6 +118,8 @@ func (p PromotePlan) Lines() []string {
 type DemotePlan struct {
 	Zone      api.Zone
 	Primaries []string
+	Peers     []api.Peer
+	PeersErr  error
 }
 
 // Title is the dialog's title.
@@ -81,8 +133,8 @@ func (p DemotePlan) Lines() []string {
 	}
 	return []string{
 		fmt.Sprintf("%s (serial %d) stops being edited here and transfers from %s from then on.", p.Zone.Name, p.Zone.Serial, prim),
-		"Its zonefile leaves DATA/zones; backup: " + common.NotAvailable,
-		"Peers to be notified: " + common.NotAvailable,
+		"Its zonefile is first copied to DATA/backup/<zone>.<serial>.<time>.zone, then the zone is transferred in full; a failed transfer changes nothing.",
+		"Peers of this node (as a secondary it sends no NOTIFY; the new primary does): " + peerList(p.Peers, p.PeersErr),
 	}
 }
 

@@ -39,6 +39,8 @@ type (
 		detail *api.ZoneDetail
 		rows   []table.Row
 		err    error
+		peers  []api.Peer
+		perr   error
 	}
 	reloadMsg   struct{ seq int }
 	editDoneMsg struct {
@@ -62,6 +64,8 @@ type Model struct {
 
 	name    string          // the zone shown; "" until one is opened
 	detail  *api.ZoneDetail // as last loaded
+	peers   []api.Peer      // this node's peers: a promotion NOTIFYs them
+	peerErr error
 	soa     string
 	err     error
 	seq     int    // numbers loads: only the latest counts
@@ -70,6 +74,7 @@ type Model struct {
 	expect  uint32 // the serial our last edit made: its events need no fetch
 
 	form   *recordForm
+	demote *form.Model // the demote form: the new primaries
 	dialog *dialog.Model
 	onYes  func() tea.Cmd // what the dialog does when confirmed
 }
@@ -114,12 +119,17 @@ func (m *Model) Title() string { return "Zone" }
 func (m *Model) Name() string { return m.name }
 
 // Modal reports whether a form, dialog or the filter line has the keyboard.
-func (m *Model) Modal() bool { return m.form != nil || m.dialog != nil || m.filter.Typing() }
+func (m *Model) Modal() bool {
+	return m.form != nil || m.demote != nil || m.dialog != nil || m.filter.Typing()
+}
 
 // SetSize sets the view's size.
 func (m *Model) SetSize(width, height int) {
 	m.Common.SetSize(width, height)
 	m.table.SetSize(width, height-headerLines)
+	if m.demote != nil {
+		m.demote.SetSize(min(width, 100), height)
+	}
 	if m.form != nil {
 		m.form.SetSize(min(width, 100), height)
 	}
@@ -137,6 +147,8 @@ func (m *Model) Keys() []key.Binding {
 	switch {
 	case m.form != nil:
 		return m.form.Keys()
+	case m.demote != nil:
+		return m.demote.Keys()
 	case m.dialog != nil:
 		return m.dialog.Keys()
 	}
@@ -163,7 +175,7 @@ func (m *Model) open(name string) tea.Cmd {
 	if name != m.name {
 		m.name = name
 		m.detail, m.soa, m.err = nil, "", nil
-		m.form, m.dialog = nil, nil
+		m.form, m.demote, m.dialog = nil, nil, nil
 		m.filter.Clear()
 		m.table.SetFilter(nil)
 		m.table.SetRows(nil)
@@ -184,7 +196,11 @@ func (m *Model) load() tea.Cmd {
 		if err != nil {
 			return loadedMsg{seq: seq, err: err}
 		}
-		return loadedMsg{seq: seq, detail: z, rows: Rows(z)}
+		msg := loadedMsg{seq: seq, detail: z, rows: Rows(z)}
+		if pl, ok := d.(common.PeerLister); ok {
+			msg.peers, msg.perr = pl.Peers(ctx)
+		}
+		return msg
 	})
 }
 
@@ -240,6 +256,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			}
 			cmd = common.Fail("loading "+m.name, msg.err)
 		} else {
+			m.peers, m.peerErr = msg.peers, msg.perr
 			m.setDetail(msg.detail, msg.rows)
 		}
 		if m.again {
@@ -304,6 +321,8 @@ func (m *Model) setDetail(z *api.ZoneDetail, rows []table.Row) {
 		}
 	}
 	switch {
+	case z.Kind == api.KindSecondary && len(z.Records) == 0 && z.Serial != 0:
+		m.table.Empty = fmt.Sprintf("%d records at serial %d (not listed by the daemon for a %s secondary)", z.Zone.Records, z.Serial, z.State)
 	case z.State != api.StateServing && z.Kind == api.KindSecondary:
 		m.table.Empty = "no records: the zone has not been transferred yet (r retrieves it now)"
 	case z.State != api.StateServing:
@@ -335,6 +354,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case m.form != nil:
 		return m.formKey(msg)
+	case m.demote != nil:
+		return m.demoteKey(msg)
 	case m.dialog != nil:
 		switch m.dialog.Update(msg) {
 		case dialog.Cancelled:
@@ -550,7 +571,7 @@ func (m *Model) notify() tea.Cmd {
 }
 
 func (m *Model) openPromote() {
-	plan := failover.PromotePlan{Zones: []api.Zone{m.detail.Zone}}
+	plan := failover.PromotePlan{Zones: []api.Zone{m.detail.Zone}, Peers: m.peers, PeersErr: m.peerErr}
 	m.dialog = dialog.New(m.Common, plan.Title(), plan.Lines()...)
 	m.dialog.Danger = true
 	m.dialog.SetSize(min(m.Width, 90), m.Height)
@@ -562,23 +583,17 @@ func (m *Model) openPromote() {
 	zone := m.name
 	m.onYes = func() tea.Cmd {
 		return m.Call(func(ctx context.Context) tea.Msg {
-			z, err := p.Promote(ctx, zone)
+			r, err := p.Promote(ctx, zone)
 			if err != nil {
 				return actionDoneMsg{what: "promoting " + zone, err: err}
 			}
-			return actionDoneMsg{text: fmt.Sprintf("%s is a %s zone now, serial %d", zone, z.Kind, z.Serial)}
+			text, err := failover.PromoteOutcome(r)
+			if err != nil {
+				return actionDoneMsg{what: "promoting " + zone, err: err}
+			}
+			return actionDoneMsg{text: text}
 		})
 	}
-}
-
-func (m *Model) openDemote() {
-	plan := failover.DemotePlan{Zone: m.detail.Zone}
-	m.dialog = dialog.New(m.Common, plan.Title(), plan.Lines()...)
-	m.dialog.Danger = true
-	m.dialog.SetSize(min(m.Width, 90), m.Height)
-	// Demoting needs the new primaries' addresses: a form field here,
-	// once the API takes them.
-	m.dialog.Disabled = failover.Unavailable
 }
 
 // header renders the lines above the table.
@@ -600,16 +615,19 @@ func (m *Model) header() []string {
 	l1 := fmt.Sprintf("%s · %s · %s · serial %s (%s) · %d records", z.Name, z.Kind, common.StateText(z.State, z.Error), serial, z.SerialPolicy, len(z.Records))
 	if z.Kind == api.KindSecondary {
 		// A secondary takes its primary's serials: no policy of its own.
-		l1 = fmt.Sprintf("%s · %s · %s · serial %s · %d records · read-only", z.Name, z.Kind, common.StateText(z.State, z.Error), serial, len(z.Records))
+		l1 = fmt.Sprintf("%s · %s · %s · serial %s · %d records · read-only", z.Name, z.Kind, common.StateText(z.State, z.Error), serial, max(len(z.Records), z.Zone.Records))
 	}
 	l2 := table.Fit(m.soaOrNone(), w, table.Left)
-	l3 := st.Dim.Render(table.Fit("peers: serial and lag per peer — "+common.NotAvailable, w, table.Left))
+	if z.Account != "" {
+		l1 += " · account " + z.Account
+	}
+	l3 := st.Dim.Render(table.Fit(PeersLine(z.Zone), w, table.Left))
 	if z.Kind == api.KindSecondary {
 		prim := common.None
 		if len(z.Primaries) > 0 {
 			prim = strings.Join(z.Primaries, ", ")
 		}
-		l2 = table.Fit(fmt.Sprintf("primaries %s · last check %s · %s", prim, common.Ago(m.Now(), z.LastCheck), m.soaOrNone()), w, table.Left)
+		l2 = table.Fit(fmt.Sprintf("primaries %s · expires %s · last check %s · %s", prim, ExpireText(z.Zone), common.Ago(m.Now(), z.LastCheck), m.soaOrNone()), w, table.Left)
 	}
 	if z.Error != "" {
 		l3 = st.Severity(common.StateSeverity(z.State)).Render(table.Fit(z.Error, w, table.Left))
@@ -650,8 +668,59 @@ func (m *Model) View() string {
 	switch {
 	case m.form != nil:
 		return m.form.View()
+	case m.demote != nil:
+		return m.demote.View()
 	case m.dialog != nil:
 		return head + "\n" + m.dialog.View()
 	}
 	return head + "\n" + m.table.View()
+}
+
+// PeersLine says, per peer, whether it answered, the serial it serves
+// and its lag behind this node: "peers 2/2 in sync: b 127.0.0.2 ✓ 2024010101 lag 0 · …".
+func PeersLine(z api.Zone) string {
+	if len(z.Peers) == 0 {
+		return "peers: " + common.None + " (no peer checked for this zone)"
+	}
+	parts := make([]string, len(z.Peers))
+	for i, p := range z.Peers {
+		parts[i] = PeerText(p)
+	}
+	head := "peers"
+	if z.PeersInSync != "" {
+		head += " " + z.PeersInSync + " in sync"
+	}
+	return head + ": " + strings.Join(parts, " · ")
+}
+
+// PeerText is one peer's state of a zone: name, reachable or not,
+// serial, lag.
+func PeerText(p api.PeerState) string {
+	name := p.Peer
+	if name == "" {
+		name = p.Addr
+	}
+	switch {
+	case !p.Reachable:
+		return name + " unreachable"
+	case !p.Serves:
+		return name + " reachable, does not serve it"
+	case p.InSync:
+		return fmt.Sprintf("%s ✓ %d", name, p.Serial)
+	case p.Lag < 0:
+		return fmt.Sprintf("%s %d ahead by %d", name, p.Serial, -p.Lag)
+	}
+	return fmt.Sprintf("%s %d lag %d", name, p.Serial, p.Lag)
+}
+
+// ExpireText is the expire countdown of a secondary: "in 6d23h", "expired",
+// or — when the daemon gives none.
+func ExpireText(z api.Zone) string {
+	if z.ExpireIn == nil {
+		return common.None
+	}
+	if *z.ExpireIn <= 0 {
+		return "expired"
+	}
+	return "in " + common.Duration(time.Duration(*z.ExpireIn)*time.Second)
 }

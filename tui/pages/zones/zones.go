@@ -52,6 +52,7 @@ const (
 	colPrimaries
 	colChecked
 	colSync
+	colAccount
 )
 
 // sortColumn maps a sort order to the column showing it.
@@ -108,6 +109,7 @@ func New(c common.Common) *Model {
 		colPrimaries: {Title: "PRIMARIES", Width: 15, Flex: 1, MinTable: 100},
 		colChecked:   {Title: "CHECKED", Width: 9},
 		colSync:      {Title: "IN SYNC", Width: 7},
+		colAccount:   {Title: "ACCOUNT", Width: 10, Flex: 1, MinTable: 110},
 	})
 	m.table.Empty = "loading zones…"
 	m.table.SortCol = colName
@@ -299,9 +301,17 @@ func (m *Model) rebuild() {
 		if z.Kind == api.KindSecondary {
 			checked = common.Ago(now, z.LastCheck)
 		}
+		sync := common.None
+		if z.PeersInSync != "" {
+			sync = z.PeersInSync
+		}
+		account := common.None
+		if z.Account != "" {
+			account = z.Account
+		}
 		rows[i] = table.Row{
 			Key:      z.Name,
-			Cells:    []string{z.Name, z.Kind, serial, common.StateText(z.State, z.Error), prim, checked, common.None},
+			Cells:    []string{z.Name, z.Kind, serial, common.StateText(z.State, z.Error), prim, checked, sync, account},
 			Severity: common.StateSeverity(z.State),
 		}
 	}
