@@ -5,6 +5,7 @@ package main
 // capture-pane.
 
 import (
+	"net"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -122,6 +123,15 @@ func TestTUIEndToEndTmux(t *testing.T) {
 	}
 	if got := d.serial("example.org."); got != 2026112102 {
 		t.Errorf("example.org. serial %d, want 2026112102", got)
+	}
+	// And as an operator would check it, with dig.
+	host, port, _ := net.SplitHostPort(d.dns)
+	if r := runDig(t, "@"+host, "-p", port, "+norec", "tuitest.example.org.", "A"); !strings.Contains(r.Out, "flags: qr aa") ||
+		!strings.Contains(r.Out, "127.0.0.77") {
+		t.Errorf("dig does not get the record added through the form:\n%v", r)
+	}
+	if r := runDig(t, "@"+host, "-p", port, "+norec", "example.org.", "SOA"); !slices.Equal(soaSerials(r.Records), []uint32{2026112102}) {
+		t.Errorf("dig does not see the new serial:\n%v", r)
 	}
 
 	// Failover: a second daemon on 127.0.0.2 is the primary of
