@@ -20,9 +20,19 @@ case $v in
 	;;
 esac
 
+# A bare abbreviated hash (no tag yet) may start with a digit: it is told
+# from a version by having no dot and only hex digits.
+notag=no
+case $v in
+*.*) ;;
+[0-9]*) printf '%s\n' "$v" | grep -Eq '^[0-9a-f]{4,40}$' && notag=yes ;;
+esac
+[ $notag = yes ] && v=g$v
+
 case $v in
 [0-9]*) ;;
 *)
+	v=${v#g}
 	# No tag: a build on the way to the changelog's newest version,
 	# ordered by commit count.
 	base=$(sed -n '1s/^zonekeeper (\([^)]*\)).*/\1/p' "$(dirname "$0")/changelog")
