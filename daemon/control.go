@@ -70,6 +70,7 @@ func (d *Daemon) routes() http.Handler {
 	handle("PUT /v1/zones/{name}/meta/{kind}", d.handleMetaSet)
 	handle("POST /v1/zones/{name}/retrieve", d.handleRetrieve)
 	handle("POST /v1/zones/{name}/notify", d.handleNotify)
+	handle("POST /v1/zones/{name}/set-serial", d.handleSetSerial)
 	handle("POST /v1/zones/{name}/promote", d.handlePromote)  // promote.go
 	handle("POST /v1/zones/{name}/demote", d.handleDemote)    // promote.go
 	handle("POST /v1/promote", d.handlePromoteAll)            // promote.go

@@ -59,6 +59,10 @@ type health struct {
 	marks   map[string]countdownMark             // zone -> expire milestones reported
 	startup bool                                 // the start-up round has not ended: first NOTIFYs wait
 	held    map[string]uint32                    // zone -> serial whose first NOTIFY waits
+
+	servers map[string]map[string]*api.ServerState // zone -> server address -> what was seen (health_servers.go)
+	order   map[string][]string                    // zone -> server addresses in listing order
+	lint    map[string][]api.LintFinding           // zone -> the live lint findings of the last check
 }
 
 // countdownMark is the highest expire milestone reported since lastOK.
@@ -75,6 +79,9 @@ func newHealth(d *Daemon) *health {
 		marks:   make(map[string]countdownMark),
 		startup: true,
 		held:    make(map[string]uint32),
+		servers: make(map[string]map[string]*api.ServerState),
+		order:   make(map[string][]string),
+		lint:    make(map[string][]api.LintFinding),
 	}
 }
 
@@ -98,6 +105,9 @@ func (h *health) forget(zone string) {
 	delete(h.peers, zone)
 	delete(h.split, zone)
 	delete(h.marks, zone)
+	delete(h.servers, zone)
+	delete(h.order, zone)
+	delete(h.lint, zone)
 }
 
 // Run checks the peers every health-interval and the expire clocks of the
@@ -124,7 +134,12 @@ func (h *health) Run(ctx context.Context) error {
 			return nil
 		case <-rounds.C:
 			rctx, cancel := context.WithTimeout(ctx, max(interval, 2*healthQueryTimeout))
+			// The servers of each zone (health_servers.go) are checked
+			// apart from the peers: a dead NS does not delay split-brain.
+			var servers sync.WaitGroup
+			servers.Go(func() { h.roundServers(rctx, h.d.zones.List()) })
 			h.round(rctx)
+			servers.Wait()
 			cancel()
 			rounds.Reset(interval)
 		}
@@ -239,6 +254,13 @@ func (h *health) prune(peers []peer, snaps []*Snapshot) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	for zone := range h.servers {
+		if !served[zone] {
+			delete(h.servers, zone)
+			delete(h.order, zone)
+			delete(h.lint, zone)
+		}
+	}
 	for zone, m := range h.peers {
 		if !served[zone] {
 			delete(h.peers, zone)
@@ -344,6 +366,7 @@ func (h *health) decorate(z api.Zone) api.Zone {
 		z.Peers = append(z.Peers, *m[name])
 	}
 	h.mu.Unlock()
+	z = h.decorateServers(z)
 	if len(z.Peers) > 0 {
 		n := 0
 		for _, ps := range z.Peers {
@@ -435,7 +458,8 @@ func (h *health) countdown(now time.Time) {
 	}
 }
 
-// checkZone asks every peer for one zone's SOA now (`zone health`).
+// checkZone asks every peer and every server that should hold one zone
+// for its SOA now (`zone health`).
 func (h *health) checkZone(ctx context.Context, zone string) {
 	snap := h.d.zones.Get(zone)
 	if snap == nil || snap.SOA() == nil {
@@ -443,6 +467,7 @@ func (h *health) checkZone(ctx context.Context, zone string) {
 	}
 	ours := snap.Serial()
 	var wg sync.WaitGroup
+	wg.Go(func() { h.checkServers(ctx, zone) })
 	for _, p := range h.d.peers.list() {
 		wg.Go(func() {
 			var key *xfrKey

@@ -25,6 +25,7 @@ var zoneCommand = group{name: "zone", verbs: []verb{
 	{"promote", "make a secondary zone (or --all) primary on this node", runZonePromote},           // zone_failover.go
 	{"demote", "make a primary zone a secondary of another node", runZoneDemote},                   // zone_failover.go
 	{"health", "ask every peer for a zone's serial now: lag, in sync, split-brain", runZoneHealth}, // zone_failover.go
+	{"set-serial", "set a primary zone's serial; a decrease in RFC 1982 steps", runZoneSetSerial},  // zone_serial.go
 }}
 
 func runZoneList(args []string, stdout, stderr io.Writer) error {

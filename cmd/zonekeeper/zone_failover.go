@@ -173,7 +173,7 @@ func showFailover(stdout io.Writer, z *api.ZoneDetail) error {
 
 func runZoneHealth(args []string, stdout, stderr io.Writer) error {
 	v := newVerb("zone health", "zone health NAME [--json]",
-		"Ask every peer for the SOA serial of zone NAME now and show, per peer, whether\nit answered, its serial, its lag behind ours and when it was last in sync.\nExit status 1 when the zone is in split-brain (a peer serves a newer serial\nthan this primary).", stdout)
+		"Ask every server that should hold zone NAME (this node, the NS-listed servers,\nALSO-NOTIFY, also-notify and peers) for its SOA now and show, per server, its\nsource, whether it answered and answered authoritatively (AA), its serial, its\nlag behind ours (RFC 1982) and when it was last in sync; then the lint\nfindings of RFC 2182 and RFC 1912 practice (lame NS, NS without an address,\nfewer than two NS, all NS in one /24 or /48).\nExit status 1 when the zone is in split-brain (a peer serves a newer serial\nthan this primary) or a lint finding is an error.", stdout)
 	if err := v.parse(args); err != nil {
 		return err
 	}
@@ -198,16 +198,60 @@ func runZoneHealth(args []string, stdout, stderr io.Writer) error {
 		}
 	} else {
 		fmt.Fprintf(stdout, "zone %s: %s %s, serial %s\n", z.Name, z.Kind, z.State, serialText(z.Serial))
+		if err := showServers(stdout, z); err != nil {
+			return err
+		}
 		if len(z.Peers) == 0 {
-			fmt.Fprintln(stdout, "no peers (zonekeeper peer add NAME ADDR)")
+			fmt.Fprintln(stdout, "\nno peers (zonekeeper peer add NAME ADDR)")
 		}
 		if err := showFailover(stdout, &api.ZoneDetail{Zone: *z}); err != nil {
 			return err
 		}
 	}
+	failed := false
 	if z.State == api.StateSplitBrain {
 		fmt.Fprintf(stderr, "zonekeeper: split-brain: %s\n", z.Error)
+		failed = true
+	}
+	for _, f := range z.Lint {
+		if f.Severity == api.LintError {
+			fmt.Fprintf(stderr, "zonekeeper: lint error: %s (%s): %s\n", f.Rule, f.RFC, f.Detail)
+			failed = true
+		}
+	}
+	if failed {
 		return exitError{1}
 	}
 	return nil
+}
+
+// showServers prints the servers that should hold a zone and the lint
+// findings (`zone health`).
+func showServers(stdout io.Writer, z *api.Zone) error {
+	fmt.Fprintln(stdout, "\nservers:")
+	t := newTable(stdout, "ADDR", "SOURCE", "STEALTH", "REACHABLE", "AA", "SERIAL", "LAG", "IN SYNC", "LAST IN SYNC", "ERROR")
+	for _, s := range z.Servers {
+		serial, lag, aa := "-", "-", "-"
+		if s.HasSerial {
+			serial, lag = serialText(s.Serial), fmt.Sprint(s.Lag)
+		}
+		if s.Reachable {
+			aa = fmt.Sprint(s.Authoritative)
+		}
+		t.row(s.Addr, strings.Join(s.Sources, ", "), fmt.Sprint(s.Stealth), fmt.Sprint(s.Reachable), aa, serial, lag,
+			fmt.Sprint(s.InSync), timeText(s.LastSync), s.Error)
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if len(z.Lint) == 0 {
+		fmt.Fprintln(stdout, "\nlint: no findings")
+		return nil
+	}
+	fmt.Fprintln(stdout, "\nlint:")
+	lt := newTable(stdout, "SEVERITY", "RULE", "RFC", "DETAIL")
+	for _, f := range z.Lint {
+		lt.row(f.Severity, f.Rule, f.RFC, f.Detail)
+	}
+	return lt.flush()
 }

@@ -70,6 +70,11 @@ type Zone struct {
 	PeersInSync string      `json:"peers_in_sync,omitempty"`
 	ExpiresAt   time.Time   `json:"expires_at,omitzero"`
 	ExpireIn    *int64      `json:"expire_in,omitempty"` // seconds left before a secondary expires; 0 when expired
+
+	// Secondary health (issue 8): every server that should hold the zone,
+	// as last checked, and the live lint findings of `zone health`.
+	Servers []ServerState `json:"servers,omitempty"`
+	Lint    []LintFinding `json:"lint,omitempty"`
 }
 
 // Record is one resource record in presentation form, split into fields.
@@ -330,4 +335,58 @@ type ExportResult struct {
 	Role   string   `json:"role"`   // ExportRoleSecondary or ExportRolePrimary
 	Zones  []string `json:"zones"`  // the zones in the fragment
 	Config string   `json:"config"` // the fragment, ready to include
+}
+
+// SetSerialRequest asks for a primary zone's serial to be set
+// (`zonekeeper zone set-serial`, RFC 2182 §7): an increase at once, a
+// decrease through the fewest RFC 1982 increments.
+type SetSerialRequest struct {
+	Serial uint32 `json:"serial"`
+	// DryRun plans the steps and changes nothing.
+	DryRun bool `json:"dry_run,omitempty"`
+	// TimeoutSeconds bounds the wait for every server to follow one
+	// step; 0 means the default (60 s).
+	TimeoutSeconds float64 `json:"timeout_seconds,omitempty"`
+}
+
+// SetSerialResult says what a serial reset planned and did.
+type SetSerialResult struct {
+	Zone      string   `json:"zone"`
+	OldSerial uint32   `json:"old_serial"`
+	Serial    uint32   `json:"serial"` // the zone's serial afterwards
+	Plan      []uint32 `json:"plan"`   // the serials of the steps, in order
+	DryRun    bool     `json:"dry_run,omitempty"`
+	Log       []string `json:"log"` // progress, one line per event
+}
+
+// ServerState is what the last health check saw of a zone at one server
+// that should hold it: NS-listed, or stealth (also-notify, peers).
+type ServerState struct {
+	Addr          string    `json:"addr"`                  // ip:port asked
+	Sources       []string  `json:"sources"`               // why it should hold the zone: self, ns NAME, ALSO-NOTIFY, also-notify, peer NAME
+	Stealth       bool      `json:"stealth"`               // a secondary not NS-listed (RFC 2182 §5.1); never this node itself
+	Reachable     bool      `json:"reachable"`             // it answered the SOA query
+	Authoritative bool      `json:"authoritative"`         // the answer had AA set
+	Rcode         string    `json:"rcode,omitempty"`       // the answer's RCODE, when reachable
+	HasSerial     bool      `json:"has_serial"`            // the answer held the zone's SOA
+	Serial        uint32    `json:"serial,omitempty"`      // its serial, when HasSerial
+	Lag           int64     `json:"lag"`                   // our serial minus its serial (RFC 1982); negative: it is ahead
+	InSync        bool      `json:"in_sync"`               // it serves our serial authoritatively
+	LastSync      time.Time `json:"last_in_sync,omitzero"` // the last check that saw it in sync
+	Checked       time.Time `json:"checked,omitzero"`      // when it was last asked
+	Error         string    `json:"error,omitempty"`       // why it did not answer or does not serve the zone
+}
+
+// Lint severities.
+const (
+	LintError   = "error"
+	LintWarning = "warning"
+)
+
+// LintFinding is one breach of RFC 2182 / RFC 1912 operational practice.
+type LintFinding struct {
+	Severity string `json:"severity"` // LintError or LintWarning
+	Rule     string `json:"rule"`     // short rule name, e.g. "lame-ns"
+	RFC      string `json:"rfc"`      // the RFC section, e.g. "RFC 1912 §2.8"
+	Detail   string `json:"detail"`
 }

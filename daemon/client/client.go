@@ -324,3 +324,10 @@ func (c *Client) ZoneHealth(ctx context.Context, zone string) (*api.Zone, error)
 	var z api.Zone
 	return &z, c.do(ctx, http.MethodGet, "/zones/"+esc(zone)+"/health", nil, &z)
 }
+
+// SetSerial sets a primary zone's serial, in RFC 1982 steps when it goes
+// down, waiting for every server of the zone after each step.
+func (c *Client) SetSerial(ctx context.Context, zone string, req api.SetSerialRequest) (*api.SetSerialResult, error) {
+	var r api.SetSerialResult
+	return &r, c.do(ctx, http.MethodPost, "/zones/"+esc(zone)+"/set-serial", req, &r)
+}

@@ -69,7 +69,7 @@ _zonekeeper() {
 		;;
 	--listen | --origin | --secret | --ttl | --if-serial | --limit | --health-interval | \
 		--ns-port | --allow-axfr | --also-notify | --xfr-* | --udp-size | \
-		--tcp-idle-timeout | --events-max)
+		--tcp-idle-timeout | --events-max | --timeout)
 		return
 		;;
 	esac
@@ -83,7 +83,7 @@ _zonekeeper() {
 			--if-serial | --limit | --kind | --serial-policy | --algorithm | --tsig | \
 			--zone | --log-level | --notify-resolve | --health-interval | --ns-port | \
 			--allow-axfr | --also-notify | --xfr-* | --udp-size | --tcp-idle-timeout | \
-			--events-max | --role | --zones)
+			--events-max | --role | --zones | --timeout)
 			((i++))
 			;;
 		-*) ;;
@@ -124,7 +124,7 @@ _zonekeeper() {
 		;;
 	status | tui) ;;
 	events) flags="$flags --follow --zone --kind --limit" ;;
-	zone) verbs="list show health add-secondary set remove retrieve notify notify-host promote demote" ;;
+	zone) verbs="list show health add-secondary set remove retrieve notify notify-host promote demote set-serial" ;;
 	record) verbs="add set delete" ;;
 	key) verbs="add list remove" ;;
 	meta) verbs="set" ;;
@@ -144,6 +144,7 @@ _zonekeeper() {
 	case $cmd/$verb in
 	zone/add-secondary) flags="$flags --tsig" ;;
 	zone/set) flags="$flags --kind --serial-policy" ;;
+	zone/set-serial) flags="$flags --dry-run --timeout" ;;
 	record/add | record/set) flags="$flags --ttl --if-serial" ;;
 	record/delete) flags="$flags --if-serial" ;;
 	key/add) flags="$flags --algorithm --secret" ;;
@@ -155,7 +156,7 @@ _zonekeeper() {
 	# The first argument of these verbs is a zone or a key.
 	if ((npos == 0)); then
 		case $cmd/$verb in
-		zone/show | zone/set | zone/remove | record/* | meta/set)
+		zone/show | zone/set | zone/remove | zone/set-serial | record/* | meta/set)
 			COMPREPLY=($(compgen -W "$(_zonekeeper_names zone)" -- "$cur"))
 			;;
 		key/remove)

@@ -368,7 +368,7 @@ complete_words() {
 		echo "${COMPREPLY[*]}"' packaging/completion/zonekeeper.bash "$(dirname "$zk")" "$@"
 }
 eq "completion: zonekeeper zo" "$(complete_words zonekeeper zo)" "zone"
-eq "completion: zonekeeper zone <tab>" "$(complete_words zonekeeper zone '')" "list show health add-secondary set remove retrieve notify notify-host promote demote"
+eq "completion: zonekeeper zone <tab>" "$(complete_words zonekeeper zone '')" "list show health add-secondary set remove retrieve notify notify-host promote demote set-serial"
 eq "completion: zonekeeper serve --log" "$(complete_words zonekeeper serve --log)" "--log-level"
 eq "completion: zonekeeper check <tab>" "$(complete_words zonekeeper check '')" "FILES"
 
