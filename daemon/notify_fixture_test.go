@@ -24,9 +24,10 @@ import (
 	"zonekeeper/store"
 )
 
-// startDaemonWith is startDaemon with the config changed by configure and
+// startDaemonWith starts a daemon on 127.0.0.1 port 0 over a fresh data
+// directory holding files in DATA/zones, with the config changed by configure and
 // the daemon prepared by prep between New and Run (both may be nil).
-func startDaemonWith(t *testing.T, files map[string]string, configure func(*Config), prep func(*Daemon)) *testDaemon {
+func startDaemonWith(t testing.TB, files map[string]string, configure func(*Config), prep func(*Daemon)) *testDaemon {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Data = t.TempDir()
@@ -60,7 +61,7 @@ func startDaemonWith(t *testing.T, files map[string]string, configure func(*Conf
 			if err != nil {
 				t.Errorf("daemon: %v", err)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(20 * time.Second):
 			t.Error("daemon did not stop")
 		}
 	})

@@ -7,11 +7,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,51 +27,7 @@ import (
 // reaches, such as the TCP write timeout).
 func startSpecialDaemon(t testing.TB, files map[string]string, edit func(*Config), before func(*Daemon)) *testDaemon {
 	t.Helper()
-	cfg := DefaultConfig()
-	cfg.Data = t.TempDir()
-	cfg.Listen = []string{"127.0.0.1:0"}
-	if edit != nil {
-		edit(&cfg)
-	}
-	zdir := cfg.ZonesDir()
-	if err := os.MkdirAll(zdir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, text := range files {
-		if err := os.WriteFile(filepath.Join(zdir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	logs := &logBuffer{}
-	d, err := New(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if before != nil {
-		before(d)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("daemon: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("daemon did not stop")
-		}
-	})
-	select {
-	case <-d.Ready():
-	case err := <-done:
-		t.Fatalf("daemon stopped: %v\n%s", err, logs)
-	case <-time.After(10 * time.Second):
-		t.Fatal("daemon not ready")
-	}
-	return &testDaemon{Daemon: d, addr: d.Server().Addrs()[0].String(), dir: zdir, cfg: cfg, logs: logs}
+	return startDaemonWith(t, files, edit, before)
 }
 
 // spExampleZoneText is a small zone whose NS has a loopback address.
