@@ -187,6 +187,22 @@ func (v *verbLine) args(min, max int, names string) error {
 
 // usageErr is a usage error of this verb (exit 2), with the hint to read
 // its help.
+// zoneArg parses the command line of a verb whose one argument is a zone
+// NAME and returns the name, fully qualified.
+func (v *verbLine) zoneArg(args []string) (string, error) {
+	if err := v.parse(args); err != nil {
+		return "", err
+	}
+	if err := v.args(1, 1, "NAME"); err != nil {
+		return "", err
+	}
+	name, err := nameArg("zone", v.pos[0])
+	if err != nil {
+		return "", v.usageErr("%v", err)
+	}
+	return name, nil
+}
+
 func (v *verbLine) usageErr(format string, args ...any) error {
 	return fmt.Errorf("%s: %s; see `zonekeeper %s --help`", v.name, fmt.Sprintf(format, args...), v.name)
 }

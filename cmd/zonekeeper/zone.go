@@ -60,15 +60,9 @@ func runZoneList(args []string, stdout, stderr io.Writer) error {
 
 func runZoneShow(args []string, stdout, stderr io.Writer) error {
 	v := newVerb("zone show", "zone show NAME [--json]", "Show one zone: its settings, its metadata and the records it serves.", stdout)
-	if err := v.parse(args); err != nil {
-		return err
-	}
-	if err := v.args(1, 1, "NAME"); err != nil {
-		return err
-	}
-	name, err := nameArg("zone", v.pos[0])
+	name, err := v.zoneArg(args)
 	if err != nil {
-		return v.usageErr("%v", err)
+		return err
 	}
 	var z *api.ZoneDetail
 	err = v.call(stderr, func(ctx context.Context, c *client.Client) (err error) {
@@ -183,15 +177,9 @@ func runZoneSet(args []string, stdout, stderr io.Writer) error {
 		"Change a zone's kind (primary: notifies and serves transfers; native: served,\nreplicated by something else) or the serial policy of edits made through\nzonekeeper (increment: +1; date: YYYYMMDDnn; unixtime: seconds since 1970).", stdout)
 	kind := v.flags.String("kind", "", "the zone's kind: primary or native")
 	policy := v.flags.String("serial-policy", "", "how edits raise the serial: increment, date or unixtime")
-	if err := v.parse(args); err != nil {
-		return err
-	}
-	if err := v.args(1, 1, "NAME"); err != nil {
-		return err
-	}
-	name, err := nameArg("zone", v.pos[0])
+	name, err := v.zoneArg(args)
 	if err != nil {
-		return v.usageErr("%v", err)
+		return err
 	}
 	req := api.ZoneSetRequest{Kind: strings.ToLower(*kind), SerialPolicy: strings.ToLower(*policy)}
 	switch req.Kind {
@@ -227,15 +215,9 @@ func runZoneSet(args []string, stdout, stderr io.Writer) error {
 func runZoneRemove(args []string, stdout, stderr io.Writer) error {
 	v := newVerb("zone remove", "zone remove NAME [--json]",
 		"Stop serving a zone and forget its settings and metadata. The daemon moves a\nzonefile it removes to DATA/backup rather than deleting it.", stdout)
-	if err := v.parse(args); err != nil {
-		return err
-	}
-	if err := v.args(1, 1, "NAME"); err != nil {
-		return err
-	}
-	name, err := nameArg("zone", v.pos[0])
+	name, err := v.zoneArg(args)
 	if err != nil {
-		return v.usageErr("%v", err)
+		return err
 	}
 	err = v.call(stderr, func(ctx context.Context, c *client.Client) error {
 		return c.RemoveZone(ctx, name)

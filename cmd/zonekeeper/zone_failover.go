@@ -100,15 +100,9 @@ func runZoneDemote(args []string, stdout, stderr io.Writer) error {
 		"Make primary zone NAME a secondary of the given primaries (IP addresses with\nan optional port, or peer names, tried in order). Its zonefile is first copied\nto DATA/backup/<zone>.<serial>.<time>.zone; then the zone is transferred in\nfull from the new primary, whatever its serial, and served. If no primary\ntransfers it, nothing changes. --tsig names the key that signs the requests.", stdout)
 	primaries := v.flags.String("primary", "", "the new primaries, comma-separated: IP[:port] or peer names")
 	tsig := v.flags.String("tsig", "", "TSIG key that signs requests to the primaries (see `zonekeeper key list`)")
-	if err := v.parse(args); err != nil {
-		return err
-	}
-	if err := v.args(1, 1, "NAME"); err != nil {
-		return err
-	}
-	name, err := nameArg("zone", v.pos[0])
+	name, err := v.zoneArg(args)
 	if err != nil {
-		return v.usageErr("%v", err)
+		return err
 	}
 	if *primaries == "" {
 		return v.usageErr("give the new primary: --primary ADDR[,ADDR...]")
@@ -174,15 +168,9 @@ func showFailover(stdout io.Writer, z *api.ZoneDetail) error {
 func runZoneHealth(args []string, stdout, stderr io.Writer) error {
 	v := newVerb("zone health", "zone health NAME [--json]",
 		"Ask every server that should hold zone NAME (this node, the NS-listed servers,\nALSO-NOTIFY, also-notify and peers) for its SOA now and show, per server, its\nsource, whether it answered and answered authoritatively (AA), its serial, its\nlag behind ours (RFC 1982) and when it was last in sync; then the lint\nfindings of RFC 2182 and RFC 1912 practice (lame NS, NS without an address,\nfewer than two NS, all NS in one /24 or /48).\nExit status 1 when the zone is in split-brain (a peer serves a newer serial\nthan this primary) or a lint finding is an error.", stdout)
-	if err := v.parse(args); err != nil {
-		return err
-	}
-	if err := v.args(1, 1, "NAME"); err != nil {
-		return err
-	}
-	name, err := nameArg("zone", v.pos[0])
+	name, err := v.zoneArg(args)
 	if err != nil {
-		return v.usageErr("%v", err)
+		return err
 	}
 	var z *api.Zone
 	err = v.call(stderr, func(ctx context.Context, c *client.Client) (err error) {

@@ -17,15 +17,9 @@ import (
 func runZoneRetrieve(args []string, stdout, stderr io.Writer) error {
 	v := newVerb("zone retrieve", "zone retrieve NAME [--json]",
 		"Transfer secondary zone NAME from its primaries now, whatever the serials\n(the primaries are tried in order), and print the serial it then serves.", stdout)
-	if err := v.parse(args); err != nil {
-		return err
-	}
-	if err := v.args(1, 1, "NAME"); err != nil {
-		return err
-	}
-	name, err := nameArg("zone", v.pos[0])
+	name, err := v.zoneArg(args)
 	if err != nil {
-		return v.usageErr("%v", err)
+		return err
 	}
 	var z *api.Zone
 	err = v.call(stderr, func(ctx context.Context, c *client.Client) (err error) {
@@ -45,15 +39,9 @@ func runZoneRetrieve(args []string, stdout, stderr io.Writer) error {
 func runZoneNotify(args []string, stdout, stderr io.Writer) error {
 	v := newVerb("zone notify", "zone notify NAME [--json]",
 		"Send NOTIFY of zone NAME now to each of its targets: the addresses of its NS\nnames other than the SOA MNAME (on the ns-port setting's port), its ALSO-NOTIFY\nmetadata and the also-notify setting. Waits a few seconds for the answers and\nprints one line per target; exit status 1 when a target did not acknowledge.", stdout)
-	if err := v.parse(args); err != nil {
-		return err
-	}
-	if err := v.args(1, 1, "NAME"); err != nil {
-		return err
-	}
-	name, err := nameArg("zone", v.pos[0])
+	name, err := v.zoneArg(args)
 	if err != nil {
-		return v.usageErr("%v", err)
+		return err
 	}
 	return sendNotify(v, name, "", stdout, stderr)
 }
