@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -302,8 +303,20 @@ func soaEqual(a, b *dns.SOA) bool {
 // that are gone and of those of cur that are new, SOA excluded, each in
 // its version's order.
 func diffPacked(base, cur *packedZone) (removed, added []int, err error) {
-	keys := make(map[string]int, base.len())
-	for i := range base.len() {
+	// Both versions are in canonical order, and an edit changes a few
+	// records: the byte-identical runs at the start and at the end are
+	// kept as they are, and only the window between them is compared
+	// record by record. SOAs do not end a run: they are not compared.
+	lo := 0
+	for lo < base.len() && lo < cur.len() && samePacked(base, cur, lo, lo) {
+		lo++
+	}
+	bh, ch := base.len(), cur.len()
+	for bh > lo && ch > lo && samePacked(base, cur, bh-1, ch-1) {
+		bh, ch = bh-1, ch-1
+	}
+	keys := make(map[string]int, bh-lo)
+	for i := lo; i < bh; i++ {
 		k, t, err := base.key(i)
 		if err != nil {
 			return nil, nil, err
@@ -312,8 +325,8 @@ func diffPacked(base, cur *packedZone) (removed, added []int, err error) {
 			keys[k] = i
 		}
 	}
-	kept := make([]bool, base.len())
-	for i := range cur.len() {
+	kept := make([]bool, bh-lo)
+	for i := lo; i < ch; i++ {
 		k, t, err := cur.key(i)
 		if err != nil {
 			return nil, nil, err
@@ -322,17 +335,24 @@ func diffPacked(base, cur *packedZone) (removed, added []int, err error) {
 			continue
 		}
 		if b, ok := keys[k]; ok && base.ttl(b) == cur.ttl(i) {
-			kept[b] = true
+			kept[b-lo] = true
 			continue
 		}
 		added = append(added, i)
 	}
-	for i := range base.len() {
-		if base.rtype(i) != dns.TypeSOA && !kept[i] {
+	for i := lo; i < bh; i++ {
+		if base.rtype(i) != dns.TypeSOA && !kept[i-lo] {
 			removed = append(removed, i)
 		}
 	}
 	return removed, added, nil
+}
+
+// samePacked reports whether record i of a and record j of b need no
+// comparison: byte-identical, or both SOA records (diffPacked leaves
+// SOAs out).
+func samePacked(a, b *packedZone, i, j int) bool {
+	return bytes.Equal(a.wire(i), b.wire(j)) || (a.rtype(i) == dns.TypeSOA && b.rtype(j) == dns.TypeSOA)
 }
 
 // packedZone is a version's records in uncompressed wire form, back to

@@ -512,3 +512,75 @@ func TestJournalAcrossDaemonRestart(t *testing.T) {
 		}
 	})
 }
+
+// TestDiffPackedWindow checks that comparing only the window between the
+// identical head and tail of two versions finds exactly what comparing
+// every record finds, for edits at the start, middle and end of a zone.
+func TestDiffPackedWindow(t *testing.T) {
+	var base []string
+	for i := range 300 {
+		base = append(base, fmt.Sprintf("h%03d A 127.0.%d.%d", i, i/250, i%250+1))
+	}
+	edits := map[string]func([]string) []string{
+		"middle change": func(r []string) []string { r[150] = "h150 A 127.9.9.9"; return r },
+		"first removed": func(r []string) []string { return r[1:] },
+		"last removed":  func(r []string) []string { return r[:len(r)-1] },
+		"added at end":  func(r []string) []string { return append(r, "zzz TXT end") },
+		"added first":   func(r []string) []string { return append(r, "aaa TXT first") },
+		"TTL change":    func(r []string) []string { r[10] = "h010 60 A 127.0.0.11"; return r },
+		"case only":     func(r []string) []string { r[200] = "H200 A 127.0.0.201"; return r },
+		"two places":    func(r []string) []string { r[5], r[290] = "h005 AAAA ::5", "h290 AAAA ::290"; return r },
+		"nothing":       func(r []string) []string { return r },
+	}
+	for name, edit := range edits {
+		t.Run(name, func(t *testing.T) {
+			v1 := exampleVersion(t, 1, base...)
+			v2 := exampleVersion(t, 2, edit(slices.Clone(base))...)
+			p1, err := packZone(v1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p2, err := packZone(v2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			removed, added, err := diffPacked(p1, p2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantRemoved, wantAdded := diffEvery(t, p1, p2)
+			if !slices.Equal(removed, wantRemoved) || !slices.Equal(added, wantAdded) {
+				t.Fatalf("removed %v added %v, comparing every record: removed %v added %v", removed, added, wantRemoved, wantAdded)
+			}
+		})
+	}
+}
+
+// diffEvery is diffPacked without the window: every record compared.
+func diffEvery(t *testing.T, base, cur *packedZone) (removed, added []int) {
+	t.Helper()
+	keys := map[string]int{}
+	for i := range base.len() {
+		if k, typ, _ := base.key(i); typ != dns.TypeSOA {
+			keys[k] = i
+		}
+	}
+	kept := map[int]bool{}
+	for i := range cur.len() {
+		k, typ, _ := cur.key(i)
+		if typ == dns.TypeSOA {
+			continue
+		}
+		if b, ok := keys[k]; ok && base.ttl(b) == cur.ttl(i) {
+			kept[b] = true
+			continue
+		}
+		added = append(added, i)
+	}
+	for i := range base.len() {
+		if base.rtype(i) != dns.TypeSOA && !kept[i] {
+			removed = append(removed, i)
+		}
+	}
+	return removed, added
+}
