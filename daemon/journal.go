@@ -245,6 +245,18 @@ func (j *journal) since(zone string, serial uint32) (diffs []journalDiff, ok boo
 	return nil, false
 }
 
+// packed returns the records of the version snap serves, in wire form,
+// or nil when the journal does not hold that very version.
+func (j *journal) packed(origin string, snap *Snapshot) *packedZone {
+	j.mu.RLock()
+	st := j.zones[origin]
+	j.mu.RUnlock()
+	if st == nil || st.snap != snap || st.last == nil || st.last.serial != snap.Serial() {
+		return nil
+	}
+	return st.last
+}
+
 // freshJournal is a journal with no steps that ends at version packed.
 func freshJournal(origin string, packed *packedZone) *zoneJournal {
 	return &zoneJournal{origin: origin, last: packed, serial: packed.serial, digest: packed.digest}

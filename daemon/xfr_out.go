@@ -111,6 +111,7 @@ func (d *Daemon) serveXFR(w SpecialWriter, req *dns.Msg, from netip.AddrPort, tc
 	var (
 		records iter.Seq[dns.RR]
 		style   string
+		whole   bool // records is the whole zone
 	)
 	if ixfr {
 		client, ok := ixfrClientSOA(req, zone)
@@ -140,10 +141,21 @@ func (d *Daemon) serveXFR(w SpecialWriter, req *dns.Msg, from netip.AddrPort, tc
 				d.xfrDone(x, zone, "ixfr-out", fmt.Sprintf("IXFR of %s from %s%s over UDP: %s, one SOA to ask for TCP", zone, peer, keyText, style), cur.Serial)
 				return
 			}
-			records = axfrSequence(snap)
+			records, whole = axfrSequence(snap), true
 		}
 	} else {
-		records, style = axfrSequence(snap), "whole zone"
+		records, style, whole = axfrSequence(snap), "whole zone", true
+	}
+	if whole && sig == nil && tcp {
+		// Unsigned: the journal's wire form of this version, when it
+		// holds it, goes out without building dns.Msg values.
+		if p := d.journal.packed(zone, snap); p != nil {
+			if err := x.sendWire(p); err != nil && x.err == nil {
+				x.err = err
+			}
+			d.xfrDone(x, zone, kindOf(ixfr), fmt.Sprintf("%s of %s serial %d to %s%s: %s", what, zone, cur.Serial, peer, keyText, style), cur.Serial)
+			return
+		}
 	}
 	for rr := range records {
 		if x.add(rr) != nil {
@@ -153,11 +165,24 @@ func (d *Daemon) serveXFR(w SpecialWriter, req *dns.Msg, from netip.AddrPort, tc
 	if x.err == nil {
 		x.flush()
 	}
-	kind := "axfr-out"
+	d.xfrDone(x, zone, kindOf(ixfr), fmt.Sprintf("%s of %s serial %d to %s%s: %s", what, zone, cur.Serial, peer, keyText, style), cur.Serial)
+}
+
+// kindOf is the event kind of an outgoing transfer.
+func kindOf(ixfr bool) string {
 	if ixfr {
-		kind = "ixfr-out"
+		return "ixfr-out"
 	}
-	d.xfrDone(x, zone, kind, fmt.Sprintf("%s of %s serial %d to %s%s: %s", what, zone, cur.Serial, peer, keyText, style), cur.Serial)
+	return "axfr-out"
+}
+
+// sendWire sends the whole zone from its wire-format records p.
+func (x *xfrStream) sendWire(p *packedZone) error {
+	w, err := newWireXFR(x)
+	if err != nil {
+		return err
+	}
+	return w.sendPacked(p)
 }
 
 // xfrDone logs the end of a transfer as an event.
