@@ -60,7 +60,8 @@ func (l *loader) edit(origin string, req api.EditRequest, policy string, now tim
 	if err := zonefile.Write(&text, &zonefile.Zone{Origin: z.Origin, Records: records}); err != nil {
 		return nil, err
 	}
-	if _, _, err := zonefile.Parse(bytes.NewReader(text.Bytes()), origin, path); err != nil {
+	parsed, findings, err := zonefile.Parse(bytes.NewReader(text.Bytes()), origin, path)
+	if err != nil {
 		var inv *zonefile.InvalidError
 		if errors.As(err, &inv) {
 			var why []string
@@ -79,7 +80,9 @@ func (l *loader) edit(origin string, req api.EditRequest, policy string, now tim
 	}); err != nil {
 		return nil, fmt.Errorf("zone %s: writing %s: %w", origin, path, err)
 	}
-	l.reloadFile(name)
+	// What was just validated is what the file now holds: serve it
+	// without reading the file a third time.
+	l.install(name, parsed, findings)
 	return &api.EditResult{Zone: origin, OldSerial: old, NewSerial: next, Added: added, Removed: removed}, nil
 }
 

@@ -202,6 +202,15 @@ func (l *loader) reloadFile(name string) {
 		l.emit(api.Event{Zone: origin, Kind: "reload-error", Outcome: api.OutcomeError, Detail: detail})
 		return
 	}
+	l.install(name, z, findings)
+}
+
+// install serves z, the valid zone just read from the zonefile name,
+// unless it is what is served already. l.mu is held.
+func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findings) {
+	path := filepath.Join(l.dir, name)
+	origin := zonefile.OriginFromPath(name)
+	st := l.files[name]
 	digest := zoneDigest(z)
 	if st != nil && st.served && st.digest == digest {
 		st.lastErr = ""
