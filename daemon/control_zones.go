@@ -62,8 +62,8 @@ func (d *Daemon) zoneView(sz *store.Zone, fz *fileZone) api.Zone {
 	case snap != nil:
 		z.State = api.StateServing
 		z.Serial = snap.Serial()
-		if fz != nil && fz.zone != nil {
-			z.Records = len(fz.zone.Records)
+		if fz != nil && fz.loaded {
+			z.Records = fz.records
 		}
 	case z.Kind == api.KindSecondary:
 		z.State = api.StatePending

@@ -95,12 +95,11 @@ func newJournal(d *Daemon) (*journal, error) {
 	}, nil
 }
 
-// record stores the difference between old and cur (old is nil on a
-// zone's first load since start: compare with the persisted version).
-// The difference is taken from the version the journal last recorded,
-// which is old unless an earlier version was never recorded. cur must be
-// the version being served.
-func (j *journal) record(old, cur *zonefile.Zone) error {
+// record stores the difference between the version the journal last
+// recorded (in memory, or on disk on a zone's first load since start)
+// and cur, which must be the version being served. Without one, the
+// chain starts at cur.
+func (j *journal) record(cur *zonefile.Zone) error {
 	if cur == nil || cur.SOA() == nil {
 		return nil
 	}
@@ -117,11 +116,6 @@ func (j *journal) record(old, cur *zonefile.Zone) error {
 	j.mu.RUnlock()
 	if st == nil {
 		st = j.load(origin)
-	}
-	if st == nil && old != nil {
-		if base, err := packZone(old); err == nil {
-			st = freshJournal(origin, base)
-		}
 	}
 	next, changed, err := j.advance(st, origin, packed, cur)
 	if err != nil {

@@ -41,7 +41,7 @@ func newJournalFixture(t testing.TB, data string) *journalFixture {
 func (f *journalFixture) serve(old, cur *zonefile.Zone) {
 	f.t.Helper()
 	f.d.zones.Set(mustCompile(f.t, cur))
-	if err := f.j.record(old, cur); err != nil {
+	if err := f.j.record(cur); err != nil {
 		f.t.Fatalf("record serial %d: %v", cur.Serial(), err)
 	}
 }
@@ -326,7 +326,7 @@ func TestJournalPersists(t *testing.T) {
 		copyJournalFile(t, first.j.path("example.org."), f.j.path("example.net."))
 		z := testZone(t, "example.net.", "@ SOA ns1 host 5 1 1 1 1", "@ NS ns1", "ns1 A 127.0.0.1")
 		f.d.zones.Set(mustCompile(t, z))
-		if err := f.j.record(nil, z); err != nil {
+		if err := f.j.record(z); err != nil {
 			t.Fatal(err)
 		}
 		if ev := f.events(); !slices.Equal(ev, []string{"journal-reset"}) {
@@ -439,7 +439,7 @@ func BenchmarkJournalRecord(b *testing.B) {
 		lines = append(lines, fmt.Sprintf("h%d A 127.0.%d.%d", i, i/250, i%250+1))
 	}
 	prev := exampleVersion(b, 1, lines...)
-	if err := j.record(nil, prev); err != nil {
+	if err := j.record(prev); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
@@ -447,7 +447,7 @@ func BenchmarkJournalRecord(b *testing.B) {
 		b.StopTimer()
 		cur := exampleVersion(b, uint32(i+2), append(slices.Clone(lines[1:]), fmt.Sprintf("new%d A 127.0.0.1", i))...)
 		b.StartTimer()
-		if err := j.record(prev, cur); err != nil {
+		if err := j.record(cur); err != nil {
 			b.Fatal(err)
 		}
 		prev = cur

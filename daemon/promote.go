@@ -156,7 +156,7 @@ func (d *Daemon) promote(ctx context.Context, name string) (api.Promoted, error)
 	// snapshot: the zone is answered throughout.
 	d.loader.changed([]string{fileNameOf(name)})
 	fz, ok := d.loader.get(name)
-	if !ok || fz.zone == nil {
+	if !ok || !fz.loaded {
 		why := "not loaded"
 		if ok {
 			why = fz.lastErr
@@ -164,7 +164,7 @@ func (d *Daemon) promote(ctx context.Context, name string) (api.Promoted, error)
 		return res, api.Errorf(api.CodeInternal, "zone %s: promoted, but %s does not load: %s", name, path, why)
 	}
 	res.Millis = float64(time.Since(began).Microseconds()) / 1000
-	res.Serial, res.File, res.FormerPrimaries = fz.zone.Serial(), path, row.Primaries
+	res.Serial, res.File, res.FormerPrimaries = fz.serial, path, row.Primaries
 	// The serial did not change: tell the targets explicitly.
 	d.notifier.zoneChanged(name, res.Serial)
 	d.health.forget(name)
@@ -311,7 +311,7 @@ func (d *Daemon) demote(ctx context.Context, name string, primaries []string, ke
 		return nil, api.Errorf(api.CodeNotPermitted, "zone %s is already a secondary (of %s); change its primaries with `zone remove` and `zone add-secondary`", name, strings.Join(row.Primaries, ", "))
 	}
 	fz, ok := d.loader.get(name)
-	if !ok || fz.zone == nil {
+	if !ok || !fz.loaded {
 		return nil, api.Errorf(api.CodeNotFound, "zone %s is not a primary zone served here", name)
 	}
 	var ps primarySet
@@ -349,7 +349,7 @@ func (d *Daemon) demote(ctx context.Context, name string, primaries []string, ke
 	}
 
 	// 1. Nothing is lost: the zonefile as it is now goes to DATA/backup.
-	oldSerial := fz.zone.Serial()
+	oldSerial := fz.serial
 	backup, err := d.copyToBackup(fz.path, name, oldSerial)
 	if err != nil {
 		return nil, err

@@ -36,9 +36,9 @@ type loader struct {
 	register func(origin string)
 
 	// onVersion is called, l.mu held, after a new version of a zone is
-	// served: old is the version it replaced, nil on the first load since
-	// start. May be nil.
-	onVersion func(old, cur *zonefile.Zone)
+	// served: first on the zone's first load since start, else oldSerial
+	// is the serial of the version it replaced. May be nil.
+	onVersion func(first bool, oldSerial uint32, cur *zonefile.Zone)
 
 	mu    sync.Mutex            // serialises reloads (watcher and SIGHUP)
 	files map[string]*fileState // by zonefile name, e.g. "example.org.zone"
@@ -49,7 +49,7 @@ type loader struct {
 // fileState is what the loader knows of one zonefile.
 type fileState struct {
 	origin   string
-	zone     *zonefile.Zone    // the served version
+	records  int               // of the served version; the records themselves are in its snapshot
 	lastErr  string            // why the file last failed to load; "" when it loaded
 	digest   [sha256.Size]byte // of the served records, to skip no-op reloads
 	serial   uint32
@@ -68,8 +68,15 @@ func newLoader(dir string, zones *Zones, log *slog.Logger, emit func(api.Event))
 type fileZone struct {
 	origin  string
 	path    string
-	zone    *zonefile.Zone // nil when never loaded
+	loaded  bool   // a version of the file is served
+	serial  uint32 // the served version's, when loaded
+	records int    // the served version's, when loaded
 	lastErr string
+}
+
+// view is what st says of its zonefile name.
+func (l *loader) view(name string, st *fileState) fileZone {
+	return fileZone{origin: st.origin, path: filepath.Join(l.dir, name), loaded: st.served, serial: st.serial, records: st.records, lastErr: st.lastErr}
 }
 
 // list returns the zonefiles the loader knows, loaded or not.
@@ -78,7 +85,7 @@ func (l *loader) list() []fileZone {
 	defer l.mu.Unlock()
 	out := make([]fileZone, 0, len(l.files))
 	for name, st := range l.files {
-		out = append(out, fileZone{origin: st.origin, path: filepath.Join(l.dir, name), zone: st.zone, lastErr: st.lastErr})
+		out = append(out, l.view(name, st))
 	}
 	return out
 }
@@ -92,7 +99,7 @@ func (l *loader) get(origin string) (fileZone, bool) {
 	if st == nil {
 		return fileZone{}, false
 	}
-	return fileZone{origin: st.origin, path: filepath.Join(l.dir, name), zone: st.zone, lastErr: st.lastErr}, true
+	return l.view(name, st), true
 }
 
 // loadAll rescans the directory: new files are loaded, changed ones
@@ -243,8 +250,8 @@ func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findin
 	if st.served {
 		verb = "zone reloaded"
 	}
-	old, prev := st.serial, st.zone
-	st.digest, st.serial, st.includes, st.served, st.zone, st.lastErr = digest, z.Serial(), z.Includes, true, z, ""
+	old, first := st.serial, !st.served
+	st.digest, st.serial, st.includes, st.served, st.records, st.lastErr = digest, z.Serial(), z.Includes, true, len(z.Records), ""
 	l.log.Info(verb, "zone", origin, "serial", z.Serial(), "records", len(z.Records), "file", path)
 	detail := fmt.Sprintf("%d records from %s", len(z.Records), path)
 	if verb == "zone reloaded" {
@@ -252,7 +259,7 @@ func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findin
 	}
 	l.emit(api.Event{Zone: origin, Kind: "reload", Outcome: api.OutcomeOK, Serial: z.Serial(), Detail: detail})
 	if l.onVersion != nil {
-		l.onVersion(prev, z)
+		l.onVersion(first, old, z)
 	}
 }
 

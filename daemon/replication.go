@@ -27,8 +27,8 @@ import (
 // from DATA/zones is being served (old is nil on its first load since
 // start): the difference goes to the journal, and a higher serial is
 // announced to the secondaries, never before it is queryable.
-func (d *Daemon) primaryVersion(old, cur *zonefile.Zone) {
-	if err := d.journal.record(old, cur); err != nil {
+func (d *Daemon) primaryVersion(first bool, oldSerial uint32, cur *zonefile.Zone) {
+	if err := d.journal.record(cur); err != nil {
 		d.log.Error("journal: "+err.Error(), "zone", cur.Origin)
 		d.events.Emit(api.Event{Zone: cur.Origin, Kind: "journal-error", Outcome: api.OutcomeError, Serial: cur.Serial(), Detail: err.Error()})
 	}
@@ -37,10 +37,10 @@ func (d *Daemon) primaryVersion(old, cur *zonefile.Zone) {
 	}
 	// At start-up the first NOTIFY waits for the peers' serials
 	// (health.go): a returning old primary never pushes a stale version.
-	if old == nil && d.health.holdFirstNotify(cur.Origin, cur.Serial()) {
+	if first && d.health.holdFirstNotify(cur.Origin, cur.Serial()) {
 		return
 	}
-	if old == nil || zonefile.SerialGreater(cur.Serial(), old.Serial()) {
+	if first || zonefile.SerialGreater(cur.Serial(), oldSerial) {
 		d.notifier.zoneChanged(cur.Origin, cur.Serial())
 	}
 }

@@ -123,16 +123,16 @@ func TestSecondaryLargeZoneFromZonekeeperPrimary(t *testing.T) {
 		t.Fatalf("h199995: %v, want %v", got.Answer, want.Answer)
 	}
 	// Every record is the primary's.
-	pz, _ := primary.loader.get(chainZone)
+	pz := primary.zones.Get(chainZone).Zone()
 	n.secondaries.mu.RLock()
 	held := n.secondaries.zones[chainZone].data
 	n.secondaries.mu.RUnlock()
-	if len(pz.zone.Records) != len(held.Records) {
-		t.Fatalf("%d records, the primary has %d", len(held.Records), len(pz.zone.Records))
+	if len(pz.Records) != len(held.Records) {
+		t.Fatalf("%d records, the primary has %d", len(held.Records), len(pz.Records))
 	}
 	for i := range held.Records {
-		if !dns.IsDuplicate(held.Records[i], pz.zone.Records[i]) || held.Records[i].Header().Ttl != pz.zone.Records[i].Header().Ttl {
-			t.Fatalf("record %d: %s, the primary has %s", i, held.Records[i], pz.zone.Records[i])
+		if !dns.IsDuplicate(held.Records[i], pz.Records[i]) || held.Records[i].Header().Ttl != pz.Records[i].Header().Ttl {
+			t.Fatalf("record %d: %s, the primary has %s", i, held.Records[i], pz.Records[i])
 		}
 	}
 }

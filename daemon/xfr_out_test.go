@@ -326,7 +326,7 @@ func BenchmarkAXFROut(b *testing.B) {
 	td := startSpecialDaemon(b, nil, nil, nil)
 	z := spBigZone("big.test.", 200_000, 0)
 	spServeZone(b, td, z)
-	if err := td.journal.record(nil, z); err != nil {
+	if err := td.journal.record(z); err != nil {
 		b.Fatal(err)
 	}
 	k := spAddTestKey(b, td, "big.key.", "hmac-sha256")

@@ -34,7 +34,7 @@ func TestAXFRWire(t *testing.T) {
 	spSetTestMeta(t, td, "wire.test.", store.MetaAllowAXFRFrom, "127.0.0.2")
 	// Before the journal holds the version, the dns.Msg path answers.
 	packedMsgs := spTransfer(t, td, "127.0.0.2", spXfrRequest("wire.test.", dns.TypeAXFR, 0), nil)
-	if err := td.journal.record(nil, z); err != nil {
+	if err := td.journal.record(z); err != nil {
 		t.Fatal(err)
 	}
 	if td.journal.packed("wire.test.", td.zones.Get("wire.test.")) == nil {
@@ -92,7 +92,7 @@ func TestAXFRWireCaseOfQuestion(t *testing.T) {
 	td := startSpecialDaemon(t, nil, nil, nil)
 	z := spBigZone("case.test.", 100, 0)
 	spServeZone(t, td, z)
-	if err := td.journal.record(nil, z); err != nil {
+	if err := td.journal.record(z); err != nil {
 		t.Fatal(err)
 	}
 	spSetTestMeta(t, td, "case.test.", store.MetaAllowAXFRFrom, "127.0.0.2")
