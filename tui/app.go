@@ -107,14 +107,13 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if a.active != viewZone {
 			a.prev = a.active
 		}
-		a.active = viewZone
-		return a, a.broadcast(msg)
+		return a, tea.Batch(a.broadcast(msg), a.activate(viewZone))
 	case common.BackMsg:
-		a.active = a.prev
-		if a.active == viewZone {
-			a.active = viewZones
+		back := a.prev
+		if back == viewZone {
+			back = viewZones
 		}
-		return a, nil
+		return a, a.activate(back)
 	}
 	return a, a.broadcast(msg)
 }
@@ -151,16 +150,13 @@ func (a *App) key(msg tea.KeyMsg) tea.Cmd {
 		a.help = true
 		return nil
 	case key.Matches(msg, k.NextView):
-		a.switchTo((a.active + 1) % len(a.pages))
-		return nil
+		return a.switchTo((a.active + 1) % len(a.pages))
 	case key.Matches(msg, k.PrevView):
-		a.switchTo((a.active + len(a.pages) - 1) % len(a.pages))
-		return nil
+		return a.switchTo((a.active + len(a.pages) - 1) % len(a.pages))
 	}
 	for i, b := range k.Views {
 		if key.Matches(msg, b) {
-			a.switchTo(i)
-			return nil
+			return a.switchTo(i)
 		}
 	}
 	return a.navigate(page.Update(msg))
@@ -195,11 +191,28 @@ func (a *App) runes(msg tea.KeyMsg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (a *App) switchTo(i int) {
+func (a *App) switchTo(i int) tea.Cmd {
 	if i == viewZone && a.active != viewZone {
 		a.prev = a.active
 	}
+	return a.activate(i)
+}
+
+// activate makes view i the active one and tells the views that care
+// (common.Activator) that they were left or entered.
+func (a *App) activate(i int) tea.Cmd {
+	if i == a.active {
+		return nil
+	}
+	var cmds []tea.Cmd
+	if p, ok := a.pages[a.active].(common.Activator); ok {
+		cmds = append(cmds, p.SetActive(false))
+	}
 	a.active = i
+	if p, ok := a.pages[i].(common.Activator); ok {
+		cmds = append(cmds, p.SetActive(true))
+	}
+	return tea.Batch(cmds...)
 }
 
 func (a *App) quit() tea.Cmd {

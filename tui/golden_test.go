@@ -88,6 +88,12 @@ var goldenCases = []goldenCase{
 	{name: "key-generate", keys: []string{"4", "wait:legacy.example.", "g", "axfr.example.org."}, ready: []string{"Generate a TSIG key", "hmac-sha256"}},
 	{name: "cluster", keys: []string{"5"}, ready: []string{"this node: zonekeeper", "127.0.0.1:", "peers: —"}},
 	{name: "cluster-promote", keys: []string{"5", "wait:peers: —", "P"}, ready: []string{"Promote every zone from 127.0.0.1:", "sec.example.", "y confirm"}},
+	{name: "cluster-health", keys: []string{"/", "example.org", "enter", "enter", "wait:record 1 of", "5", "wait:h zone health", "h"},
+		ready: []string{"Zone health: example.org. · primary", "Lint (RFC 2182, RFC 1912)", "server 1 of 1"}},
+	{name: "set-serial-form", keys: []string{"/", "example.org", "enter", "enter", "wait:record 1 of", "S", "11"},
+		ready: []string{"Set the serial of example.org. (RFC 2182 §7)", "a decrease: 2 steps"}},
+	{name: "set-serial-plan", keys: []string{"/", "example.org", "enter", "enter", "wait:record 1 of", "S", "11", "enter"},
+		ready: []string{"plan: 2026112102 → 4173595749 → 11 (2 steps, RFC 1982)", "y run · n/esc cancel"}},
 	{name: "help", keys: []string{"/", "example.org", "enter", "enter", "wait:record 1 of", "?"}, ready: []string{"Keys of the Zone view", "add a record"}},
 }
 

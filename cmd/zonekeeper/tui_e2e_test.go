@@ -186,3 +186,64 @@ func TestTUIOnlyOnATerminal(t *testing.T) {
 		t.Errorf("zonekeeper tui without a terminal: exit %d\n%s", code, out)
 	}
 }
+
+// resetTestZone is the zone of the serial reset test. Its one NS has no
+// address anywhere, so the servers the reset waits for are the peers
+// only, not NS addresses on the node's dead NOTIFY port.
+const resetTestZone = `$TTL 3600
+@       IN SOA  ns1.zonekeeper.invalid. hostmaster.reset.test. 2026112101 3600 900 1209600 300
+        IN NS   ns1.zonekeeper.invalid.
+www     IN A    127.0.0.80
+`
+
+// TestTUISerialResetTmux resets reset.test.'s serial from 2026112101
+// down to 11 through the TUI, with a zonekeeper secondary on 127.0.0.2
+// (a peer of role secondary): the cluster view's zone health lists it in
+// sync, the zone view's set-serial shows the daemon's two-step plan, runs
+// it on y, and the secondary ends at 11 with the zone's records.
+func TestTUISerialResetTmux(t *testing.T) {
+	bin := buildZonekeeper(t, t.TempDir())
+	d := startZKNode(t, bin, zkOptions{IP: "127.0.0.1", Zones: map[string]string{"reset.test.": resetTestZone}})
+	sec := startZKNode(t, bin, zkOptions{IP: "127.0.0.2"})
+	d.ok("peer", "add", "b", sec.dns, "--role", "secondary")
+	sec.ok("zone", "add-secondary", "reset.test.", d.dns)
+	sec.eventually("reset.test. transferred", func() bool { return sec.serial("reset.test.") == 2026112101 })
+
+	s := startTmux(t, d.dir, "env "+controlEnv+"="+d.sock+" "+bin)
+	s.waitFor("● connected", "reset.test.")
+	s.keys("Enter")
+	s.waitFor("reset.test. · primary", "record 1 of")
+
+	s.typeText("5")
+	s.waitFor("h zone health")
+	s.typeText("h")
+	s.waitFor("Zone health: reset.test. · primary · serving · serial 2026112101", sec.dns, "in sync", "Lint (RFC 2182, RFC 1912)")
+
+	s.typeText("2")
+	s.waitFor("record 1 of")
+	s.typeText("S")
+	s.waitFor("Set the serial of reset.test.")
+	s.typeText("11")
+	s.waitFor("a decrease: 2 steps")
+	s.keys("Enter")
+	s.waitFor("plan: 2026112101 → 4173595748 → 11 (2 steps, RFC 1982)", "y run · n/esc cancel")
+	s.typeText("y")
+	screen := s.waitFor("zone reset.test. is at serial 11", "enter/esc close")
+	for _, want := range []string{sec.dns + " (peer b) serves 4173595748", sec.dns + " (peer b) serves 11"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the result lacks %q:\n%s", want, screen)
+		}
+	}
+	s.keys("Enter")
+	s.waitFor("serial 11 (increment)")
+
+	if got := d.serial("reset.test."); got != 11 {
+		t.Errorf("the primary serves serial %d, want 11", got)
+	}
+	if got := sec.serial("reset.test."); got != 11 {
+		t.Errorf("the secondary serves serial %d, want 11", got)
+	}
+	if got := sec.answers("www.reset.test.", dns.TypeA); !slices.Equal(got, []string{"127.0.0.80"}) {
+		t.Errorf("the secondary's www.reset.test. A after the reset: %v, want 127.0.0.80", got)
+	}
+}

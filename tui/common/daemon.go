@@ -44,8 +44,22 @@ type PeerLister interface {
 	Peers(ctx context.Context) ([]api.Peer, error)
 }
 
+// HealthChecker asks every server that should hold a zone for its SOA
+// now (`zone health`): the cluster view's zone health pane.
+type HealthChecker interface {
+	ZoneHealth(ctx context.Context, zone string) (*api.Zone, error)
+}
+
+// SerialSetter runs the serial reset procedure of RFC 2182 §7
+// (`zone set-serial`): the zone view's set-serial action.
+type SerialSetter interface {
+	SetSerial(ctx context.Context, zone string, req api.SetSerialRequest) (*api.SetSerialResult, error)
+}
+
 var (
-	_ Promoter   = (*client.Client)(nil)
-	_ Demoter    = (*client.Client)(nil)
-	_ PeerLister = (*client.Client)(nil)
+	_ Promoter      = (*client.Client)(nil)
+	_ Demoter       = (*client.Client)(nil)
+	_ PeerLister    = (*client.Client)(nil)
+	_ HealthChecker = (*client.Client)(nil)
+	_ SerialSetter  = (*client.Client)(nil)
 )

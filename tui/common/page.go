@@ -22,3 +22,11 @@ type Page interface {
 	// keyboard: the root then passes it every key but ctrl+c.
 	Modal() bool
 }
+
+// Activator is a Page that wants to know when it becomes the active view
+// and when it stops being it: a view whose data costs live probes (the
+// cluster view's zone health) fetches it on entering and polls only
+// while shown. The root calls SetActive after every view change.
+type Activator interface {
+	SetActive(active bool) tea.Cmd
+}

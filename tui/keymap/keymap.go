@@ -33,13 +33,14 @@ type KeyMap struct {
 	Refresh key.Binding
 
 	// Zone.
-	Add      key.Binding
-	Edit     key.Binding
-	Delete   key.Binding
-	Retrieve key.Binding
-	Notify   key.Binding
-	Promote  key.Binding
-	Demote   key.Binding
+	Add       key.Binding
+	Edit      key.Binding
+	Delete    key.Binding
+	Retrieve  key.Binding
+	Notify    key.Binding
+	Promote   key.Binding
+	Demote    key.Binding
+	SetSerial key.Binding
 
 	// Activity.
 	Pause      key.Binding
@@ -52,6 +53,9 @@ type KeyMap struct {
 
 	// Cluster.
 	PromoteAll key.Binding
+	Health     key.Binding // the zone health pane, and back
+	PrevZone   key.Binding
+	NextZone   key.Binding
 
 	// Forms and dialogs.
 	NextField key.Binding
@@ -97,13 +101,14 @@ func Default() *KeyMap {
 		Reverse: b("S", "reverse the order", "S"),
 		Refresh: b("ctrl+r", "reload from the daemon", "ctrl+r"),
 
-		Add:      b("a", "add", "a"),
-		Edit:     b("e", "edit", "e"),
-		Delete:   b("d", "delete", "d", "delete"),
-		Retrieve: b("r", "retrieve from the primaries now", "r"),
-		Notify:   b("n", "send NOTIFY to the secondaries", "n"),
-		Promote:  b("p", "promote to primary", "p"),
-		Demote:   b("D", "demote to secondary", "D"),
+		Add:       b("a", "add", "a"),
+		Edit:      b("e", "edit", "e"),
+		Delete:    b("d", "delete", "d", "delete"),
+		Retrieve:  b("r", "retrieve from the primaries now", "r"),
+		Notify:    b("n", "send NOTIFY to the secondaries", "n"),
+		Promote:   b("p", "promote to primary", "p"),
+		Demote:    b("D", "demote to secondary", "D"),
+		SetSerial: b("S", "set the serial (RFC 2182 §7 reset: plan, confirm, run)", "S"),
 
 		Pause:      b("space", "pause / resume", " "),
 		ZoneFilter: b("z", "only the selected event's zone (again: all)", "z"),
@@ -113,6 +118,9 @@ func Default() *KeyMap {
 		Generate: b("g", "generate a key", "g"),
 
 		PromoteAll: b("P", "promote every zone from the selected primary", "P"),
+		Health:     b("h", "zone health: every server of a zone, lint (h again: failover)", "h"),
+		PrevZone:   b("[", "previous zone", "["),
+		NextZone:   b("]", "next zone", "]"),
 
 		NextField: b("tab/↓", "next field", "tab", "down"),
 		PrevField: b("shift+tab/↑", "previous field", "shift+tab", "up"),

@@ -3,7 +3,9 @@
 // health checks the zones carry), the expire countdown of every
 // secondary zone whose primaries do not answer, and the primaries this
 // node's secondaries transfer from, each with "promote every zone from
-// PRIMARY" in one confirmed action.
+// PRIMARY" in one confirmed action. A second pane (h) shows the health of
+// one zone: every server that should hold it, and the lint findings of
+// RFC 2182 and RFC 1912 practice (health.go).
 package cluster
 
 import (
@@ -59,10 +61,22 @@ type Model struct {
 	peers   []api.Peer
 	peerErr error
 	onYes   func() tea.Cmd
+
+	pane   pane   // failover or zone health
+	active bool   // the view is on screen: the health pane polls only then
+	health health // the zone health pane
 }
 
+// pane is one of the view's two panes.
+type pane int
+
+const (
+	paneFailover pane = iota // peers, expiry, primaries: the default
+	paneHealth               // one zone's servers and lint
+)
+
 type keys struct {
-	promoteAll key.Binding
+	promoteAll, health, prevZone, nextZone, refresh key.Binding
 }
 
 // New returns the cluster view.
@@ -72,8 +86,14 @@ func New(c common.Common) *Model {
 		Common: c,
 		keys: keys{
 			promoteAll: k.PromoteAll,
+			health:     k.Health,
+			prevZone:   keymap.Describe(k.PrevZone, "zone health of the previous zone"),
+			nextZone:   keymap.Describe(k.NextZone, "zone health of the next zone"),
+			refresh:    keymap.Describe(k.Refresh, "check every server of the zone again"),
 		},
 	}
+	m.health.table = table.New(c, healthColumns())
+	m.health.table.Empty = "no zone to check yet"
 	m.table = table.New(c, []table.Column{
 		{Title: "PRIMARY", Width: 21, Flex: 1},
 		{Title: "ZONES", Width: 6, Align: table.Right},
@@ -94,6 +114,10 @@ func (m *Model) Modal() bool { return m.dialog != nil }
 func (m *Model) SetSize(width, height int) {
 	m.Common.SetSize(width, height)
 	m.table.SetSize(width, max(3, height-len(m.above())))
+	if m.health.table != nil {
+		th, _ := m.healthLayout()
+		m.health.table.SetSize(width, th)
+	}
 	if m.dialog != nil {
 		m.dialog.SetSize(min(width, 90), height)
 	}
@@ -104,11 +128,25 @@ func (m *Model) Keys() []key.Binding {
 	if m.dialog != nil {
 		return m.dialog.Keys()
 	}
+	if m.pane == paneHealth {
+		h := keymap.Describe(m.keys.health, "back to the failover pane")
+		return append(m.health.table.Keys(), m.keys.prevZone, m.keys.nextZone, m.keys.refresh, h)
+	}
 	p := m.keys.promoteAll
 	if _, ok := m.Daemon.(common.Promoter); !ok {
 		p = keymap.Describe(p, p.Help().Desc+" ("+common.NotAvailable+")")
 	}
-	return append(m.table.Keys()[:2], p)
+	return append(m.table.Keys()[:2], p, m.keys.health)
+}
+
+// SetActive is told when the view is entered and left: the health pane
+// checks the servers on entering and polls only while shown.
+func (m *Model) SetActive(active bool) tea.Cmd {
+	m.active = active
+	if active && m.pane == paneHealth {
+		return m.enterHealth()
+	}
+	return nil
 }
 
 // fetchPeers lists the peers, when the daemon can.
@@ -128,13 +166,25 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case common.ConnectedMsg:
 		m.status = msg.Status
+		if msg.Again && m.showingHealth() {
+			return tea.Batch(m.fetchPeers(), m.checkHealth())
+		}
 		return m.fetchPeers()
+	case common.OpenZoneMsg:
+		// The zone opened last is the one whose health is wanted.
+		return m.setHealthZone(msg.Name)
+	case healthMsg, healthTickMsg:
+		return m.updateHealth(msg)
 	case common.DaemonStatusMsg:
 		m.status = msg.Status
 	case common.ZonesMsg:
 		if msg.Err == nil {
 			m.zones = msg.Zones
 			m.rebuild()
+			if m.health.zone == "" && m.showingHealth() {
+				// The pane was entered before there was a zone to check.
+				return tea.Batch(m.fetchPeers(), m.enterHealth())
+			}
 		}
 		return m.fetchPeers()
 	case peersMsg:
@@ -158,8 +208,15 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			}
 			return nil
 		}
+		if m.pane == paneHealth {
+			return m.healthKey(msg)
+		}
 		if m.table.HandleKey(msg) {
 			return nil
+		}
+		if key.Matches(msg, m.keys.health) {
+			m.pane = paneHealth
+			return m.enterHealth()
 		}
 		if key.Matches(msg, m.keys.promoteAll) {
 			r, _ := m.table.Selected()
@@ -168,6 +225,31 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			}
 			m.openPromoteAll(r.Key)
 		}
+	}
+	return nil
+}
+
+// healthKey handles a key of the health pane.
+func (m *Model) healthKey(msg tea.KeyMsg) tea.Cmd {
+	if m.health.table.HandleKey(msg) {
+		m.SetSize(m.Width, m.Height) // the detail of another server
+		return nil
+	}
+	switch {
+	case key.Matches(msg, m.keys.health):
+		m.pane = paneFailover
+		m.health.tickGen++ // stops the polling
+	case key.Matches(msg, m.keys.prevZone):
+		return m.stepZone(-1)
+	case key.Matches(msg, m.keys.nextZone):
+		return m.stepZone(1)
+	case key.Matches(msg, m.keys.refresh):
+		if m.health.checking {
+			return common.Info("a check of " + m.health.zone + " is under way")
+		}
+		return m.checkHealth()
+	case key.Matches(msg, m.keys.promoteAll):
+		return common.Info("P promotes from the failover pane: h goes back to it")
 	}
 	return nil
 }
@@ -401,7 +483,7 @@ func (m *Model) above() []string {
 		up := common.Duration(m.Now().Sub(s.Started))
 		node = fmt.Sprintf("this node: zonekeeper %s · up %s · DNS on %s · %d zones", s.Version, up, strings.Join(s.Listen, ", "), s.Zones)
 	}
-	lines := []string{"Cluster: peers, reachability and failover", node}
+	lines := []string{"Cluster: peers, reachability and failover · h zone health", node}
 	lines = append(lines, m.peerLines()...)
 	lines = append(lines, m.expiryLines()...)
 	lines = append(lines, "Primaries of this node's secondaries (P: promote every zone from one):")
@@ -410,6 +492,9 @@ func (m *Model) above() []string {
 
 // View renders the view.
 func (m *Model) View() string {
+	if m.pane == paneHealth && m.dialog == nil {
+		return m.healthView()
+	}
 	st := m.Styles
 	w := m.Width
 	fit := func(s string) string { return table.Fit(s, w, table.Left) }

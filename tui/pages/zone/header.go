@@ -106,6 +106,8 @@ func (m *Model) View() string {
 		return m.form.View()
 	case m.demote != nil:
 		return m.demote.View()
+	case m.reset != nil:
+		return m.resetView(head)
 	case m.dialog != nil:
 		return head + "\n" + m.dialog.View()
 	}

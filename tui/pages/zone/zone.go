@@ -75,10 +75,12 @@ type Model struct {
 	demote *form.Model // the demote form: the new primaries
 	dialog *dialog.Model
 	onYes  func() tea.Cmd // what the dialog does when confirmed
+	reset  *serialReset   // the set-serial form, plan and progress (setserial.go)
+	resets int            // numbers the serial resets: answers of an old one are ignored
 }
 
 type keys struct {
-	filter, back, add, edit, del, retrieve, notify, promote, demote, refresh key.Binding
+	filter, back, add, edit, del, retrieve, notify, promote, demote, setSerial, refresh key.Binding
 }
 
 // New returns the zone view, with no zone open.
@@ -88,16 +90,17 @@ func New(c common.Common) *Model {
 		Common: c,
 		filter: filter.New(c, "name, type or data"),
 		keys: keys{
-			filter:   keymap.Describe(k.Filter, "filter the records"),
-			back:     keymap.Describe(k.Back, "clear the filter, else back to the zones"),
-			add:      keymap.Describe(k.Add, "add a record"),
-			edit:     keymap.Describe(k.Edit, "edit the selected record"),
-			del:      keymap.Describe(k.Delete, "delete the selected record"),
-			retrieve: k.Retrieve,
-			notify:   k.Notify,
-			promote:  k.Promote,
-			demote:   k.Demote,
-			refresh:  keymap.Describe(k.Refresh, "fetch the zone again"),
+			filter:    keymap.Describe(k.Filter, "filter the records"),
+			back:      keymap.Describe(k.Back, "clear the filter, else back to the zones"),
+			add:       keymap.Describe(k.Add, "add a record"),
+			edit:      keymap.Describe(k.Edit, "edit the selected record"),
+			del:       keymap.Describe(k.Delete, "delete the selected record"),
+			retrieve:  k.Retrieve,
+			notify:    k.Notify,
+			promote:   k.Promote,
+			demote:    k.Demote,
+			setSerial: k.SetSerial,
+			refresh:   keymap.Describe(k.Refresh, "fetch the zone again"),
 		},
 	}
 	m.table = table.New(c, []table.Column{
@@ -118,7 +121,7 @@ func (m *Model) Name() string { return m.name }
 
 // Modal reports whether a form, dialog or the filter line has the keyboard.
 func (m *Model) Modal() bool {
-	return m.form != nil || m.demote != nil || m.dialog != nil || m.filter.Typing()
+	return m.form != nil || m.demote != nil || m.dialog != nil || m.reset != nil || m.filter.Typing()
 }
 
 // SetSize sets the view's size.
@@ -133,6 +136,9 @@ func (m *Model) SetSize(width, height int) {
 	}
 	if m.dialog != nil {
 		m.dialog.SetSize(min(width, 90), height)
+	}
+	if m.reset != nil {
+		m.reset.form.SetSize(min(width, 100), height)
 	}
 }
 
@@ -149,6 +155,8 @@ func (m *Model) Keys() []key.Binding {
 		return m.demote.Keys()
 	case m.dialog != nil:
 		return m.dialog.Keys()
+	case m.reset != nil:
+		return m.resetKeys()
 	}
 	keys := append(m.table.Keys(), m.keys.filter, m.keys.back, m.keys.refresh)
 	if m.detail == nil {
@@ -165,7 +173,11 @@ func (m *Model) Keys() []key.Binding {
 	if _, ok := m.Daemon.(common.Demoter); !ok {
 		d = keymap.Describe(d, "demote to secondary ("+common.NotAvailable+")")
 	}
-	return append(keys, m.keys.add, m.keys.edit, m.keys.del, m.keys.notify, d)
+	ss := m.keys.setSerial
+	if _, ok := m.Daemon.(common.SerialSetter); !ok {
+		ss = keymap.Describe(ss, "set the serial ("+common.NotAvailable+")")
+	}
+	return append(keys, m.keys.add, m.keys.edit, m.keys.del, m.keys.notify, d, ss)
 }
 
 // open shows the zone name, loading it.
@@ -173,7 +185,7 @@ func (m *Model) open(name string) tea.Cmd {
 	if name != m.name {
 		m.name = name
 		m.detail, m.soa, m.err = nil, "", nil
-		m.form, m.demote, m.dialog = nil, nil, nil
+		m.form, m.demote, m.dialog, m.reset = nil, nil, nil, nil
 		m.filter.Clear()
 		m.table.SetFilter(nil)
 		m.table.SetRows(nil)
@@ -261,7 +273,12 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return tea.Batch(cmd, m.schedule())
 		}
 		return cmd
+	case serialPlanMsg, serialDoneMsg, spinMsg:
+		return m.updateSetSerial(msg)
 	case common.EventsMsg:
+		if m.reset != nil {
+			m.updateSetSerial(msg)
+		}
 		// Records are fetched again only when the serial moved (or the
 		// zone was changed or removed): a 100 000-record zone is not
 		// fetched for every refresh check. Its state, error and last
@@ -337,6 +354,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.formKey(msg)
 	case m.demote != nil:
 		return m.demoteKey(msg)
+	case m.reset != nil:
+		return m.setSerialKey(msg)
 	case m.dialog != nil:
 		switch m.dialog.Update(msg) {
 		case dialog.Cancelled:
@@ -408,6 +427,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			return common.Info(m.name + " is already a secondary")
 		}
 		m.openDemote()
+	case key.Matches(msg, m.keys.setSerial):
+		return m.openSetSerial()
 	}
 	return nil
 }
