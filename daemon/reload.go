@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"zonekeeper/daemon/api"
 	"zonekeeper/zonefile"
@@ -55,6 +56,29 @@ type fileState struct {
 	serial   uint32
 	includes []string
 	served   bool
+
+	// written identifies the file as an edit through the daemon wrote
+	// it, that edit's version already served: the watcher's event for
+	// that write then costs no parse. Cleared by the next reload.
+	written fileStamp
+}
+
+// fileStamp tells one write of a file from another: size and
+// modification time. The kernel's file clock is coarse (a few
+// milliseconds), so it only ever confirms a write the daemon made
+// itself, never that an operator's file is unchanged.
+type fileStamp struct {
+	size  int64
+	mtime time.Time
+}
+
+// stampOf returns the stamp of the file at path; zero when it cannot be read.
+func stampOf(path string) fileStamp {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}
+	}
+	return fileStamp{size: fi.Size(), mtime: fi.ModTime()}
 }
 
 func newLoader(dir string, zones *Zones, log *slog.Logger, emit func(api.Event)) *loader {
@@ -176,6 +200,13 @@ func (l *loader) reloadFile(name string) {
 			}
 		}
 		return
+	}
+	if st != nil && st.written != (fileStamp{}) {
+		own := st.written == stampOf(path)
+		st.written = fileStamp{}
+		if own {
+			return // the edit that wrote it installed this very version
+		}
 	}
 
 	l.loads.Add(1)

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -263,4 +264,24 @@ func TestNextSerial(t *testing.T) {
 			t.Errorf("nextSerial(%d, %s) = %d, want %d", tc.old, tc.policy, got, tc.want)
 		}
 	}
+}
+
+// TestEditIsNotReadBack: the watcher's event for the file an edit wrote
+// costs no parse (the edit installed that version), while the operator's
+// next write of the file is read as usual.
+func TestEditIsNotReadBack(t *testing.T) {
+	td := startDaemon(t, map[string]string{"example.org.zone": zoneText(1, "")})
+	c, ctx := td.client(), context.Background()
+	before := td.loader.loads.Load()
+	if _, err := c.Edit(ctx, "example.org.", api.EditRequest{Op: api.EditAdd, Name: "new", Type: "A", Data: []string{"127.0.0.7"}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // well past the watcher's debounce
+	if after := td.loader.loads.Load(); after != before {
+		t.Fatalf("the edited file was parsed again %d times", after-before)
+	}
+	if err := os.WriteFile(filepath.Join(td.dir, "example.org.zone"), []byte(zoneText(7, "later A 127.0.0.8\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "operator's write served", func() bool { return td.serial(t, "example.org.") == 7 })
 }
