@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -294,9 +293,7 @@ func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findin
 	}
 }
 
-// zoneDigest hashes a zone's records in canonical form.
+// zoneDigest hashes a zone's records in canonical wire form.
 func zoneDigest(z *zonefile.Zone) [sha256.Size]byte {
-	var buf bytes.Buffer
-	zonefile.Write(&buf, z)
-	return sha256.Sum256(buf.Bytes())
+	return zonefile.Digest(z)
 }

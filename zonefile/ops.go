@@ -168,7 +168,11 @@ func locateFile(path, origin string) (Locator, error) {
 	zp := dns.NewZoneParser(newLineReader(f, base, pos), origin, base)
 	zp.SetIncludeAllowed(true)
 	zp.SetIncludeFS(trackedFS{fsys: root.FS(), pos: pos, opened: &includes})
-	where := make(map[string]entry)
+	type place struct {
+		file string
+		line int
+	}
+	where := make(map[string]place)
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
 		file, line := pos.file, pos.line
 		if !pos.set {
@@ -177,7 +181,7 @@ func locateFile(path, origin string) (Locator, error) {
 		pos.reset()
 		k := recordKey(rr)
 		if _, seen := where[k]; !seen {
-			where[k] = entry{file: displayName(file), line: line}
+			where[k] = place{file: displayName(file), line: line}
 		}
 	}
 	if err := zp.Err(); err != nil {

@@ -2,6 +2,7 @@ package zonefile
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -18,8 +19,8 @@ import (
 // entry is one parsed record with the place it came from.
 type entry struct {
 	rr   dns.RR
-	file string
-	line int
+	file int32 // index in the parse's file names; 0 is the main file
+	line int32
 }
 
 // Load reads the zonefile at path, with origin as its initial $ORIGIN
@@ -47,13 +48,33 @@ func Load(path, origin string) (*Zone, Findings, error) {
 		return nil, nil, fmt.Errorf("zonefile: %w", err)
 	}
 	defer f.Close()
-	return parse(f, origin, path, base, root.FS())
+	data, err := readAll(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("zonefile: %w", err)
+	}
+	return parse(data, origin, path, base, root.FS())
+}
+
+// readAll reads f whole into a buffer of its size: zonefiles are parsed
+// from memory, in parallel when they are big.
+func readAll(f fs.File) ([]byte, error) {
+	size := 0
+	if st, err := f.Stat(); err == nil && st.Size() < 1<<40 {
+		size = int(st.Size())
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	_, err := buf.ReadFrom(f)
+	return buf.Bytes(), err
 }
 
 // Parse reads a zonefile from r and validates it as Load does. name is
 // used in findings. $INCLUDE is not allowed.
 func Parse(r io.Reader, origin, name string) (*Zone, Findings, error) {
-	return parse(r, origin, name, name, nil)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("zonefile: %w", err)
+	}
+	return parse(data, origin, name, name, nil)
 }
 
 // OriginFromPath returns the zone origin a file name stands for: the base
@@ -63,9 +84,10 @@ func OriginFromPath(path string) string {
 	return strings.ToLower(dns.Fqdn(name))
 }
 
-// parse runs the ZoneParser over r. display is the name shown in findings
-// for the main file; base is its name inside fsys (nil: no $INCLUDE).
-func parse(r io.Reader, origin, display, base string, fsys fs.FS) (*Zone, Findings, error) {
+// parse runs the ZoneParser over data. display is the name shown in
+// findings for the main file; base is its name inside fsys (nil: no
+// $INCLUDE).
+func parse(data []byte, origin, display, base string, fsys fs.FS) (*Zone, Findings, error) {
 	origin = strings.ToLower(dns.Fqdn(origin))
 	if _, ok := dns.IsDomainName(origin); !ok {
 		return nil, nil, fmt.Errorf("zonefile: bad origin %q", origin)
@@ -79,29 +101,43 @@ func parse(r io.Reader, origin, display, base string, fsys fs.FS) (*Zone, Findin
 		return filepath.Join(dirOf, filepath.FromSlash(name))
 	}
 
-	pos := &position{}
-	main := newLineReader(r, base, pos)
-	zp := dns.NewZoneParser(main, origin, base)
+	files := []string{display}
+	entries, ok := parseChunks(data, origin, base)
 	var includes []string
-	if fsys != nil {
-		zp.SetIncludeAllowed(true)
-		zp.SetIncludeFS(trackedFS{fsys: fsys, pos: pos, opened: &includes})
-	}
-
-	var entries []entry
-	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		file, line := pos.file, pos.line
-		if !pos.set {
-			file, line = pos.lastFile, pos.lastLine
+	if !ok {
+		pos := &position{}
+		zp := dns.NewZoneParser(newSliceReader(data, base, 1, pos), origin, base)
+		if fsys != nil {
+			zp.SetIncludeAllowed(true)
+			zp.SetIncludeFS(trackedFS{fsys: fsys, pos: pos, opened: &includes})
 		}
-		pos.reset()
-		entries = append(entries, entry{rr: rr, file: displayName(file), line: line})
+		// Every record starts on its own line but for $GENERATE's.
+		entries = make([]entry, 0, bytes.Count(data, []byte{'\n'})+1)
+		fileIndex := make(map[string]int32) // included files
+
+		for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+			file, line := pos.file, pos.line
+			if !pos.set {
+				file, line = pos.lastFile, pos.lastLine
+			}
+			pos.reset()
+			fi := int32(0)
+			if file != base {
+				var known bool
+				if fi, known = fileIndex[file]; !known {
+					fi = int32(len(files))
+					fileIndex[file] = fi
+					files = append(files, displayName(file))
+				}
+			}
+			entries = append(entries, entry{rr: rr, file: fi, line: int32(line)})
+		}
+		if err := zp.Err(); err != nil {
+			f := syntaxFinding(err, displayName, display)
+			return nil, Findings{f}, &InvalidError{Errors: Findings{f}}
+		}
 	}
-	if err := zp.Err(); err != nil {
-		f := syntaxFinding(err, displayName, display)
-		return nil, Findings{f}, &InvalidError{Errors: Findings{f}}
-	}
-	z, findings, err := validate(origin, display, entries)
+	z, findings, err := validate(origin, display, files, entries)
 	if z != nil {
 		z.Includes = includes
 	}
@@ -151,19 +187,78 @@ type position struct {
 
 func (p *position) reset() { p.set = false }
 
-// lineReader feeds the ZoneParser byte by byte (the parser reads through
-// io.ByteReader when the reader has it) and notes the line each record
-// starts on, so that findings can name file:line.
-type lineReader struct {
-	br    *bufio.Reader
+// lineTracker notes, byte by byte as the parser reads, the line each
+// record starts on, so that findings can name file:line.
+type lineTracker struct {
 	name  string
 	pos   *position
 	line  int
 	state uint8 // 0: only blanks so far on this line, 1: content, 2: comment or directive
 }
 
+func (l *lineTracker) note(c byte) {
+	l.pos.lastFile, l.pos.lastLine = l.name, l.line
+	switch {
+	case c == '\n':
+		l.line++
+		l.state = 0
+	case l.state != 0:
+	case c == ' ' || c == '\t' || c == '\r':
+	case c == ';' || c == '$':
+		l.state = 2
+	default:
+		l.state = 1
+		if !l.pos.set {
+			l.pos.set, l.pos.file, l.pos.line = true, l.name, l.line
+		}
+	}
+}
+
+// sliceReader feeds the ZoneParser from memory through io.ByteReader,
+// which the parser uses when the reader has it.
+type sliceReader struct {
+	data []byte
+	i    int
+	lineTracker
+}
+
+// newSliceReader reads data, whose first line is line firstLine of the
+// file called name.
+func newSliceReader(data []byte, name string, firstLine int, pos *position) *sliceReader {
+	return &sliceReader{data: data, lineTracker: lineTracker{name: name, pos: pos, line: firstLine}}
+}
+
+func (s *sliceReader) Read(p []byte) (int, error) {
+	// The parser only uses ReadByte; Read exists to satisfy io.Reader.
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c, err := s.ReadByte()
+	if err != nil {
+		return 0, err
+	}
+	p[0] = c
+	return 1, nil
+}
+
+func (s *sliceReader) ReadByte() (byte, error) {
+	if s.i >= len(s.data) {
+		return 0, io.EOF
+	}
+	c := s.data[s.i]
+	s.i++
+	s.note(c)
+	return c, nil
+}
+
+// lineReader is sliceReader for $INCLUDE files, read as a stream.
+type lineReader struct {
+	br *bufio.Reader
+	lineTracker
+}
+
 func newLineReader(r io.Reader, name string, pos *position) *lineReader {
-	return &lineReader{br: bufio.NewReaderSize(r, 64*1024), name: name, pos: pos, line: 1}
+	return &lineReader{br: bufio.NewReaderSize(r, 64*1024), lineTracker: lineTracker{name: name, pos: pos, line: 1}}
 }
 
 func (l *lineReader) Read(p []byte) (int, error) {
@@ -184,21 +279,7 @@ func (l *lineReader) ReadByte() (byte, error) {
 	if err != nil {
 		return c, err
 	}
-	l.pos.lastFile, l.pos.lastLine = l.name, l.line
-	switch {
-	case c == '\n':
-		l.line++
-		l.state = 0
-	case l.state != 0:
-	case c == ' ' || c == '\t' || c == '\r':
-	case c == ';' || c == '$':
-		l.state = 2
-	default:
-		l.state = 1
-		if !l.pos.set {
-			l.pos.set, l.pos.file, l.pos.line = true, l.name, l.line
-		}
-	}
+	l.note(c)
 	return c, nil
 }
 

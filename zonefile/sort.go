@@ -1,7 +1,9 @@
 package zonefile
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"strings"
 
@@ -13,49 +15,295 @@ import (
 // comes first), then SOA before every other type, then by type number,
 // then by record data.
 func Sort(rrs []dns.RR) {
-	// Sort keys are computed once per record, not once per comparison: a
-	// large zone sorts in O(n log n) comparisons of plain strings.
-	keyed := make([]sortItem, len(rrs))
-	for i, rr := range rrs {
-		keyed[i] = sortItem{name: nameKey(rr.Header().Name), rr: rr}
+	if len(rrs) < 2 {
+		return
 	}
-	slices.SortStableFunc(keyed, func(a, b sortItem) int {
-		if c := strings.Compare(a.name, b.name); c != 0 {
+	// Sort keys are computed once per owner, into one buffer, not once
+	// per comparison; see sortItems for how they are sorted.
+	var keys []byte
+	items := make([]sortItem, len(rrs))
+	var prev string
+	var prevOff, prevLen uint32
+	for i, rr := range rrs {
+		h := rr.Header()
+		if i == 0 || h.Name != prev {
+			prev = h.Name
+			prevOff = uint32(len(keys))
+			keys = appendNameKey(keys, strings.ToLower(h.Name), 0)
+			prevLen = uint32(len(keys)) - prevOff
+		}
+		items[i] = newSortItem(keys, prevOff, prevLen, h.Rrtype, uint32(i))
+	}
+	trimCommonPrefix(items, keys)
+	items = sortItems(items, keys)
+	out := make([]dns.RR, len(rrs))
+	for i := range items {
+		out[i] = rrs[items[i].idx]
+	}
+	// Records of one RRset are ordered by their data's text, which is
+	// only worth formatting where an RRset has more than one record.
+	forEachRun(items, keys, func(i, j int) {
+		if j-i > 1 {
+			sortByText(out[i:j])
+		}
+	})
+	copy(rrs, out)
+}
+
+// sortByText sorts one RRset's records by the presentation form of
+// their data, keeping the order of equal ones.
+func sortByText(rrs []dns.RR) {
+	type texted struct {
+		text string
+		rr   dns.RR
+	}
+	ts := make([]texted, len(rrs))
+	for i, rr := range rrs {
+		ts[i] = texted{rdataText(rr), rr}
+	}
+	slices.SortStableFunc(ts, func(a, b texted) int { return strings.Compare(a.text, b.text) })
+	for i := range ts {
+		rrs[i] = ts[i].rr
+	}
+}
+
+// sortItem is one record's place in the canonical order: its owner's
+// key (see appendNameKey) in a shared buffer, with the first eight key
+// bytes inline so that most comparisons never touch the buffer.
+type sortItem struct {
+	head   uint64 // first 8 key bytes, big-endian, zero-padded
+	off, n uint32 // the whole key in the buffer
+	typ    uint32 // 0 for SOA, type+1 for the others: SOA sorts first
+	idx    uint32 // the record's index in the input: ties keep input order
+}
+
+func newSortItem(keys []byte, off, n uint32, rtype uint16, idx uint32) sortItem {
+	typ := uint32(rtype) + 1
+	if rtype == dns.TypeSOA {
+		typ = 0
+	}
+	return sortItem{head: headOf(keys[off : off+n]), off: off, n: n, typ: typ, idx: idx}
+}
+
+// headOf returns the first 8 bytes of key as a big-endian number, so
+// that numbers compare as the bytes do; short keys are zero-padded.
+func headOf(key []byte) uint64 {
+	if len(key) >= 8 {
+		return binary.BigEndian.Uint64(key)
+	}
+	var b [8]byte
+	copy(b[:], key)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// compareOwner orders two items by owner name only.
+func compareOwner(a, b *sortItem, keys []byte) int {
+	if a.head != b.head {
+		return cmp.Compare(a.head, b.head)
+	}
+	if a.n <= 8 && b.n <= 8 {
+		return cmp.Compare(a.n, b.n)
+	}
+	return bytes.Compare(keys[a.off:a.off+a.n], keys[b.off:b.off+b.n])
+}
+
+// sortItems sorts by owner, then type, then input position, in place
+// or into a new slice, which it returns.
+//
+// Big inputs are sorted by owner runs, not records: records of one owner
+// are usually listed together and share a key (see perRecord and Sort),
+// so the runs are radix sorted on their inline key bytes, which leaves
+// only runs with equal heads to compare; then each owner's records are
+// put in type order, a sort of a handful of items.
+func sortItems(items []sortItem, keys []byte) []sortItem {
+	less := func(a, b sortItem) int {
+		if c := compareOwner(&a, &b, keys); c != 0 {
 			return c
 		}
-		ta, tb := a.rr.Header().Rrtype, b.rr.Header().Rrtype
-		if ta != tb {
-			if ta == dns.TypeSOA {
-				return -1
-			}
-			if tb == dns.TypeSOA {
-				return 1
-			}
-			return cmp.Compare(ta, tb)
+		if a.typ != b.typ {
+			return cmp.Compare(a.typ, b.typ)
 		}
-		return strings.Compare(rdataText(a.rr), rdataText(b.rr))
-	})
-	for i := range keyed {
-		rrs[i] = keyed[i].rr
+		return cmp.Compare(a.idx, b.idx)
+	}
+	if len(items) < 1024 {
+		slices.SortFunc(items, less)
+		return items
+	}
+	// A run is an item standing for items[idx:idx+typ].
+	n := 1
+	for i := 1; i < len(items); i++ {
+		if items[i].off != items[i-1].off || items[i].n != items[i-1].n {
+			n++
+		}
+	}
+	runs := make([]sortItem, 0, n)
+	for i := 0; i < len(items); {
+		j := i + 1
+		for j < len(items) && items[j].off == items[i].off && items[j].n == items[i].n {
+			j++
+		}
+		r := items[i]
+		r.idx, r.typ = uint32(i), uint32(j-i)
+		runs = append(runs, r)
+		i = j
+	}
+	runs = radixSortHeads(runs)
+	for i := 0; i < len(runs); {
+		j := i + 1
+		for j < len(runs) && runs[j].head == runs[i].head {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortFunc(runs[i:j], func(a, b sortItem) int {
+				if c := compareOwner(&a, &b, keys); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.idx, b.idx)
+			})
+		}
+		i = j
+	}
+	out := make([]sortItem, 0, len(items))
+	byType := func(a, b sortItem) int {
+		if a.typ != b.typ {
+			return cmp.Compare(a.typ, b.typ)
+		}
+		return cmp.Compare(a.idx, b.idx)
+	}
+	for i := 0; i < len(runs); {
+		start := len(out)
+		j := i
+		for ; j < len(runs) && (j == i || compareOwner(&runs[i], &runs[j], keys) == 0); j++ {
+			out = append(out, items[runs[j].idx:runs[j].idx+runs[j].typ]...)
+		}
+		if owner := out[start:]; len(owner) > 1 {
+			if len(owner) <= 8 {
+				insertionSort(owner, byType)
+			} else {
+				slices.SortFunc(owner, byType)
+			}
+		}
+		i = j
+	}
+	return out
+}
+
+// insertionSort sorts a few items.
+func insertionSort(s []sortItem, cmp func(a, b sortItem) int) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && cmp(s[j-1], s[j]) > 0; j-- {
+			s[j-1], s[j] = s[j], s[j-1]
+		}
 	}
 }
 
-type sortItem struct {
-	name string
-	rr   dns.RR
+// radixSortHeads sorts items by head, a byte at a time from the least
+// significant, skipping the bytes all items share, and returns them
+// sorted in items or in a new slice. Byte digits keep the counters in
+// the first-level cache.
+func radixSortHeads(items []sortItem) []sortItem {
+	var counts [8][256]int
+	for _, it := range items {
+		h := it.head
+		for d := range counts {
+			counts[d][byte(h>>(8*d))]++
+		}
+	}
+	src, dst := items, make([]sortItem, len(items))
+	for d := range counts {
+		c := &counts[d]
+		if c[byte(items[0].head>>(8*d))] == len(items) {
+			continue
+		}
+		sum := 0
+		for k, n := range c {
+			c[k] = sum
+			sum += n
+		}
+		for _, it := range src {
+			k := byte(it.head >> (8 * d))
+			dst[c[k]] = it
+			c[k]++
+		}
+		src, dst = dst, src
+	}
+	return src
 }
 
-// nameKey maps a name to a string whose byte order is the canonical order
-// of names: lower-case labels from the root down, each ended by a zero
-// byte, so that a label sorts before any longer label it prefixes.
+// trimCommonPrefix drops from every item's key the bytes that all keys
+// share (the labels of a common parent) and sets the items' heads from
+// what is left: comparisons then decide on the heads far more often. It
+// returns the number of bytes dropped.
+func trimCommonPrefix(items []sortItem, keys []byte) int {
+	if len(items) == 0 {
+		return 0
+	}
+	first := keys[items[0].off : items[0].off+items[0].n]
+	lcp := len(first)
+	for i := range items {
+		k := keys[items[i].off : items[i].off+items[i].n]
+		n := min(lcp, len(k))
+		j := 0
+		for j < n && k[j] == first[j] {
+			j++
+		}
+		lcp = j
+		if lcp == 0 {
+			break
+		}
+	}
+	for i := range items {
+		items[i].off += uint32(lcp)
+		items[i].n -= uint32(lcp)
+		items[i].head = headOf(keys[items[i].off : items[i].off+items[i].n])
+	}
+	return lcp
+}
+
+// forEachRun calls f for each run items[i:j] of one owner and type (one
+// RRset) in sorted items.
+func forEachRun(items []sortItem, keys []byte, f func(i, j int)) {
+	for i := 0; i < len(items); {
+		j := i + 1
+		for j < len(items) && items[j].typ == items[i].typ && compareOwner(&items[i], &items[j], keys) == 0 {
+			j++
+		}
+		f(i, j)
+		i = j
+	}
+}
+
+// appendNameKey appends to dst a key whose byte order is the canonical
+// order of names: the labels of the lower-case name lower from the root
+// down, each ended by a zero byte (so that a label sorts before any
+// longer label it prefixes), leaving out the skip labels nearest the
+// root. Names below one origin are compared with skip set to the
+// origin's label count, which keeps keys short.
+func appendNameKey(dst []byte, lower string, skip int) []byte {
+	if strings.IndexByte(lower, '\\') >= 0 {
+		// Escaped dots do not end labels; let the library split.
+		labels := dns.SplitDomainName(lower)
+		for i := len(labels) - 1 - skip; i >= 0; i-- {
+			dst = append(dst, labels[i]...)
+			dst = append(dst, 0)
+		}
+		return dst
+	}
+	s := strings.TrimSuffix(lower, ".")
+	for end, n := len(s), 0; end > 0; n++ {
+		i := strings.LastIndexByte(s[:end], '.')
+		if n >= skip {
+			dst = append(dst, s[i+1:end]...)
+			dst = append(dst, 0)
+		}
+		end = i
+	}
+	return dst
+}
+
+// nameKey returns appendNameKey's key of a whole name as a string.
 func nameKey(name string) string {
-	labels := dns.SplitDomainName(name)
-	var b strings.Builder
-	for i := len(labels) - 1; i >= 0; i-- {
-		b.WriteString(strings.ToLower(labels[i]))
-		b.WriteByte(0)
-	}
-	return b.String()
+	return string(appendNameKey(nil, strings.ToLower(name), 0))
 }
 
 // CompareNames orders two domain names canonically (RFC 4034 §6.1):

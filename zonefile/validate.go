@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 )
@@ -13,220 +15,353 @@ import (
 // maxTTL is the largest TTL RFC 2181 §8 allows: 2^31 - 1.
 const maxTTL = math.MaxInt32
 
-// rrsetKey identifies an RRset: lower-case owner name and type.
-type rrsetKey struct {
-	name  string
-	rtype uint16
-}
-
 // validate applies the zone rules to the parsed entries and returns the
-// records to serve, in canonical order.
-func validate(origin, display string, entries []entry) (*Zone, Findings, error) {
-	var fs Findings
-	add := func(e entry, sev Severity, rule, format string, args ...any) {
-		fs = append(fs, Finding{File: e.file, Line: e.line, Severity: sev, Rule: rule, Detail: fmt.Sprintf(format, args...)})
+// records to serve, in canonical order. files names the files that the
+// entries' file indexes stand for.
+//
+// The records are sorted by owner and type first, so that each rule looks
+// at one owner's records side by side instead of keeping a map entry per
+// name of the zone; the sort is the canonical order the zone is served
+// in, so it is done once.
+func validate(origin, display string, files []string, entries []entry) (*Zone, Findings, error) {
+	v := &validator{origin: origin, display: display, files: files, entries: entries}
+	v.originFast = strings.IndexByte(origin, '\\') < 0
+	v.skip = dns.CountLabel(origin)
+
+	items := v.perRecord()
+	v.trimmed = trimCommonPrefix(items, v.keys)
+	items = sortItems(items, v.keys)
+	served := v.owners(items)
+
+	if !v.apexSOA {
+		v.findings = append(v.findings, keyedFinding{
+			Finding: Finding{File: display, Severity: Error, Rule: RuleSOAMissing, Detail: "no SOA record at the apex " + origin},
+			order:   [4]int{3},
+		})
+	}
+	if !v.apexNS {
+		v.findings = append(v.findings, keyedFinding{
+			Finding: Finding{File: display, Line: v.soaLine, Severity: Error, Rule: RuleNSMissing, Detail: "no NS record at the apex " + origin},
+			order:   [4]int{4},
+		})
 	}
 
-	// Pass 1: per-record rules, out-of-zone data, duplicates, RRsets.
-	sets := make(map[rrsetKey][]entry)
-	var order []rrsetKey
-	seen := make(map[string]entry)
-	for _, e := range entries {
-		h := e.rr.Header()
-		name := strings.ToLower(h.Name)
+	// Findings are listed by place. Where two share a place, order keeps
+	// them in the order the rules are applied in: per record in file
+	// order, TTLs, apex, CNAMEs, delegations.
+	slices.SortFunc(v.findings, func(a, b keyedFinding) int {
+		if a.File != b.File {
+			return strings.Compare(a.File, b.File)
+		}
+		if a.Line != b.Line {
+			return cmp.Compare(a.Line, b.Line)
+		}
+		return slices.Compare(a.order[:], b.order[:])
+	})
+	fs := make(Findings, len(v.findings))
+	for i := range v.findings {
+		fs[i] = v.findings[i].Finding
+	}
+	if errs := fs.Errors(); len(errs) > 0 {
+		return nil, fs, &InvalidError{Errors: errs}
+	}
+	if len(fs) == 0 {
+		fs = nil
+	}
+	return &Zone{Origin: origin, Records: served}, fs, nil
+}
+
+// parallelRecords is the number of records from which the per-record
+// rules are applied in parallel. Tests lower it.
+var parallelRecords = 1 << 16
+
+// keyedFinding is a finding with the order the rules produced it in.
+type keyedFinding struct {
+	Finding
+	order [4]int // rule phase, then the positions that order its findings
+}
+
+// validator holds the state of one validate call.
+type validator struct {
+	origin, display string
+	originFast      bool // origin has no escapes: in-zone tests are suffix tests
+	skip            int  // labels in the origin, left out of owner keys
+	files           []string
+	entries         []entry
+	keys            []byte // owner keys (see appendNameKey) of the items
+	trimmed         int    // bytes all keys shared, left out of the items' keys
+	findings        []keyedFinding
+
+	apexSOA, apexNS bool
+	soaLine         int // line of the first apex SOA
+
+	cut     []byte // key of the zone cut the walk is below, if any
+	cutName string // its lower-case name
+
+	items []sortItem // a segment's result in perRecord
+
+	members []uint32 // scratch: one RRset's entry indexes
+	sets    []rrset  // scratch: one owner's RRsets
+	packed  []byte   // scratch: packed records of one RRset
+	packOff []int    // scratch: where each record's data starts and ends in packed
+	buf     []byte   // scratch: one packed record
+}
+
+// rrset is one owner's records of one type, as entry indexes in file
+// order, duplicates removed.
+type rrset struct {
+	rtype   uint16
+	members []uint32
+}
+
+func (v *validator) add(idx uint32, order [4]int, sev Severity, rule, format string, args ...any) {
+	e := &v.entries[idx]
+	v.findings = append(v.findings, keyedFinding{
+		Finding: Finding{File: v.files[e.file], Line: int(e.line), Severity: sev, Rule: rule, Detail: fmt.Sprintf(format, args...)},
+		order:   order,
+	})
+}
+
+func (v *validator) rr(idx uint32) dns.RR { return v.entries[idx].rr }
+func (v *validator) line(idx uint32) int  { return int(v.entries[idx].line) }
+
+// perRecord applies the rules that look at one record alone and returns
+// the records that pass, keyed for sorting. Big zones are done in
+// parallel segments, each with its own keys and findings, joined after.
+func (v *validator) perRecord() []sortItem {
+	segs := 1
+	if len(v.entries) >= parallelRecords {
+		segs = runtime.GOMAXPROCS(0)
+	}
+	parts := make([]*validator, segs)
+	var wg sync.WaitGroup
+	for i := range parts {
+		part := &validator{origin: v.origin, originFast: v.originFast, skip: v.skip, files: v.files, entries: v.entries}
+		parts[i] = part
+		lo, hi := len(v.entries)*i/segs, len(v.entries)*(i+1)/segs
+		wg.Go(func() { part.items = part.perRecordIn(lo, hi) })
+	}
+	wg.Wait()
+	if segs == 1 {
+		v.keys, v.findings = parts[0].keys, parts[0].findings
+		return parts[0].items
+	}
+	n, nk := 0, 0
+	for _, p := range parts {
+		n, nk = n+len(p.items), nk+len(p.keys)
+	}
+	items := make([]sortItem, 0, n)
+	v.keys = make([]byte, 0, nk)
+	for _, p := range parts {
+		base := uint32(len(v.keys))
+		v.keys = append(v.keys, p.keys...)
+		for _, it := range p.items {
+			it.off += base
+			items = append(items, it)
+		}
+		v.findings = append(v.findings, p.findings...)
+	}
+	return items
+}
+
+// perRecordIn is perRecord for the entries [lo, hi).
+func (v *validator) perRecordIn(lo, hi int) []sortItem {
+	items := make([]sortItem, 0, hi-lo)
+	v.keys = make([]byte, 0, 8*(hi-lo))
+	var prev string
+	var prevOff, prevLen uint32
+	for i := lo; i < hi; i++ {
+		idx := uint32(i)
+		rr := v.entries[i].rr
+		h := rr.Header()
+		order := [4]int{1, i}
 		if h.Class != dns.ClassINET {
-			add(e, Error, RuleClass, "%s %s has class %s; only IN is served", h.Name, typeName(h.Rrtype), dns.ClassToString[h.Class])
+			v.add(idx, order, Error, RuleClass, "%s %s has class %s; only IN is served", h.Name, typeName(h.Rrtype), dns.ClassToString[h.Class])
 			continue
 		}
-		if strings.TrimSpace(rdataText(e.rr)) == "" {
-			add(e, Error, RuleSyntax, "%s %s has no data", h.Name, typeName(h.Rrtype))
+		if hasNoData(rr) {
+			v.add(idx, order, Error, RuleSyntax, "%s %s has no data", h.Name, typeName(h.Rrtype))
 			continue
 		}
 		if h.Ttl > maxTTL {
-			add(e, Error, RuleTTLRange, "%s %s TTL %d is above 2147483647 (RFC 2181 §8)", h.Name, typeName(h.Rrtype), h.Ttl)
+			v.add(idx, order, Error, RuleTTLRange, "%s %s TTL %d is above 2147483647 (RFC 2181 §8)", h.Name, typeName(h.Rrtype), h.Ttl)
 			continue
 		}
-		if !dns.IsSubDomain(origin, name) {
-			add(e, Warning, RuleOutOfZone, "%s %s is outside the zone %s; not served", h.Name, typeName(h.Rrtype), origin)
+		name := strings.ToLower(h.Name)
+		if !v.inZone(name) {
+			v.add(idx, order, Warning, RuleOutOfZone, "%s %s is outside the zone %s; not served", h.Name, typeName(h.Rrtype), v.origin)
 			continue
 		}
-		if h.Rrtype == dns.TypeSOA && name != origin {
-			add(e, Error, RuleSOANotApex, "SOA at %s, below the apex %s", h.Name, origin)
+		if h.Rrtype == dns.TypeSOA && name != v.origin {
+			v.add(idx, order, Error, RuleSOANotApex, "SOA at %s, below the apex %s", h.Name, v.origin)
 			continue
 		}
-		k := rrsetKey{name, h.Rrtype}
-		id := name + "\x00" + typeName(h.Rrtype) + "\x00" + rdataText(e.rr)
-		if prev, dup := seen[id]; dup || hasDuplicate(sets[k], e.rr) {
-			if !dup {
-				prev = e
-			}
-			add(e, Warning, RuleDuplicate, "%s %s %s repeats the record at line %d; collapsed", h.Name, typeName(h.Rrtype), rdataText(e.rr), prev.line)
-			continue
+		// Zonefiles usually list one owner's records together: its key
+		// is built once.
+		if len(items) == 0 || h.Name != prev {
+			prev = h.Name
+			prevOff = uint32(len(v.keys))
+			v.keys = appendNameKey(v.keys, name, v.skip)
+			prevLen = uint32(len(v.keys)) - prevOff
 		}
-		seen[id] = e
-		if _, ok := sets[k]; !ok {
-			order = append(order, k)
-		}
-		sets[k] = append(sets[k], e)
+		items = append(items, newSortItem(v.keys, prevOff, prevLen, h.Rrtype, idx))
 	}
+	return items
+}
 
-	// RRsets with one TTL: differing TTLs are a warning; the lowest wins.
-	for _, k := range order {
-		set := sets[k]
-		if k.rtype == dns.TypeRRSIG || len(set) < 2 {
+// inZone reports whether the lower-case name is at or below the origin.
+func (v *validator) inZone(name string) bool {
+	if v.originFast && strings.IndexByte(name, '\\') < 0 {
+		if !strings.HasSuffix(name, v.origin) {
+			return false
+		}
+		rest := len(name) - len(v.origin)
+		return rest == 0 || v.origin == "." || name[rest-1] == '.'
+	}
+	return dns.IsSubDomain(v.origin, name)
+}
+
+// owners walks the sorted items one owner at a time, applies the rules
+// that look at an owner's RRsets together, and returns the records to
+// serve in canonical order.
+func (v *validator) owners(items []sortItem) []dns.RR {
+	served := make([]dns.RR, 0, len(items))
+	for i := 0; i < len(items); {
+		j := i + 1
+		for j < len(items) && compareOwner(&items[i], &items[j], v.keys) == 0 {
+			j++
+		}
+		served = v.owner(items[i:j], served)
+		i = j
+	}
+	return served
+}
+
+// owner applies the rules to one owner's items (sorted by type, then
+// file order) and appends its served records to served.
+func (v *validator) owner(items []sortItem, served []dns.RR) []dns.RR {
+	v.sets = v.sets[:0]
+	v.members = v.members[:0]
+	for i := 0; i < len(items); {
+		j := i + 1
+		for j < len(items) && items[j].typ == items[i].typ {
+			j++
+		}
+		start := len(v.members)
+		for _, it := range items[i:j] {
+			v.members = append(v.members, it.idx)
+		}
+		kept := v.dedupe(v.members[start:])
+		v.members = v.members[:start+len(kept)]
+		v.sets = append(v.sets, rrset{rtype: v.rr(kept[0]).Header().Rrtype, members: kept})
+		i = j
+	}
+	key := v.keys[items[0].off : items[0].off+items[0].n]
+	apex := len(key) == 0 && v.trimmed == 0
+
+	for _, s := range v.sets {
+		v.checkTTLs(s)
+		if !apex {
 			continue
 		}
-		low := set[0].rr.Header().Ttl
-		differ := false
-		for _, e := range set[1:] {
-			if t := e.rr.Header().Ttl; t != low {
-				differ = true
-				low = min(low, t)
+		switch s.rtype {
+		case dns.TypeSOA:
+			v.apexSOA, v.soaLine = true, v.line(s.members[0])
+			for _, m := range s.members[1:] {
+				v.add(m, [4]int{3, int(m)}, Error, RuleSOAMultiple, "second SOA at the apex %s (first at line %d)", v.origin, v.soaLine)
 			}
+		case dns.TypeNS:
+			v.apexNS = true
 		}
-		if differ {
-			add(set[0], Warning, RuleTTLMismatch, "RRset %s %s has differing TTLs; all set to the lowest, %d (RFC 2181 §5.2)", set[0].rr.Header().Name, typeName(k.rtype), low)
-			for _, e := range set {
-				e.rr.Header().Ttl = low
-			}
-		}
-	}
-
-	// Names and the types present at each.
-	types := make(map[string][]uint16)
-	for _, k := range order {
-		types[k.name] = append(types[k.name], k.rtype)
-	}
-
-	// Apex rules.
-	soas := sets[rrsetKey{origin, dns.TypeSOA}]
-	switch {
-	case len(soas) == 0:
-		fs = append(fs, Finding{File: display, Severity: Error, Rule: RuleSOAMissing, Detail: "no SOA record at the apex " + origin})
-	case len(soas) > 1:
-		for _, e := range soas[1:] {
-			add(e, Error, RuleSOAMultiple, "second SOA at the apex %s (first at line %d)", origin, soas[0].line)
-		}
-	}
-	if len(sets[rrsetKey{origin, dns.TypeNS}]) == 0 {
-		line := 0
-		if len(soas) > 0 {
-			line = soas[0].line
-		}
-		fs = append(fs, Finding{File: display, Line: line, Severity: Error, Rule: RuleNSMissing, Detail: "no NS record at the apex " + origin})
 	}
 
 	// CNAME rules (RFC 1034 §3.6.2; RFC 4035 §2.5 lets DNSSEC types stand beside).
-	for _, k := range order {
-		if k.rtype != dns.TypeCNAME {
+	for _, c := range v.sets {
+		if c.rtype != dns.TypeCNAME {
 			continue
 		}
-		set := sets[k]
-		for _, e := range set[1:] {
-			add(e, Error, RuleCNAMEMultiple, "second CNAME at %s (first at line %d)", e.rr.Header().Name, set[0].line)
+		first := int(c.members[0])
+		for _, m := range c.members[1:] {
+			v.add(m, [4]int{5, first, 0, int(m)}, Error, RuleCNAMEMultiple, "second CNAME at %s (first at line %d)", v.rr(m).Header().Name, v.line(c.members[0]))
 		}
-		for _, t := range types[k.name] {
-			if t == dns.TypeCNAME || t == dns.TypeRRSIG || t == dns.TypeNSEC {
+		for _, s := range v.sets {
+			if s.rtype == dns.TypeCNAME || s.rtype == dns.TypeRRSIG || s.rtype == dns.TypeNSEC {
 				continue
 			}
-			other := sets[rrsetKey{k.name, t}][0]
-			add(other, Error, RuleCNAMEConflict, "%s has a CNAME (line %d) and %s data; a CNAME must stand alone", other.rr.Header().Name, set[0].line, typeName(t))
+			other := s.members[0]
+			v.add(other, [4]int{5, first, 1, int(other)}, Error, RuleCNAMEConflict, "%s has a CNAME (line %d) and %s data; a CNAME must stand alone", v.rr(other).Header().Name, v.line(c.members[0]), typeName(s.rtype))
 		}
 	}
 
 	// Zone cuts: data below a delegation other than glue is not served.
-	cuts := make(map[string]bool)
-	for _, k := range order {
-		if k.rtype == dns.TypeNS && k.name != origin {
-			cuts[k.name] = true
+	// Owners come in canonical order, so everything below a cut follows
+	// the cut and shares its key as a prefix; the first cut met is the
+	// highest, which is the one that counts.
+	at := false
+	if v.cut != nil && !(len(key) > len(v.cut) && string(key[:len(v.cut)]) == string(v.cut)) {
+		v.cut = nil
+	}
+	if v.cut == nil && !apex {
+		for _, s := range v.sets {
+			if s.rtype == dns.TypeNS {
+				v.cut, v.cutName, at = key, strings.ToLower(v.rr(s.members[0]).Header().Name), true
+				break
+			}
 		}
 	}
-	var served []dns.RR
-	for _, k := range order {
-		cut, at := enclosingCut(k.name, origin, cuts)
+	for _, s := range v.sets {
 		occluded := false
 		switch {
-		case cut == "":
+		case v.cut == nil:
 		case at:
 			// At the cut: the delegation itself, its DS, glue for an NS
 			// named like the cut, and DNSSEC data are the parent's.
-			switch k.rtype {
+			switch s.rtype {
 			case dns.TypeNS, dns.TypeDS, dns.TypeRRSIG, dns.TypeNSEC, dns.TypeA, dns.TypeAAAA:
 			default:
 				occluded = true
 			}
 		default:
-			occluded = k.rtype != dns.TypeA && k.rtype != dns.TypeAAAA
+			occluded = s.rtype != dns.TypeA && s.rtype != dns.TypeAAAA
 		}
 		if occluded {
-			e := sets[k][0]
-			add(e, Warning, RuleBelowDelegation, "%s %s is below the delegation %s and is not glue; not served", e.rr.Header().Name, typeName(k.rtype), cut)
+			m := s.members[0]
+			v.add(m, [4]int{6, int(m)}, Warning, RuleBelowDelegation, "%s %s is below the delegation %s and is not glue; not served", v.rr(m).Header().Name, typeName(s.rtype), v.cutName)
 			continue
 		}
-		for _, e := range sets[k] {
-			served = append(served, e.rr)
+		start := len(served)
+		for _, m := range s.members {
+			served = append(served, v.rr(m))
+		}
+		if len(s.members) > 1 {
+			sortByText(served[start:])
 		}
 	}
-
-	slices.SortStableFunc(fs, func(a, b Finding) int {
-		if a.File != b.File {
-			return strings.Compare(a.File, b.File)
-		}
-		return cmp.Compare(a.Line, b.Line)
-	})
-	if errs := fs.Errors(); len(errs) > 0 {
-		return nil, fs, &InvalidError{Errors: errs}
-	}
-	Sort(served)
-	return &Zone{Origin: origin, Records: served}, fs, nil
+	return served
 }
 
-// enclosingCut returns the highest zone cut at or above name (below the
-// origin), and whether name is the cut itself.
-func enclosingCut(name, origin string, cuts map[string]bool) (string, bool) {
-	if len(cuts) == 0 || name == origin {
-		return "", false
+// checkTTLs gives an RRset one TTL: differing TTLs are a warning; the
+// lowest wins.
+func (v *validator) checkTTLs(s rrset) {
+	if s.rtype == dns.TypeRRSIG || len(s.members) < 2 {
+		return
 	}
-	found := ""
-	for n := name; n != origin && n != "."; {
-		if cuts[n] {
-			found = n
-		}
-		i, end := dns.NextLabel(n, 0)
-		if end {
-			break
-		}
-		n = n[i:]
-	}
-	return found, found == name
-}
-
-// hasDuplicate reports whether set already holds a record equal to rr
-// (RFC 2181 §5: TTL aside). Exact text matches are caught by the caller;
-// this catches equal records written differently (name case, escapes).
-func hasDuplicate(set []entry, rr dns.RR) bool {
-	if len(set) > 32 {
-		return false
-	}
-	for _, e := range set {
-		if dns.IsDuplicate(e.rr, rr) {
-			return true
+	first := v.rr(s.members[0]).Header()
+	low := first.Ttl
+	differ := false
+	for _, m := range s.members[1:] {
+		if t := v.rr(m).Header().Ttl; t != low {
+			differ = true
+			low = min(low, t)
 		}
 	}
-	return false
-}
-
-// rdataText returns the presentation form of rr's data, without its header.
-func rdataText(rr dns.RR) string {
-	if u, ok := rr.(*dns.RFC3597); ok {
-		// Unknown types print their header in RFC 3597 form too; keep only
-		// the generic data.
-		if u.Rdata == "" {
-			return `\# 0`
-		}
-		return fmt.Sprintf(`\# %d %s`, len(u.Rdata)/2, u.Rdata)
+	if !differ {
+		return
 	}
-	return strings.TrimPrefix(rr.String(), rr.Header().String())
+	v.add(s.members[0], [4]int{2, int(s.members[0])}, Warning, RuleTTLMismatch, "RRset %s %s has differing TTLs; all set to the lowest, %d (RFC 2181 §5.2)", first.Name, typeName(s.rtype), low)
+	for _, m := range s.members {
+		v.rr(m).Header().Ttl = low
+	}
 }
 
 func typeName(t uint16) string { return dns.Type(t).String() }
