@@ -48,9 +48,21 @@ const (
 
 // entry is one RRset placed in a reply section under an owner name.
 type entry struct {
-	owner    []byte // wire format, letter case as it goes on the wire
-	set      *rrset
-	required bool // additional only: in-domain glue of a referral (RFC 9471)
+	owner    []byte    // wire format, letter case as it goes on the wire
+	z        *Snapshot // the zone holding the RRset
+	set      int32     // the RRset's index in z.sets
+	required bool      // additional only: in-domain glue of a referral (RFC 9471)
+}
+
+// count returns the number of records of e's RRset.
+func (e *entry) count() int { return e.z.count(e.set) }
+
+// host is an in-zone host whose addresses go to the additional section.
+type host struct {
+	owner    []byte    // the name as written in the rdata naming it
+	z        *Snapshot // the zone holding node
+	node     int32     // the node holding its addresses (a wildcard for a synthesized match)
+	inDomain bool      // required glue of a referral
 }
 
 // result is the answer to one question, before packing. It is reused from
@@ -63,7 +75,7 @@ type result struct {
 	answer     []entry
 	authority  []entry
 	additional []entry
-	hosts      []target // scratch: hosts whose addresses go to additional
+	hosts      []host   // scratch: hosts whose addresses go to additional
 	visited    [][]byte // scratch: CNAME owners already followed
 }
 
@@ -105,52 +117,54 @@ func (r *result) resolve(t *zoneTable, qname, lname []byte, qtype uint16, full b
 			if len(r.answer) == 0 {
 				r.aa = false
 			}
-			r.refer(n)
+			r.refer(z, n)
 			return
 		case foundNXDomain:
 			r.rcode = dns.RcodeNameError
-			r.authority = append(r.authority, entry{owner: z.apex.owner, set: z.soaNeg})
+			r.authority = append(r.authority, entry{owner: z.apexOwner, z: z, set: z.soaNeg})
 			return
 		}
 		// An exact or wildcard match: the answer's owner is the name asked
 		// for in either case (RFC 4592 §4.1 synthesis).
-		var rs *rrset
+		nd := &z.nodes[n]
+		var rs int32
 		switch qtype {
 		case dns.TypeANY:
-			rs = n.any
+			rs = z.rel(n, nd.any)
 		case dns.TypeA:
-			rs = n.a
+			rs = z.rel(n, nd.a)
 		case dns.TypeAAAA:
-			rs = n.aaaa
+			rs = z.rel(n, nd.aaaa)
 		default:
-			rs = n.get(qtype)
+			rs = z.get(n, qtype)
 		}
-		if rs != nil {
-			r.answer = append(r.answer, entry{owner: owner, set: rs})
-			r.addHosts(rs.targets, false)
-			if full && rs != z.ns && qtype != dns.TypeANY && n.cut == nil {
-				r.authority = append(r.authority, entry{owner: z.apex.owner, set: z.ns})
-				r.addHosts(z.ns.targets, false)
+		if rs >= 0 {
+			r.answer = append(r.answer, entry{owner: owner, z: z, set: rs})
+			r.addHosts(z, rs, false)
+			if full && rs != z.ns && qtype != dns.TypeANY && nd.cut < 0 {
+				r.authority = append(r.authority, entry{owner: z.apexOwner, z: z, set: z.ns})
+				r.addHosts(z, z.ns, false)
 			}
 			r.fillAdditional()
 			return
 		}
-		cn := n.cname
-		if cn == nil || qtype == dns.TypeCNAME {
-			r.authority = append(r.authority, entry{owner: z.apex.owner, set: z.soaNeg})
+		cn := z.rel(n, nd.cname)
+		if cn < 0 || qtype == dns.TypeCNAME {
+			r.authority = append(r.authority, entry{owner: z.apexOwner, z: z, set: z.soaNeg})
 			return
 		}
-		r.answer = append(r.answer, entry{owner: owner, set: cn})
+		r.answer = append(r.answer, entry{owner: owner, z: z, set: cn})
 		r.visited = append(r.visited, key)
-		if len(r.answer) >= maxChain || r.seen(cn.cnKey) {
+		cnTo, cnKey := z.cnameTarget(cn)
+		if len(r.answer) >= maxChain || r.seen(cnKey) {
 			return
 		}
-		if z = t.zoneFor(cn.cnKey, qtype); z == nil || z.expired {
+		if z = t.zoneFor(cnKey, qtype); z == nil || z.expired {
 			// The chain leaves our data, or enters an expired zone: the
 			// resolver follows it from here and learns the rest.
 			return
 		}
-		owner, key = cn.cnTo, cn.cnKey
+		owner, key = cnTo, cnKey
 	}
 }
 
@@ -165,33 +179,40 @@ func (r *result) seen(key []byte) bool {
 }
 
 // refer fills the authority and additional sections with the NS RRset
-// of delegation point cut and its glue.
-func (r *result) refer(cut *node) {
+// of delegation point cut of zone z and its glue.
+func (r *result) refer(z *Snapshot, cut int32) {
 	r.referral = true
-	ns := cut.get(dns.TypeNS)
-	r.authority = append(r.authority, entry{owner: cut.owner, set: ns})
-	r.addHosts(ns.targets, true)
+	ns := z.get(cut, dns.TypeNS)
+	r.authority = append(r.authority, entry{owner: z.ownerName(cut), z: z, set: ns})
+	r.addHosts(z, ns, true)
 	r.fillAdditional()
 }
 
-// addHosts queues hosts for the additional section, once each.
-func (r *result) addHosts(hosts []target, referral bool) {
-	for _, h := range hosts {
+// addHosts queues the hosts named by RRset set of zone z for the
+// additional section, once each.
+func (r *result) addHosts(z *Snapshot, set int32, referral bool) {
+	t := z.firstTarget(set)
+	if t < 0 {
+		return
+	}
+	for ; ; t++ {
 		if len(r.hosts) >= maxAdditional {
 			return
 		}
+		tr := &z.targets[t]
+		name := z.targetName(t)
 		dup := false
 		for _, x := range r.hosts {
-			if string(x.key) == string(h.key) {
+			if equalFold(x.owner, name) {
 				dup = true
 				break
 			}
 		}
 		if !dup {
-			if !referral {
-				h.inDomain = false
-			}
-			r.hosts = append(r.hosts, h)
+			r.hosts = append(r.hosts, host{owner: name, z: z, node: tr.node, inDomain: referral && tr.inDomain})
+		}
+		if tr.last {
+			return
 		}
 	}
 }
@@ -199,13 +220,13 @@ func (r *result) addHosts(hosts []target, referral bool) {
 // fillAdditional turns the queued hosts into A RRsets, then AAAA RRsets.
 func (r *result) fillAdditional() {
 	for _, h := range r.hosts {
-		if h.node.a != nil {
-			r.additional = append(r.additional, entry{owner: h.owner, set: h.node.a, required: h.inDomain})
+		if a := h.z.rel(h.node, h.z.nodes[h.node].a); a >= 0 {
+			r.additional = append(r.additional, entry{owner: h.owner, z: h.z, set: a, required: h.inDomain})
 		}
 	}
 	for _, h := range r.hosts {
-		if h.node.aaaa != nil {
-			r.additional = append(r.additional, entry{owner: h.owner, set: h.node.aaaa, required: h.inDomain})
+		if aaaa := h.z.rel(h.node, h.z.nodes[h.node].aaaa); aaaa >= 0 {
+			r.additional = append(r.additional, entry{owner: h.owner, z: h.z, set: aaaa, required: h.inDomain})
 		}
 	}
 }

@@ -126,12 +126,10 @@ func (n *notifier) peerKey(ctx context.Context, p peer) *store.Key {
 
 // apexNSNames returns the names of the zone's apex NS RRset.
 func apexNSNames(snap *Snapshot) []string {
-	if snap.ns == nil {
-		return nil
-	}
-	names := make([]string, 0, len(snap.ns.rdata))
-	for _, rd := range snap.ns.rdata {
-		if name, _, err := dns.UnpackDomainName(rd.wire, 0); err == nil {
+	rds := snap.apexNSRdata()
+	names := make([]string, 0, len(rds))
+	for _, rd := range rds {
+		if name, _, err := dns.UnpackDomainName(rd, 0); err == nil {
 			names = append(names, name)
 		}
 	}
@@ -156,19 +154,10 @@ func (n *notifier) knownAddrs(name string, own *Snapshot) []netip.Addr {
 		if !isSubdomain(key, s.wire) {
 			continue
 		}
-		nd := s.nodes[string(key)]
-		if nd == nil {
-			continue
-		}
-		for _, rs := range []*rrset{nd.a, nd.aaaa} {
-			if rs == nil {
-				continue
-			}
-			for _, rd := range rs.rdata {
-				a, ok := netip.AddrFromSlice(rd.wire)
-				if ok && !containsAddr(out, a.Unmap()) {
-					out = append(out, a.Unmap())
-				}
+		for _, rd := range s.addrRdata(key) {
+			a, ok := netip.AddrFromSlice(rd)
+			if ok && !containsAddr(out, a.Unmap()) {
+				out = append(out, a.Unmap())
 			}
 		}
 	}

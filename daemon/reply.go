@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"encoding/binary"
+
+	"github.com/miekg/dns"
 )
 
 // maxMsgLen is the largest DNS message (a TCP frame, RFC 1035 §4.2.2).
@@ -17,6 +19,7 @@ type packer struct {
 	buf  []byte
 	ptrs [maxPtrs]ptr
 	nptr int
+	cut  bool // set by reply: the size limit shaped the reply (TC set or an additional RRset left out)
 }
 
 // ptr is a name already in the message that later names may point to:
@@ -44,6 +47,7 @@ func (p *packer) header(q *query, flags uint16) {
 	}
 	p.buf = append(p.buf[:0], byte(q.id>>8), byte(q.id), byte(flags>>8), byte(flags), 0, 0, 0, 0, 0, 0, 0, 0)
 	p.nptr = 0
+	p.cut = false
 }
 
 // bare returns a header-only reply with rcode: what NSD sends for FORMERR
@@ -85,7 +89,7 @@ func (p *packer) reply(q *query, r *result, o replyOpts) []byte {
 			truncated = true
 			break
 		}
-		an += len(e.set.rdata)
+		an += e.count()
 	}
 	if !truncated {
 		for _, e := range r.authority {
@@ -93,7 +97,7 @@ func (p *packer) reply(q *query, r *result, o replyOpts) []byte {
 				truncated = true
 				break
 			}
-			ns += len(e.set.rdata)
+			ns += e.count()
 		}
 	}
 	if !truncated {
@@ -103,15 +107,17 @@ func (p *packer) reply(q *query, r *result, o replyOpts) []byte {
 					truncated = true
 					break
 				}
+				p.cut = true
 				continue
 			}
-			ar += len(e.set.rdata)
+			ar += e.count()
 		}
 	}
 	if truncated {
 		p.buf, p.nptr = p.buf[:afterQuestion], ptrsAfterQuestion
 		an, ns, ar = 0, 0, 0
 		p.buf[2] |= flagTC >> 8
+		p.cut = true
 	}
 	if q.edns {
 		p.opt(q, o)
@@ -127,9 +133,19 @@ func (p *packer) reply(q *query, r *result, o replyOpts) []byte {
 // fits in maxLen; when it does not, the message is restored as it was.
 func (p *packer) rrset(e entry, maxLen int) bool {
 	mark, nptr := len(p.buf), p.nptr
-	rs := e.set
+	rs := &e.z.sets[e.set]
+	nameAt := compressAt(rs.rtype)
 	ownerAt := -1
-	for _, rd := range rs.rdata {
+	// The RRset in the data arena: a count, then each rdata after its
+	// length (snapshot.go).
+	d := e.z.data
+	off := int(rs.data)
+	n := int(binary.BigEndian.Uint16(d[off:]))
+	off += 2
+	for range n {
+		l := int(binary.BigEndian.Uint16(d[off:]))
+		wire := d[off+2 : off+2+l]
+		off += 2 + l
 		if ownerAt >= 0 {
 			p.buf = append(p.buf, byte(0xc0|ownerAt>>8), byte(ownerAt))
 		} else {
@@ -145,20 +161,10 @@ func (p *packer) rrset(e entry, maxLen int) bool {
 			byte(rs.ttl>>24), byte(rs.ttl>>16), byte(rs.ttl>>8), byte(rs.ttl),
 			0, 0)
 		start := len(p.buf)
-		if rd.names[0] < 0 {
-			p.buf = append(p.buf, rd.wire...)
+		if nameAt < 0 || nameAt >= len(wire) {
+			p.buf = append(p.buf, wire...)
 		} else {
-			w, done := rd.wire, 0
-			for _, at := range rd.names {
-				if at < 0 {
-					break
-				}
-				p.buf = append(p.buf, w[done:at]...)
-				l := nameLen(w[at:])
-				p.name(w[int(at) : int(at)+l])
-				done = int(at) + l
-			}
-			p.buf = append(p.buf, w[done:]...)
+			p.rdataNames(rs.rtype, wire, nameAt)
 		}
 		binary.BigEndian.PutUint16(p.buf[start-2:], uint16(len(p.buf)-start))
 		if len(p.buf) > maxLen {
@@ -167,6 +173,35 @@ func (p *packer) rrset(e entry, maxLen int) bool {
 		}
 	}
 	return true
+}
+
+// compressAt returns where in the rdata of type rtype the first name that
+// RFC 3597 §4 allows to compress starts: the host of NS, CNAME and PTR,
+// the exchange of MX, the first of the two names of SOA; -1 for types
+// whose names must stay as they are.
+func compressAt(rtype uint16) int {
+	switch rtype {
+	case dns.TypeNS, dns.TypeCNAME, dns.TypePTR, dns.TypeSOA:
+		return 0
+	case dns.TypeMX:
+		return 2
+	}
+	return -1
+}
+
+// rdataNames appends rdata wire whose compressible name starts at at
+// (compressAt), compressing it and, for SOA, the name after it.
+func (p *packer) rdataNames(rtype uint16, wire []byte, at int) {
+	p.buf = append(p.buf, wire[:at]...)
+	l := nameLen(wire[at:])
+	p.name(wire[at : at+l])
+	done := at + l
+	if rtype == dns.TypeSOA {
+		l = nameLen(wire[done:])
+		p.name(wire[done : done+l])
+		done += l
+	}
+	p.buf = append(p.buf, wire[done:]...)
 }
 
 // pointerTarget returns where a pointer to the name just written at at

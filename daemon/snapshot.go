@@ -1,10 +1,8 @@
 package daemon
 
 import (
-	"errors"
-	"fmt"
-	"slices"
-	"strings"
+	"encoding/binary"
+	"hash/maphash"
 
 	"github.com/miekg/dns"
 
@@ -14,58 +12,69 @@ import (
 // Snapshot is an immutable zone compiled for answering queries. It is
 // built once by Compile and then shared by every query goroutine; nothing
 // in it changes afterwards, so it is read without locks.
+//
+// The served form is flat: a few large slices of fixed-size records that
+// refer to each other by index, and two byte arenas. A zone of millions
+// of records is then a handful of heap objects, close to its wire size,
+// which the garbage collector does not have to scan pointer by pointer.
 type Snapshot struct {
 	origin string // presentation format, lower case
 	serial uint32
-	wire   []byte           // origin, lower-case wire format
-	nodes  map[string]*node // lower-case wire owner name -> node; empty non-terminals included
-	apex   *node
-	soaNeg *rrset // the SOA with TTL min(SOA TTL, MINIMUM), for negative answers (RFC 2308 §3)
-	ns     *rrset // the apex NS RRset
+	wire   []byte // origin, lower-case wire format
+
+	names   []byte      // arena: owner names in zone case, their lower-case keys when different, lower-case CNAME targets
+	data    []byte      // arena: per RRset a uint16 record count, then each rdata as a uint16 length and the wire bytes
+	nodes   []nodeRec   // the apex first; a parent always before its children
+	sets    []setRec    // a node's RRsets are contiguous and sorted by type
+	targets []targetRec // additional-section hosts, contiguous per RRset
+	index   nameIndex   // lower-case wire owner name -> node
+
+	apexOwner []byte // the apex name as it goes on the wire
+	soaNeg    int32  // the SOA with TTL min(SOA TTL, MINIMUM), for negative answers (RFC 2308 §3)
+	ns        int32  // the apex NS RRset
 
 	zone    *zonefile.Zone // the records compiled, for outgoing transfers; never modified
 	soa     *dns.SOA       // the apex SOA record of zone
 	expired bool           // a secondary past its SOA expire: every query gets SERVFAIL
 }
 
-// node is one owner name of a zone, or an empty non-terminal.
-type node struct {
-	owner []byte   // wire format, letter case as in the zone data
-	key   []byte   // lower-case wire format
-	sets  []*rrset // sorted by type; none for an empty non-terminal
-	cut   *node    // topmost delegation point at or above this name; nil when the name is authoritative data
-	wild  *node    // the child "*" node, for wildcard synthesis
-	any   *rrset   // the RRset that answers QTYPE=ANY (RFC 8482)
-	cname *rrset
-	a     *rrset
-	aaaa  *rrset
+// noRel marks an RRset a node does not have, in nodeRec's relative
+// indices.
+const noRel = 0xffff
+
+// nodeRec is one owner name of a zone, or an empty non-terminal.
+type nodeRec struct {
+	owner    uint32 // offset in names of the name in wire format, letter case as in the zone data
+	firstSet uint32 // index in sets of its first RRset
+	cut      int32  // topmost delegation point at or above this name; -1 when the name is authoritative data
+	wild     int32  // the child "*" node, for wildcard synthesis; -1 when none
+	nsets    uint16 // its RRsets; none for an empty non-terminal
+	a        uint16 // the A RRset, relative to firstSet; noRel when absent
+	aaaa     uint16
+	cname    uint16
+	any      uint16 // the RRset that answers QTYPE=ANY (RFC 8482)
+	nameLen  uint8
+	keyAfter uint8 // the name in lower case is this many bytes after owner in names; 0 when owner is lower case
 }
 
-// rrset is one RRset in wire format, ready to be copied into replies.
-type rrset struct {
-	rtype   uint16
-	class   uint16
-	ttl     uint32
-	rdata   []rdata
-	targets []target // in-zone hosts named by NS, MX and SRV rdata, for the additional section
-	cnTo    []byte   // CNAME target, wire format as in the zone
-	cnKey   []byte   // CNAME target, lower case
+// setRec is one RRset; its records are in data, ready to be copied into
+// replies.
+type setRec struct {
+	ttl   uint32
+	data  uint32 // offset in data of the record count and rdatas
+	aux   uint32 // NS, MX, SRV: 1 + index in targets of its first host, 0 for none; CNAME: offset in names of the lower-case target
+	rtype uint16
+	class uint16
 }
 
-// rdata is one record's data. Names that RFC 3597 §4 allows to compress
-// (in NS, CNAME, PTR, MX and SOA) are at the offsets in names.
-type rdata struct {
-	wire  []byte
-	names [2]int16 // offsets into wire; -1 when unused
-}
-
-// target is a host whose A and AAAA RRsets belong in the additional
-// section after an RRset naming it.
-type target struct {
-	owner    []byte // the name as written in the rdata
-	key      []byte // lower case
-	node     *node  // the node holding its addresses (a wildcard for a synthesized match)
-	inDomain bool   // glue below the delegation point that names it: required (RFC 9471)
+// targetRec is an in-zone host named by NS, MX or SRV rdata, whose A and
+// AAAA RRsets belong in the additional section after that RRset.
+type targetRec struct {
+	name     uint32 // offset in data of the name as written in the rdata
+	node     int32  // the node holding its addresses (a wildcard for a synthesized match)
+	nameLen  uint8
+	inDomain bool // glue below the delegation point that names it: required (RFC 9471)
+	last     bool // the RRset's last host
 }
 
 // Origin returns the zone's origin, fully qualified and in lower case.
@@ -96,218 +105,99 @@ func (s *Snapshot) WithExpired(expired bool) *Snapshot {
 	return &c
 }
 
-// get returns the node's RRset of type t, or nil.
-func (n *node) get(t uint16) *rrset {
-	for _, rs := range n.sets {
-		if rs.rtype == t {
-			return rs
-		}
-	}
-	return nil
+// key returns node n's name in lower-case wire format.
+func (s *Snapshot) key(n int32) []byte {
+	nd := &s.nodes[n]
+	k := nd.owner + uint32(nd.keyAfter)
+	return s.names[k : k+uint32(nd.nameLen)]
 }
 
-// Compile builds the immutable snapshot that serves zone z. z must have
-// passed zonefile validation; Compile still refuses a zone whose SOA is
-// missing or whose records lie outside its origin rather than serve
-// nonsense.
-func Compile(z *zonefile.Zone) (*Snapshot, error) {
-	if z == nil {
-		return nil, errors.New("daemon: compile: nil zone")
-	}
-	origin := strings.ToLower(dns.Fqdn(z.Origin))
-	ow, err := wireName(origin)
-	if err != nil {
-		return nil, fmt.Errorf("daemon: compile %s: origin: %w", origin, err)
-	}
-	s := &Snapshot{
-		origin: origin,
-		wire:   ow,
-		nodes:  make(map[string]*node, len(z.Records)),
-		zone:   z,
-	}
-	s.apex = s.ensureNode(ow, ow)
-
-	buf := make([]byte, 0, 65535)
-	for _, rr := range z.Records {
-		if err := s.add(rr, buf); err != nil {
-			return nil, fmt.Errorf("daemon: compile %s: %w", origin, err)
-		}
-	}
-	soa := s.apex.get(dns.TypeSOA)
-	if soa == nil {
-		return nil, fmt.Errorf("daemon: compile %s: no SOA record at the apex", origin)
-	}
-	s.ns = s.apex.get(dns.TypeNS)
-	if s.ns == nil {
-		return nil, fmt.Errorf("daemon: compile %s: no NS records at the apex", origin)
-	}
-	for _, rr := range z.Records {
-		if v, ok := rr.(*dns.SOA); ok && strings.EqualFold(dns.Fqdn(v.Hdr.Name), origin) {
-			s.soa = v
-			s.serial = v.Serial
-			neg := *soa
-			neg.ttl = min(soa.ttl, v.Minttl)
-			s.soaNeg = &neg
-			break
-		}
-	}
-	s.link()
-	return s, nil
+// ownerName returns node n's name in wire format, in zone case.
+func (s *Snapshot) ownerName(n int32) []byte {
+	nd := &s.nodes[n]
+	return s.names[nd.owner : nd.owner+uint32(nd.nameLen)]
 }
 
-// add files one record under its node and RRset.
-func (s *Snapshot) add(rr dns.RR, buf []byte) error {
-	h := rr.Header()
-	owner, err := wireName(h.Name)
-	if err != nil {
-		return fmt.Errorf("owner %q: %w", h.Name, err)
+// rel returns the index in sets of node n's RRset at relative index r,
+// or -1 for noRel.
+func (s *Snapshot) rel(n int32, r uint16) int32 {
+	if r == noRel {
+		return -1
 	}
-	key := slices.Clone(owner)
-	lowerInPlace(key)
-	if !isSubdomain(key, s.wire) {
-		return fmt.Errorf("%s %s is outside the zone", h.Name, dns.TypeToString[h.Rrtype])
-	}
-	if h.Rrtype == dns.TypeOPT || h.Rrtype == dns.TypeTSIG {
-		return fmt.Errorf("%s: %s is not zone data", h.Name, dns.TypeToString[h.Rrtype])
-	}
-	end, err := dns.PackRR(rr, buf[:cap(buf)], 0, nil, false)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", h.Name, dns.TypeToString[h.Rrtype], err)
-	}
-	rd := rdata{wire: slices.Clone(buf[len(owner)+10 : end]), names: [2]int16{-1, -1}}
-	switch h.Rrtype {
-	case dns.TypeNS, dns.TypeCNAME, dns.TypePTR, dns.TypeSOA:
-		rd.names[0] = 0
-		if h.Rrtype == dns.TypeSOA {
-			rd.names[1] = int16(nameLen(rd.wire))
-		}
-	case dns.TypeMX:
-		rd.names[0] = 2
-	}
-
-	n := s.ensureNode(key, owner)
-	rs := n.get(h.Rrtype)
-	if rs == nil {
-		rs = &rrset{rtype: h.Rrtype, class: h.Class, ttl: h.Ttl}
-		i, _ := slices.BinarySearchFunc(n.sets, h.Rrtype, func(x *rrset, t uint16) int { return int(x.rtype) - int(t) })
-		n.sets = slices.Insert(n.sets, i, rs)
-	}
-	rs.rdata = append(rs.rdata, rd)
-	return nil
+	return int32(s.nodes[n].firstSet) + int32(r)
 }
 
-// ensureNode returns the node for key, creating it and every missing
-// ancestor up to the apex (the empty non-terminals).
-func (s *Snapshot) ensureNode(key, owner []byte) *node {
-	if n := s.nodes[string(key)]; n != nil {
-		return n
+// get returns the index of node n's RRset of type t, or -1.
+func (s *Snapshot) get(n int32, t uint16) int32 {
+	nd := &s.nodes[n]
+	for i := nd.firstSet; i < nd.firstSet+uint32(nd.nsets); i++ {
+		if s.sets[i].rtype == t {
+			return int32(i)
+		}
 	}
-	n := &node{owner: owner, key: key}
-	s.nodes[string(key)] = n
-	if len(key) > len(s.wire) {
-		p := parentName(key)
-		s.ensureNode(p, owner[len(owner)-len(p):])
-	}
-	return n
+	return -1
 }
 
-// link computes what queries would otherwise compute: delegation points,
-// wildcard children, the ANY answer, additional-section targets.
-func (s *Snapshot) link() {
-	all := make([]*node, 0, len(s.nodes))
-	for _, n := range s.nodes {
-		all = append(all, n)
-	}
-	// Parents before children, so a node's cut follows from its parent's.
-	slices.SortFunc(all, func(a, b *node) int { return len(a.key) - len(b.key) })
-	for _, n := range all {
-		n.cname = n.get(dns.TypeCNAME)
-		n.a = n.get(dns.TypeA)
-		n.aaaa = n.get(dns.TypeAAAA)
-		n.any = anyRRset(n)
-		if n == s.apex {
-			continue
-		}
-		p := s.nodes[string(parentName(n.key))]
-		switch {
-		case p.cut != nil:
-			n.cut = p.cut
-		case n.get(dns.TypeNS) != nil:
-			n.cut = n
-		}
-		if isWildcard(n.key) {
-			p.wild = n
-		}
-	}
-	for _, n := range all {
-		for _, rs := range n.sets {
-			switch rs.rtype {
-			case dns.TypeCNAME:
-				w := rs.rdata[0].wire
-				rs.cnTo = w[:nameLen(w)]
-				rs.cnKey = slices.Clone(rs.cnTo)
-				lowerInPlace(rs.cnKey)
-			case dns.TypeNS:
-				s.linkTargets(n, rs, 0)
-			case dns.TypeMX:
-				s.linkTargets(n, rs, 2)
-			case dns.TypeSRV:
-				s.linkTargets(n, rs, 6)
-			}
-		}
-	}
+// hasAddrs reports whether node n has an A or an AAAA RRset.
+func (s *Snapshot) hasAddrs(n int32) bool {
+	nd := &s.nodes[n]
+	return nd.a != noRel || nd.aaaa != noRel
 }
 
-// linkTargets records the in-zone hosts named at offset off of rs's rdata.
-func (s *Snapshot) linkTargets(n *node, rs *rrset, off int) {
-	for _, rd := range rs.rdata {
-		w := rd.wire[off:]
-		owner := w[:nameLen(w)]
-		key := slices.Clone(owner)
-		lowerInPlace(key)
-		if !isSubdomain(key, s.wire) {
-			continue
-		}
-		if slices.ContainsFunc(rs.targets, func(t target) bool { return string(t.key) == string(key) }) {
-			continue
-		}
-		kind, h := s.find(key, dns.TypeA)
-		switch {
-		case kind == foundCut && rs.rtype == dns.TypeNS:
-			// Glue below a zone cut serves referrals only.
-			h = s.nodes[string(key)]
-		case kind != foundExact && kind != foundWildcard:
-			h = nil
-		}
-		if h == nil || (h.a == nil && h.aaaa == nil) {
-			continue
-		}
-		inDomain := rs.rtype == dns.TypeNS && n.cut == n && isSubdomain(key, n.key)
-		rs.targets = append(rs.targets, target{owner: owner, key: key, node: h, inDomain: inDomain})
-	}
+// count returns the number of records of RRset set.
+func (s *Snapshot) count(set int32) int {
+	return int(binary.BigEndian.Uint16(s.data[s.sets[set].data:]))
 }
 
-// anyRRsetOrder is the preference for the one RRset answering QTYPE=ANY:
-// NSD 4.6 prefers SOA, then address, MX and PTR data.
-var anyRRsetOrder = []uint16{dns.TypeSOA, dns.TypeCNAME, dns.TypeA, dns.TypeAAAA, dns.TypeMX, dns.TypePTR}
+// rdataIter walks the rdatas of one RRset.
+type rdataIter struct {
+	data []byte
+	off  int // of the next rdata's length
+	left int
+}
 
-// anyRRset picks the RRset answering QTYPE=ANY at n (RFC 8482 §4.1: one
-// RRset suffices): the first present in anyRRsetOrder, else the one with
-// the lowest type code. RRSIG, NSEC and NSEC3 are never picked alone.
-func anyRRset(n *node) *rrset {
-	for _, t := range anyRRsetOrder {
-		if rs := n.get(t); rs != nil {
-			return rs
-		}
+// rdatas returns an iterator over the rdatas of RRset set.
+func (s *Snapshot) rdatas(set int32) rdataIter {
+	off := int(s.sets[set].data)
+	return rdataIter{data: s.data, off: off + 2, left: int(binary.BigEndian.Uint16(s.data[off:]))}
+}
+
+// next returns the next rdata and its offset in the data arena; ok is
+// false past the last.
+func (it *rdataIter) next() (rd []byte, at int, ok bool) {
+	if it.left == 0 {
+		return nil, 0, false
 	}
-	for _, rs := range n.sets {
-		switch rs.rtype {
-		case dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3:
-			continue
-		}
-		return rs
+	l := int(binary.BigEndian.Uint16(it.data[it.off:]))
+	at = it.off + 2
+	it.off = at + l
+	it.left--
+	return it.data[at:it.off:it.off], at, true
+}
+
+// cnameTarget returns the target of CNAME RRset set as written in the
+// zone and in lower case.
+func (s *Snapshot) cnameTarget(set int32) (to, key []byte) {
+	rs := &s.sets[set]
+	at := int(rs.data) + 4 // past the count and the one rdata's length
+	l := nameLen(s.data[at:])
+	return s.data[at : at+l : at+l], s.names[rs.aux : int(rs.aux)+l : int(rs.aux)+l]
+}
+
+// firstTarget returns the index in targets of RRset set's first host, or
+// -1 when it names none.
+func (s *Snapshot) firstTarget(set int32) int32 {
+	switch s.sets[set].rtype {
+	case dns.TypeNS, dns.TypeMX, dns.TypeSRV:
+		return int32(s.sets[set].aux) - 1
 	}
-	return nil
+	return -1
+}
+
+// targetName returns host t's name as written in the rdata naming it.
+func (s *Snapshot) targetName(t int32) []byte {
+	tr := &s.targets[t]
+	return s.data[tr.name : tr.name+uint32(tr.nameLen) : tr.name+uint32(tr.nameLen)]
 }
 
 // findKind says what a name lookup inside one zone found.
@@ -324,27 +214,129 @@ const (
 // step 3 describes. A DS query at a delegation point is answered from the
 // parent side of the cut (RFC 4035 §3.1.4.1), so it finds the node
 // itself.
-func (s *Snapshot) find(name []byte, qtype uint16) (findKind, *node) {
-	if n := s.nodes[string(name)]; n != nil {
-		if n.cut != nil && (n.cut != n || qtype != dns.TypeDS) {
-			return foundCut, n.cut
+func (s *Snapshot) find(name []byte, qtype uint16) (findKind, int32) {
+	if n := s.lookup(name); n >= 0 {
+		cut := s.nodes[n].cut
+		if cut >= 0 && (cut != n || qtype != dns.TypeDS) {
+			return foundCut, cut
 		}
 		return foundExact, n
 	}
 	for off := 0; off < len(name) && name[off] != 0; {
 		off += int(name[off]) + 1
-		ce := s.nodes[string(name[off:])]
-		if ce == nil {
+		ce := s.lookup(name[off:])
+		if ce < 0 {
 			continue
 		}
 		// ce is the closest encloser (RFC 4592 §3.3.1).
-		switch {
-		case ce.cut != nil:
-			return foundCut, ce.cut
-		case ce.wild != nil:
-			return foundWildcard, ce.wild
+		switch nd := &s.nodes[ce]; {
+		case nd.cut >= 0:
+			return foundCut, nd.cut
+		case nd.wild >= 0:
+			return foundWildcard, nd.wild
 		}
-		return foundNXDomain, nil
+		return foundNXDomain, -1
 	}
-	return foundNXDomain, nil
+	return foundNXDomain, -1
+}
+
+// nameIndex maps lower-case wire names to node indices: an open
+// addressing hash table of 64-bit slots, each the upper half of the
+// name's hash and 1 + the node index (0 marks an empty slot). The hash
+// half spares most comparisons with names in the arena.
+type nameIndex struct {
+	seed  maphash.Seed
+	slots []uint64 // a power of two long
+	used  int
+}
+
+// lookup returns the node of the lower-case wire name key, or -1.
+func (s *Snapshot) lookup(key []byte) int32 {
+	x := &s.index
+	if len(x.slots) == 0 {
+		return -1
+	}
+	h := maphash.Bytes(x.seed, key)
+	tag, mask := h>>32, uint64(len(x.slots)-1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		v := x.slots[i]
+		if v == 0 {
+			return -1
+		}
+		if v>>32 == tag {
+			n := int32(uint32(v)) - 1
+			nd := &s.nodes[n]
+			k := nd.owner + uint32(nd.keyAfter)
+			if int(nd.nameLen) == len(key) && string(s.names[k:k+uint32(nd.nameLen)]) == string(key) {
+				return n
+			}
+		}
+	}
+}
+
+// insert files node n under its key, which is not in the index yet,
+// growing the table to keep it at most five eighths full: probe
+// sequences stay short, and at 1M names the table is 2^21 slots.
+func (s *Snapshot) insert(n int32) {
+	x := &s.index
+	if (x.used+1)*8 > len(x.slots)*5 {
+		size := max(len(x.slots)*2, 1024)
+		old := x.slots
+		x.slots = make([]uint64, size)
+		for _, v := range old {
+			if v != 0 {
+				x.place(maphash.Bytes(x.seed, s.key(int32(uint32(v))-1)), v)
+			}
+		}
+	}
+	h := maphash.Bytes(x.seed, s.key(n))
+	x.place(h, h>>32<<32|uint64(uint32(n)+1))
+	x.used++
+}
+
+// place puts slot value v in the first free slot for hash h.
+func (x *nameIndex) place(h, v uint64) {
+	mask := uint64(len(x.slots) - 1)
+	i := h & mask
+	for x.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	x.slots[i] = v
+}
+
+// buildIndex files every node in a new index at once, sized to stay at
+// most five eighths full. Nodes are placed in the order of their home
+// slots (a counting sort by the slots' upper bits), so the table is
+// written front to back instead of at a random place per name.
+func (s *Snapshot) buildIndex() {
+	x := &s.index
+	size := 1024
+	for size*5 < len(s.nodes)*8 {
+		size *= 2
+	}
+	x.slots = make([]uint64, size)
+	x.used = len(s.nodes)
+	mask := uint64(size - 1)
+	hashes := make([]uint64, len(s.nodes))
+	for i := range s.nodes {
+		hashes[i] = maphash.Bytes(x.seed, s.key(int32(i)))
+	}
+	const shift = 8 // 256 slots, 2 KiB of table, per bucket
+	start := make([]int32, size>>shift+1)
+	for _, h := range hashes {
+		start[(h&mask)>>shift+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	order := make([]int32, len(hashes))
+	for i, h := range hashes {
+		b := (h & mask) >> shift
+		order[start[b]] = int32(i)
+		start[b]++
+	}
+	for _, i := range order {
+		h := hashes[i]
+		x.place(h, h>>32<<32|uint64(uint32(i)+1))
+	}
 }

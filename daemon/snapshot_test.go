@@ -14,28 +14,37 @@ func TestCompile(t *testing.T) {
 	if s.Origin() != "example.org." || s.Serial() != 2024010101 {
 		t.Errorf("origin %q serial %d", s.Origin(), s.Serial())
 	}
-	if s.soaNeg.ttl != 300 {
-		t.Errorf("negative SOA TTL %d, want min(3600, 300)", s.soaNeg.ttl)
+	if s.sets[s.soaNeg].ttl != 300 {
+		t.Errorf("negative SOA TTL %d, want min(3600, 300)", s.sets[s.soaNeg].ttl)
 	}
-	node := func(name string) *node {
+	node := func(name string) int32 {
 		w, _ := wireName(name)
-		return s.nodes[string(w)]
+		return s.lookup(w)
 	}
 	for _, ent := range []string{"ent.example.org.", "c.ent.example.org.", "b.c.ent.example.org.", "y.wild.example.org."} {
-		if n := node(ent); n == nil || len(n.sets) != 0 {
-			t.Errorf("%s: want an empty non-terminal, got %+v", ent, n)
+		if n := node(ent); n < 0 || s.nodes[n].nsets != 0 {
+			t.Errorf("%s: want an empty non-terminal, got node %d", ent, n)
 		}
 	}
 	deleg := node("deleg.example.org.")
-	if deleg.cut != deleg || node("ns.deleg.example.org.").cut != deleg || node("www.example.org.").cut != nil || s.apex.cut != nil {
+	if s.nodes[deleg].cut != deleg || s.nodes[node("ns.deleg.example.org.")].cut != deleg || s.nodes[node("www.example.org.")].cut != -1 || s.nodes[0].cut != -1 {
 		t.Error("delegation points are wrong")
 	}
-	if node("wild.example.org.").wild != node("*.wild.example.org.") {
+	if s.nodes[node("wild.example.org.")].wild != node("*.wild.example.org.") {
 		t.Error("wildcard child not linked")
 	}
-	ns := deleg.get(dns.TypeNS)
-	if len(ns.targets) != 2 || !ns.targets[0].inDomain || ns.targets[1].inDomain {
-		t.Errorf("deleg glue targets %+v: want ns.deleg (in-domain) and ns1", ns.targets)
+	ns := s.get(deleg, dns.TypeNS)
+	var hosts []string
+	var inDomain []bool
+	for tg := s.firstTarget(ns); tg >= 0; tg++ {
+		name, _, _ := dns.UnpackDomainName(s.targetName(tg), 0)
+		hosts, inDomain = append(hosts, name), append(inDomain, s.targets[tg].inDomain)
+		if s.targets[tg].last {
+			break
+		}
+	}
+	if len(hosts) != 2 || !inDomain[0] || inDomain[1] {
+		t.Errorf("deleg glue targets %v %v: want ns.deleg (in-domain) and ns1", hosts, inDomain)
 	}
 }
 
