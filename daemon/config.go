@@ -32,9 +32,13 @@ type Config struct {
 	XFRMaxRecords  int64         // xfr-max-records: 10000000
 	XFRMaxBytes    int64         // xfr-max-bytes: 2GiB
 	UDPSize        int           // udp-size: 1232
+	UDPWorkers     int           // udp-workers: 0, one UDP socket and reader per CPU the process may use (GOMAXPROCS)
 	TCPIdleTimeout time.Duration // tcp-idle-timeout: 10s
 	EventsMax      int           // events-max: 100000
 	LogLevel       slog.Level    // log-level: info
+
+	FastPath        bool // fast-path: yes, answer repeated plain queries from a cache of ready replies
+	FastPathEntries int  // fast-path-entries: auto (0), slots of that cache: four per name served, 4 Ki to 1 Mi
 
 	Version string // the running binary's version, for status; not a setting
 }
@@ -55,6 +59,9 @@ func DefaultConfig() Config {
 		TCPIdleTimeout: 10 * time.Second,
 		EventsMax:      100_000,
 		LogLevel:       slog.LevelInfo,
+
+		FastPath:        true,
+		FastPathEntries: DefaultFastPathEntries,
 	}
 }
 
@@ -74,6 +81,8 @@ var ConfigKeys = []string{
 	"listen", "data", "control", "health-interval", "ns-port", "notify-resolve",
 	"allow-axfr", "also-notify", "xfr-timeout", "xfr-idle-timeout", "xfr-max-records",
 	"xfr-max-bytes", "udp-size", "tcp-idle-timeout", "events-max", "log-level",
+	"fast-path", "fast-path-entries",
+	"udp-workers",
 }
 
 // Set sets one key from its text form, as found in the config file or on
@@ -116,6 +125,24 @@ func (c *Config) Set(key, value string) error {
 			err = fmt.Errorf("%d is outside 512..65535", n)
 		}
 		c.UDPSize = int(n)
+	case "udp-workers":
+		c.UDPWorkers, err = strconv.Atoi(value)
+		if err != nil || c.UDPWorkers < 0 || c.UDPWorkers > 1024 {
+			c.UDPWorkers, err = 0, fmt.Errorf("%q is not a number of workers 0..1024 (0: one per CPU)", value)
+		}
+	case "fast-path":
+		c.FastPath, err = yesNo(value)
+	case "fast-path-entries":
+		if value == "auto" {
+			c.FastPathEntries = 0
+			break
+		}
+		var n int64
+		n, err = positiveInt(value)
+		if err == nil && n > maxFastPathEntries {
+			err = fmt.Errorf("%d is above %d", n, maxFastPathEntries)
+		}
+		c.FastPathEntries = int(n)
 	case "tcp-idle-timeout":
 		c.TCPIdleTimeout, err = positiveDuration(value)
 	case "events-max":

@@ -44,6 +44,8 @@ func (d *Daemon) handleStatus(r *http.Request) (any, error) {
 	for _, a := range d.server.Addrs() {
 		st.Listen = append(st.Listen, a.String())
 	}
+	qs := d.server.QueryStats()
+	st.Queries = api.QueryCounts{Fast: qs.Fast, Full: qs.Full, Special: qs.Special}
 	for _, z := range zs {
 		st.ByKind[z.Kind]++
 		st.ByState[z.State]++

@@ -63,8 +63,12 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	srv := NewServer(ServerConfig{
 		Listen:         cfg.Listen,
 		UDPSize:        uint16(cfg.UDPSize),
+		UDPWorkers:     cfg.UDPWorkers,
 		TCPIdleTimeout: cfg.TCPIdleTimeout,
 		Logger:         log,
+
+		FastPath:        cfg.FastPath,
+		FastPathEntries: cfg.FastPathEntries,
 	}, zones)
 	if err := srv.Listen(); err != nil {
 		return nil, err

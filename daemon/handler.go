@@ -27,30 +27,38 @@ import (
 //     NOTAUTH, AXFR over TCP and IXFR REFUSED, and EXPIRE is ignored.
 //   - Truncation drops whole additional RRsets (NSD drops records), so no
 //     partial RRset is ever sent without TC.
+//   - With the fast path on (ServerConfig.FastPath), a plain query asked
+//     before is answered with the bytes the full path made for it then,
+//     patched for this query's ID, RD bit and name case (ready.go): the
+//     same reply, only cheaper.
 
 // responder turns one query message into one reply message. Each serving
 // goroutine owns one and reuses its buffers, so answering allocates
 // nothing.
 type responder struct {
 	zones   *Zones
-	udpSize uint16 // ours, at least 512
-	full    bool   // NS RRset in the authority section of positive answers
-	handoff bool   // special messages go to the slow path instead of being answered here
-	special bool   // set by respond: the message is for the slow path
+	udpSize uint16         // ours, at least 512
+	full    bool           // NS RRset in the authority section of positive answers
+	handoff bool           // special messages go to the slow path instead of being answered here
+	ready   int            // slots of the ready-answer cache (ready.go); -1: sized by the zones; 0: the fast path is off
+	special bool           // set by respond: the message is for the slow path
+	stats   *queryCounters // nil for the slow path's responders, which count nothing
 	q       query
 	res     result
 	p       packer
 }
 
 func newResponder(zones *Zones, udpSize uint16, full bool) *responder {
-	return &responder{zones: zones, udpSize: max(udpSize, minUDPSize), full: full}
+	return &responder{zones: zones, udpSize: max(udpSize, minUDPSize), full: full, stats: new(queryCounters)}
 }
 
 // respond returns the reply to the message in, or nil when none is due.
 // The reply is valid until the next call. tcp says which transport the
 // query came over: it sets the size limit and allows zone transfers.
 // When it returns nil with r.special set, the message is for the slow
-// path.
+// path. With the fast path on, a plain query is first looked up in the
+// ready-answer cache of the current zone table, and a reply the full path
+// makes for it is stored there.
 func (r *responder) respond(in []byte, tcp bool) []byte {
 	q := &r.q
 	r.special = false
@@ -58,20 +66,74 @@ func (r *responder) respond(in []byte, tcp bool) []byte {
 	case verdictDrop:
 		return nil
 	case verdictFormErr:
+		r.countFull()
 		return r.p.bare(q, dns.RcodeFormatError)
 	case verdictNotImp:
+		r.countFull()
 		return r.p.bare(q, dns.RcodeNotImplemented)
 	case verdictNotify:
 		if r.handoff {
 			r.special = true
+			r.countSpecial()
 			return nil
 		}
+		r.countFull()
 		return r.p.bare(q, dns.RcodeNotImplemented)
 	}
-	o := replyOpts{question: true, udpSize: r.udpSize, ede: edeAbsent, limit: maxMsgLen}
+	limit := maxMsgLen
 	if !tcp {
-		o.limit = udpLimit(q, r.udpSize)
+		limit = udpLimit(q, r.udpSize)
 	}
+	// One table for the lookup and the cache: a reply is stored only in
+	// the generation it was resolved from.
+	t := r.zones.cur.Load()
+	var (
+		c   *readyCache
+		h   uint64
+		sig uint32
+	)
+	if r.ready != 0 && q.cacheable(in) {
+		c, sig = t.readyCache(r.ready), r.readySig()
+		h = c.hash(q, sig)
+		if out := c.get(&r.p, q, h, sig, limit); out != nil {
+			if r.stats != nil {
+				r.stats.fast.Add(1)
+			}
+			return out
+		}
+	}
+	out := r.answer(t, tcp, limit)
+	if out == nil {
+		r.countSpecial()
+		return nil
+	}
+	r.countFull()
+	if c != nil && (r.res.rcode == dns.RcodeSuccess || r.res.rcode == dns.RcodeNameError) {
+		c.put(q, h, sig, out, limit, r.p.cut)
+	}
+	return out
+}
+
+// countFull counts a reply made without the cache.
+func (r *responder) countFull() {
+	if r.stats != nil {
+		r.stats.full.Add(1)
+	}
+}
+
+// countSpecial counts a message handed to the slow path.
+func (r *responder) countSpecial() {
+	if r.stats != nil {
+		r.stats.special.Add(1)
+	}
+}
+
+// answer is the full path for the well-formed query r.q of opcode QUERY:
+// resolve it in t and pack the reply for at most limit octets. It returns
+// nil with r.special set when the query is for the slow path.
+func (r *responder) answer(t *zoneTable, tcp bool, limit int) []byte {
+	q := &r.q
+	o := replyOpts{question: true, udpSize: r.udpSize, ede: edeAbsent, limit: limit}
 	res := &r.res
 	res.reset()
 	switch {
@@ -98,7 +160,7 @@ func (r *responder) respond(in []byte, tcp bool) []byte {
 		// Transfers are served by the slow path only.
 		res.rcode, res.ede = dns.RcodeRefused, edeProhibited
 	default:
-		res.resolve(r.zones.cur.Load(), q.qname, q.lname, q.qtype, r.full)
+		res.resolve(t, q.qname, q.lname, q.qtype, r.full)
 		if q.qclass == dns.ClassANY {
 			// An answer for class ANY is never authoritative (RFC 1034
 			// §6.2.4 has the resolver ask again for a specific class). Like

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,8 +24,12 @@ type ServerConfig struct {
 	TCPWriteTimeout time.Duration  // how long writing one TCP reply may take before the client is cut off; default 10s
 	MaxTCPConns     int            // concurrent TCP connections over all listeners; default 1000
 	FullResponses   bool           // add the zone's NS RRset (and its addresses) to positive answers, as NSD does by default; default false
+	FastPath        bool           // answer repeated plain queries from the ready-answer cache (ready.go); default false here, yes in the daemon (fast-path)
+	FastPathEntries int            // slots of the ready-answer cache, rounded up to a power of two; default 0: four per name served, 4 Ki to 1 Mi
 	Special         SpecialHandler // answers what the fast path hands off (NOTIFY, TSIG, transfers, EDNS EXPIRE); default nil: answered as without keys or transfers
 	MaxSpecialUDP   int            // special UDP messages handled at once; past it they are dropped; default 64
+	UDPWorkers      int            // UDP readers per listen address, each with a socket of its own where SO_REUSEPORT is supported; default GOMAXPROCS
+	udpBatch        int            // datagrams per recvmmsg/sendmmsg call; default udpBatchMax; 1: the portable one-at-a-time loop (to compare)
 	Logger          *slog.Logger   // default: discard
 }
 
@@ -60,11 +65,15 @@ type Server struct {
 	sem   chan struct{} // one token per open TCP connection
 	pool  sync.Pool     // of *responder with its buffers
 
+	statsMu sync.Mutex                  // guards live and retired
+	live    map[*queryCounters]struct{} // the counters of every responder not yet collected
+	retired QueryStats                  // the counts of collected responders
+
 	specialUDP chan struct{}  // one token per special UDP message being handled
 	slow       sync.WaitGroup // goroutines handling special UDP messages
 
 	mu  sync.Mutex
-	udp []*net.UDPConn
+	udp [][]*net.UDPConn // per listen address: its UDP sockets, all on the same address and port
 	tcp []*net.TCPListener
 }
 
@@ -89,11 +98,23 @@ func NewServer(cfg ServerConfig, zones *Zones) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.UDPWorkers <= 0 {
+		// GOMAXPROCS follows the CPU affinity mask: a daemon pinned to
+		// one CPU gets one worker.
+		cfg.UDPWorkers = max(1, runtime.GOMAXPROCS(0))
+	}
+	if cfg.udpBatch <= 0 || cfg.udpBatch > udpBatchMax {
+		cfg.udpBatch = udpBatchMax
+	}
 	s := &Server{cfg: cfg, zones: zones, log: cfg.Logger, sem: make(chan struct{}, cfg.MaxTCPConns),
 		specialUDP: make(chan struct{}, cfg.MaxSpecialUDP)}
 	s.pool.New = func() any {
 		r := newResponder(zones, cfg.UDPSize, cfg.FullResponses)
 		r.handoff = s.cfg.Special != nil
+		if cfg.FastPath {
+			r.ready = cmp.Or(cfg.FastPathEntries, -1) // -1: sized by the zones
+		}
+		s.trackCounters(r)
 		return r
 	}
 	return s
@@ -117,7 +138,7 @@ func (s *Server) Listen() error {
 		return errors.New("daemon: no listen address configured")
 	}
 	for _, a := range s.cfg.Listen {
-		u, t, err := listenPair(a)
+		u, t, err := listenPair(a, s.udpSocketsPerAddr())
 		if err != nil {
 			s.closeListeners()
 			return err
@@ -128,8 +149,31 @@ func (s *Server) Listen() error {
 	return nil
 }
 
-// listenPair binds UDP and TCP on the same address and port.
-func listenPair(addr string) (*net.UDPConn, *net.TCPListener, error) {
+// udpSocketsPerAddr is how many UDP sockets Listen binds on each
+// address: one per worker where the kernel can spread the datagrams of
+// a port over several sockets (SO_REUSEPORT), so that no two workers
+// contend for one socket; else one, which all the workers read.
+func (s *Server) udpSocketsPerAddr() int {
+	if reusePortSupported {
+		return s.cfg.UDPWorkers
+	}
+	return 1
+}
+
+// udpSockets returns the number of bound UDP sockets, over all addresses.
+func (s *Server) udpSockets() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, g := range s.udp {
+		n += len(g)
+	}
+	return n
+}
+
+// listenPair binds n UDP sockets (n > 1 only with SO_REUSEPORT) and a TCP
+// listener on the same address and port.
+func listenPair(addr string, n int) ([]*net.UDPConn, *net.TCPListener, error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen %s: want an IP address and port such as 127.0.0.1:5300 or [::1]:5300: %w", addr, err)
@@ -144,25 +188,77 @@ func listenPair(addr string) (*net.UDPConn, *net.TCPListener, error) {
 	// With port 0 the kernel may give UDP a port already taken for TCP:
 	// try again with another.
 	for attempt := 0; ; attempt++ {
-		u, err := net.ListenUDP(udpNet, net.UDPAddrFromAddrPort(ap))
+		us, err := listenUDPGroup(udpNet, ap, n)
 		if err != nil {
 			return nil, nil, fmt.Errorf("listen udp %s: %w", addr, err)
 		}
-		if ap.Addr().IsUnspecified() && pktinfoSupported {
-			if err := enablePktinfo(u, udpNet == "udp6"); err != nil {
-				u.Close()
-				return nil, nil, fmt.Errorf("listen udp %s: destination address option: %w", addr, err)
-			}
-		}
-		port := u.LocalAddr().(*net.UDPAddr).Port
+		port := us[0].LocalAddr().(*net.UDPAddr).Port
 		t, err := net.ListenTCP(tcpNet, net.TCPAddrFromAddrPort(netip.AddrPortFrom(ap.Addr(), uint16(port))))
 		if err == nil {
-			return u, t, nil
+			return us, t, nil
 		}
-		u.Close()
+		closeUDP(us)
 		if ap.Port() != 0 || attempt == 10 || !errors.Is(err, syscall.EADDRINUSE) {
 			return nil, nil, fmt.Errorf("listen tcp %s: %w", addr, err)
 		}
+	}
+}
+
+// listenUDPGroup binds n UDP sockets on ap; with port 0 the first one
+// picks the port and the others bind the same. On a wildcard address
+// each socket reports the destination of its datagrams (pktinfo*.go).
+func listenUDPGroup(network string, ap netip.AddrPort, n int) ([]*net.UDPConn, error) {
+	us := make([]*net.UDPConn, 0, n)
+	for i := range n {
+		var lc net.ListenConfig
+		// The first socket on port 0 sets SO_REUSEPORT only once bound:
+		// when picking a port the kernel counts as free one that another
+		// group of SO_REUSEPORT sockets of the same user holds, and we
+		// would share it.
+		first0 := i == 0 && ap.Port() == 0
+		if n > 1 && !first0 {
+			lc.Control = reusePort
+		}
+		pc, err := lc.ListenPacket(context.Background(), network, ap.String())
+		if err != nil {
+			closeUDP(us)
+			return nil, err
+		}
+		u := pc.(*net.UDPConn)
+		us = append(us, u)
+		if n > 1 && first0 {
+			if err := setReusePort(u); err != nil {
+				closeUDP(us)
+				return nil, err
+			}
+		}
+		if ap.Addr().IsUnspecified() && pktinfoSupported {
+			if err := enablePktinfo(u, network == "udp6"); err != nil {
+				closeUDP(us)
+				return nil, fmt.Errorf("destination address option: %w", err)
+			}
+		}
+		if ap.Port() == 0 {
+			ap = netip.AddrPortFrom(ap.Addr(), uint16(u.LocalAddr().(*net.UDPAddr).Port))
+		}
+	}
+	return us, nil
+}
+
+// setReusePort sets SO_REUSEPORT on a bound socket, so that more may
+// bind its address and port.
+func setReusePort(u *net.UDPConn) error {
+	rc, err := u.SyscallConn()
+	if err != nil {
+		return err
+	}
+	return reusePort("", "", rc)
+}
+
+// closeUDP closes every socket of us.
+func closeUDP(us []*net.UDPConn) {
+	for _, u := range us {
+		u.Close()
 	}
 }
 
@@ -172,8 +268,8 @@ func (s *Server) Addrs() []net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]net.Addr, len(s.udp))
-	for i, u := range s.udp {
-		out[i] = u.LocalAddr()
+	for i, g := range s.udp {
+		out[i] = g[0].LocalAddr()
 	}
 	return out
 }
@@ -195,10 +291,17 @@ func (s *Server) Run(ctx context.Context) error {
 	s.mu.Unlock()
 
 	var wg sync.WaitGroup
-	workers := max(1, runtime.GOMAXPROCS(0))
-	for _, u := range udp {
-		for range workers {
-			wg.Go(func() { s.serveUDP(ctx, u) })
+	serve := s.serveUDP
+	if s.cfg.udpBatch > 1 && udpBatchSupported {
+		serve = s.serveUDPBatch
+	}
+	for _, g := range udp {
+		// One reader per socket when each worker has its own; else all
+		// the workers read the one socket.
+		for _, u := range g {
+			for range max(1, s.cfg.UDPWorkers/len(g)) {
+				wg.Go(func() { serve(ctx, u) })
+			}
 		}
 	}
 	for _, t := range tcp {
@@ -215,11 +318,57 @@ func (s *Server) Run(ctx context.Context) error {
 
 // closeListeners closes every socket; s.mu is held.
 func (s *Server) closeListeners() {
-	for _, u := range s.udp {
-		u.Close()
+	for _, g := range s.udp {
+		closeUDP(g)
 	}
 	for _, t := range s.tcp {
 		t.Close()
 	}
 	s.udp, s.tcp = nil, nil
+}
+
+// QueryStats counts the queries a Server answered, by the path that
+// answered them. Messages dropped without a reply are not counted.
+type QueryStats struct {
+	Fast    uint64 // replies copied from the ready-answer cache
+	Full    uint64 // replies made by lookup and packing, and bare FORMERR/NOTIMP replies
+	Special uint64 // messages handed to the slow path (NOTIFY, TSIG, transfers, EDNS EXPIRE)
+}
+
+// QueryStats returns the counts since the server was made, summed over
+// its responders on demand: serving a query writes only its own
+// responder's counters.
+func (s *Server) QueryStats() QueryStats {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	st := s.retired
+	for c := range s.live {
+		c.add(&st)
+	}
+	return st
+}
+
+// trackCounters registers the counters of r, a responder the pool just
+// made. The pool drops idle responders at garbage collection: then their
+// counts move to s.retired, so that neither they nor the responders are
+// lost or kept forever.
+func (s *Server) trackCounters(r *responder) {
+	s.statsMu.Lock()
+	if s.live == nil {
+		s.live = make(map[*queryCounters]struct{})
+	}
+	s.live[r.stats] = struct{}{}
+	s.statsMu.Unlock()
+	runtime.AddCleanup(r, s.retireCounters, r.stats)
+}
+
+// retireCounters folds the counters of a collected responder into
+// s.retired. Nothing writes them any more: their responder is gone.
+func (s *Server) retireCounters(c *queryCounters) {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	if _, ok := s.live[c]; ok {
+		c.add(&s.retired)
+		delete(s.live, c)
+	}
 }

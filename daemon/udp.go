@@ -10,8 +10,14 @@ import (
 	"github.com/miekg/dns"
 )
 
-// serveUDP answers datagrams from u until u is closed. Several goroutines
-// read the same socket, each with its own responder and buffers.
+// udpBatchMax is the most datagrams a UDP worker reads, and replies it
+// sends, per system call (udp_batch_linux.go).
+const udpBatchMax = 64
+
+// serveUDP answers datagrams from u, one at a time, until u is closed.
+// It is the portable loop: where a worker cannot own a socket
+// (udp_batch_other.go) several goroutines read the same socket, each
+// with its own responder and buffers.
 func (s *Server) serveUDP(ctx context.Context, u *net.UDPConn) {
 	r := s.pool.Get().(*responder)
 	defer s.pool.Put(r)

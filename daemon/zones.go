@@ -21,6 +21,10 @@ type Zones struct {
 type zoneTable struct {
 	byKey map[string]*Snapshot // lower-case wire origin -> snapshot
 	list  []*Snapshot          // sorted by origin
+
+	// ready holds the replies of this generation (ready.go), made on
+	// first use: a new table starts with none, so no reply outlives it.
+	ready atomic.Pointer[readyCache]
 }
 
 // NewZones returns an empty registry.

@@ -5,17 +5,11 @@ package main
 // answers, except where conformancePolicies states why we differ.
 
 import (
-	"bufio"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 )
@@ -28,176 +22,6 @@ const (
 	zonekeeperIP = "127.0.0.1" // zonekeeper's listening address
 	clientIP     = "127.0.0.1" // source address of the queries
 )
-
-// conformanceQuery is one line of queries.txt:
-//
-//	NAME TYPE [+tcp] [+noedns] [+do] [+bufsize=N] [+ednsver=N] [+class=C]  # what it checks
-//
-// By default a query goes over UDP with EDNS (buffer 1232, DO clear), RD
-// clear and class IN, as a resolver asks an authoritative server.
-type conformanceQuery struct {
-	Line    int
-	Text    string // the line without its comment
-	Comment string // what the query checks
-
-	Name    string
-	Type    uint16
-	Class   uint16
-	TCP     bool
-	EDNS    bool
-	DO      bool
-	BufSize uint16
-	Version uint8
-}
-
-func (q conformanceQuery) String() string {
-	return fmt.Sprintf("queries.txt:%d: %s  # %s", q.Line, q.Text, q.Comment)
-}
-
-// parseConformanceQueries reads the query list of path.
-func parseConformanceQueries(t *testing.T, path string) []conformanceQuery {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var qs []conformanceQuery
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		text, comment, ok := strings.Cut(line, "#")
-		comment = strings.TrimSpace(comment)
-		if !ok || comment == "" {
-			t.Fatalf("%s:%d: every query needs a comment saying what it checks", path, n)
-		}
-		q := conformanceQuery{Line: n, Text: strings.TrimSpace(text), Comment: comment, EDNS: true, BufSize: 1232, Class: dns.ClassINET}
-		fields := strings.Fields(text)
-		if len(fields) < 2 {
-			t.Fatalf("%s:%d: want NAME TYPE [options]", path, n)
-		}
-		if !strings.HasSuffix(fields[0], ".") {
-			t.Fatalf("%s:%d: %s: names are absolute (trailing dot)", path, n, fields[0])
-		}
-		if _, ok := dns.IsDomainName(fields[0]); !ok {
-			t.Fatalf("%s:%d: %s: not a domain name", path, n, fields[0])
-		}
-		q.Name = fields[0]
-		if q.Type, err = parseConformanceType(fields[1]); err != nil {
-			t.Fatalf("%s:%d: %v", path, n, err)
-		}
-		for _, opt := range fields[2:] {
-			key, val, _ := strings.Cut(opt, "=")
-			switch key {
-			case "+tcp":
-				q.TCP = true
-			case "+noedns":
-				q.EDNS = false
-			case "+do":
-				q.DO = true
-			case "+class":
-				c, ok := dns.StringToClass[strings.ToUpper(val)]
-				if !ok {
-					t.Fatalf("%s:%d: unknown class in %s", path, n, opt)
-				}
-				q.Class = c
-			case "+bufsize", "+ednsver":
-				v, err := strconv.ParseUint(val, 10, 16)
-				if err != nil || (key == "+ednsver" && v > 255) {
-					t.Fatalf("%s:%d: bad %s", path, n, opt)
-				}
-				if key == "+bufsize" {
-					q.BufSize = uint16(v)
-				} else {
-					q.Version = uint8(v)
-				}
-			default:
-				t.Fatalf("%s:%d: unknown option %q", path, n, opt)
-			}
-		}
-		if !q.EDNS && (q.DO || q.Version != 0) {
-			t.Fatalf("%s:%d: +do and +ednsver need EDNS", path, n)
-		}
-		qs = append(qs, q)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return qs
-}
-
-// parseConformanceType accepts a mnemonic (MX) or RFC 3597's TYPEnnn.
-func parseConformanceType(s string) (uint16, error) {
-	if t, ok := dns.StringToType[strings.ToUpper(s)]; ok {
-		return t, nil
-	}
-	if n, ok := strings.CutPrefix(strings.ToUpper(s), "TYPE"); ok {
-		if v, err := strconv.ParseUint(n, 10, 16); err == nil {
-			return uint16(v), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown type %q", s)
-}
-
-// conformanceReply is a server's reply to one query.
-type conformanceReply struct {
-	Msg  *dns.Msg
-	Size int // octets on the wire
-	Err  error
-}
-
-func (r conformanceReply) String() string {
-	if r.Err != nil {
-		return "error: " + r.Err.Error()
-	}
-	return fmt.Sprintf("%s;; %d octets\n", r.Msg.String(), r.Size)
-}
-
-// exchangeConformance asks addr the query from clientIP. It reads with a
-// 64 KiB buffer whatever the query advertised, so that an over-long UDP
-// reply is seen (and reported) rather than cut short by the client.
-func exchangeConformance(q conformanceQuery, addr string) conformanceReply {
-	m := new(dns.Msg)
-	m.SetQuestion(q.Name, q.Type)
-	m.Question[0].Qclass = q.Class
-	m.RecursionDesired = false
-	if q.EDNS {
-		m.SetEdns0(q.BufSize, q.DO)
-		m.IsEdns0().SetVersion(q.Version)
-	}
-	c := &dns.Client{Net: "udp", Timeout: 3 * time.Second}
-	c.Dialer = &net.Dialer{Timeout: 3 * time.Second, LocalAddr: &net.UDPAddr{IP: net.ParseIP(clientIP)}}
-	if q.TCP {
-		c.Net = "tcp"
-		c.Dialer.LocalAddr = &net.TCPAddr{IP: net.ParseIP(clientIP)}
-	}
-	co, err := c.Dial(addr)
-	if err != nil {
-		return conformanceReply{Err: err}
-	}
-	defer co.Close()
-	co.UDPSize = dns.MaxMsgSize
-	co.SetDeadline(time.Now().Add(3 * time.Second))
-	if err := co.WriteMsg(m); err != nil {
-		return conformanceReply{Err: err}
-	}
-	for {
-		raw, err := co.ReadMsgHeader(nil)
-		if err != nil {
-			return conformanceReply{Err: err}
-		}
-		r := new(dns.Msg)
-		if err := r.Unpack(raw); err != nil {
-			return conformanceReply{Err: fmt.Errorf("unpacking %d octets: %w", len(raw), err), Size: len(raw)}
-		}
-		if r.Id == m.Id {
-			return conformanceReply{Msg: r, Size: len(raw)}
-		}
-	}
-}
 
 // nameRdataTypes are the types whose presentation rdata holds only
 // domain names and numbers, compared case-insensitively (RFC 4343): NSD
@@ -546,97 +370,117 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// buildZonekeeper builds the binary of this package into dir.
-func buildZonekeeper(t *testing.T, dir string) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go tool is needed to build zonekeeper: %v", err)
-	}
-	bin := filepath.Join(dir, "zonekeeper")
-	cmd := exec.Command(goTool, "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build -o %s .: %v\n%s", bin, err, out)
-	}
-	return bin
-}
-
-// startZonekeeper runs `zonekeeper serve` over copies of zones on ip at a
-// free port, and returns its address once it answers every zone's SOA.
-// It reads an empty config file, so a host's /etc/zonekeeper does not
-// leak in, and reaches NS addresses (NOTIFY, health) on a port where
-// nothing listens.
-func startZonekeeper(t *testing.T, ip string, zones []peerZone) string {
-	t.Helper()
-	dir := t.TempDir()
-	bin := buildZonekeeper(t, dir)
-	data := filepath.Join(dir, "data")
-	if err := os.MkdirAll(filepath.Join(data, "zones"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, z := range zones {
-		b, err := os.ReadFile(z.File)
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := strings.TrimSuffix(z.Origin, ".") + ".zone"
-		if err := os.WriteFile(filepath.Join(data, "zones", name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	conf := filepath.Join(dir, "zonekeeper.conf")
-	if err := os.WriteFile(conf, []byte("# empty: the conformance test passes flags\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port := freeLoopbackPort(t, ip)
-	deadPort := freeLoopbackPort(t, ip)
-	addr := net.JoinHostPort(ip, strconv.Itoa(port))
-	p := startPeerProcess(t, "zonekeeper", bin, "serve",
-		"--config", conf,
-		"--data", data,
-		"--listen", addr,
-		"--control", filepath.Join(dir, "control.sock"),
-		"--ns-port", strconv.Itoa(deadPort))
-	for _, z := range zones {
-		waitForSOA(t, p, addr, z.Origin)
-	}
-	return addr
-}
-
 // TestConformanceNSD asks NSD and zonekeeper, serving the same zones, the
 // queries of testdata/conformance/queries.txt and fails on any difference
-// not stated in conformancePolicies.
+// not stated in conformancePolicies. It runs with zonekeeper's fast path
+// (the ready-answer cache) on and off. With it on, every query is asked
+// twice, the second time with its name in mixed case as a resolver doing
+// 0x20 randomisation asks: a plain query's repeat is answered from the
+// cache, which the daemon's query counts must show, and must still match
+// NSD, letter case included.
 func TestConformanceNSD(t *testing.T) {
 	queries := parseConformanceQueries(t, conformanceQueries)
 	zones := peerZonesFromDir(t, conformanceZones)
 	nsdAddr := startNSD(t, nsdIP, zones)
-	ourAddr := startZonekeeper(t, zonekeeperIP, zones)
+	bin := buildZonekeeper(t, t.TempDir())
 	apexes := map[string]bool{}
 	for _, z := range zones {
 		apexes[strings.ToLower(z.Origin)] = true
 	}
 
-	for _, q := range queries {
-		name := fmt.Sprintf("%03d_%s_%s", q.Line, q.Name, dns.Type(q.Type))
-		if q.Class != dns.ClassINET {
-			name += "_" + dns.Class(q.Class).String()
-		}
-		t.Run(name, func(t *testing.T) {
-			nsd := exchangeConformance(q, nsdAddr)
-			ours := exchangeConformance(q, ourAddr)
-			if nsd.Err != nil && ours.Err != nil {
-				t.Logf("%s: neither server replied: NSD %v; zonekeeper %v", q, nsd.Err, ours.Err)
+	for _, fast := range []bool{true, false} {
+		setting := map[bool]string{true: "yes", false: "no"}[fast]
+		t.Run("fast-path="+setting, func(t *testing.T) {
+			zk := startZonekeeper(t, bin, zonekeeperIP, zones, "--fast-path", setting)
+			before := zk.queries(t)
+			var wantHits uint64
+			for _, q := range queries {
+				name := fmt.Sprintf("%03d_%s_%s", q.Line, q.Name, dns.Type(q.Type))
+				if q.Class != dns.ClassINET {
+					name += "_" + dns.Class(q.Class).String()
+				}
+				t.Run(name, func(t *testing.T) {
+					ours := askBoth(t, q, apexes, nsdAddr, zk.addr)
+					if !fast {
+						return
+					}
+					again := q
+					again.Name = mixedCase(q.Name)
+					was := zk.counts(t)
+					askBoth(t, again, apexes, nsdAddr, zk.addr)
+					hit := zk.counts(t).Fast - was.Fast
+					want := uint64(0)
+					if readyCacheable(q, ours) {
+						want = 1
+					}
+					if hit != want {
+						t.Errorf("%s: the repeat was answered from the cache %d times, want %d", q, hit, want)
+					}
+					wantHits += want
+				})
 			}
-			diffs, applied := compareReplies(q, apexes, nsd, ours)
-			if len(applied) > 0 {
-				t.Logf("%s: differs by policy: %s", q, strings.Join(applied, "; "))
+			after := zk.queries(t)
+			hits := after.Fast - before.Fast
+			t.Logf("fast path %s: %d queries from the cache, %d looked up, %d for the slow path", setting,
+				hits, after.Full-before.Full, after.Special-before.Special)
+			// A first ask may hit too, after an earlier query with
+			// the same key (the same question over TCP, say).
+			if hits < wantHits || (!fast && hits != 0) {
+				t.Errorf("fast path %s: %d replies came from the cache, want at least %d", setting, hits, wantHits)
 			}
-			if len(diffs) > 0 {
-				t.Errorf("%s\ndifferences:\n  %s\n--- NSD (%s) reply:\n%s--- zonekeeper (%s) reply:\n%s",
-					q, strings.Join(diffs, "\n  "), nsdAddr, nsd, ourAddr, ours)
+			if fast && wantHits == 0 {
+				t.Error("no query was expected to be answered from the cache")
 			}
 		})
 	}
+}
+
+// askBoth asks NSD and zonekeeper q, reports the differences not stated
+// in conformancePolicies, and returns our reply.
+func askBoth(t *testing.T, q conformanceQuery, apexes map[string]bool, nsdAddr, ourAddr string) conformanceReply {
+	t.Helper()
+	nsd := exchangeConformance(q, nsdAddr)
+	ours := exchangeConformance(q, ourAddr)
+	if nsd.Err != nil && ours.Err != nil {
+		t.Logf("%s: neither server replied: NSD %v; zonekeeper %v", q, nsd.Err, ours.Err)
+	}
+	diffs, applied := compareReplies(q, apexes, nsd, ours)
+	if len(applied) > 0 {
+		t.Logf("%s: differs by policy: %s", q, strings.Join(applied, "; "))
+	}
+	if len(diffs) > 0 {
+		t.Errorf("%s (name asked: %s)\ndifferences:\n  %s\n--- NSD (%s) reply:\n%s--- zonekeeper (%s) reply:\n%s",
+			q, q.Name, strings.Join(diffs, "\n  "), nsdAddr, nsd, ourAddr, ours)
+	}
+	return ours
+}
+
+// mixedCase returns name with every other letter in upper case.
+func mixedCase(name string) string {
+	b := []byte(strings.ToLower(name))
+	up := true
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			if up {
+				b[i] = c - 'a' + 'A'
+			}
+			up = !up
+		}
+	}
+	return string(b)
+}
+
+// readyCacheable reports whether the daemon keeps its reply to q in the
+// ready-answer cache (daemon/ready.go): a query of class IN or ANY, EDNS
+// version 0 or no EDNS, not a transfer, answered NOERROR or NXDOMAIN.
+func readyCacheable(q conformanceQuery, ours conformanceReply) bool {
+	if ours.Err != nil || (q.Class != dns.ClassINET && q.Class != dns.ClassANY) || q.Version != 0 {
+		return false
+	}
+	if q.Type == dns.TypeAXFR || q.Type == dns.TypeIXFR {
+		return false
+	}
+	return ours.Msg.Rcode == dns.RcodeSuccess || ours.Msg.Rcode == dns.RcodeNameError
 }
 
 // TestConformanceCompare checks compareReplies itself on made-up

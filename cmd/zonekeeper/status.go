@@ -46,6 +46,7 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	t.row("zones", fmt.Sprint(st.Zones))
 	t.row("  by kind", counts(st.ByKind))
 	t.row("  by state", counts(st.ByState))
+	t.row("queries", queryCounts(st.Queries))
 	if err := t.flush(); err != nil {
 		return err
 	}
@@ -59,6 +60,17 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 		printEvent(stdout, ev)
 	}
 	return nil
+}
+
+// queryCounts shows the queries answered and the share of each path:
+// "1234567 (fast 95.1%, full 4.6%, slow path 0.3%)".
+func queryCounts(q api.QueryCounts) string {
+	total := q.Fast + q.Full + q.Special
+	if total == 0 {
+		return "0"
+	}
+	pct := func(n uint64) float64 { return 100 * float64(n) / float64(total) }
+	return fmt.Sprintf("%d (fast %.1f%%, full %.1f%%, slow path %.1f%%)", total, pct(q.Fast), pct(q.Full), pct(q.Special))
 }
 
 // counts shows a count per name, sorted by name: "primary 2, secondary 1".

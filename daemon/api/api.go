@@ -192,6 +192,15 @@ type Status struct {
 	ByKind     map[string]int `json:"by_kind"`
 	ByState    map[string]int `json:"by_state"`
 	LastErrors []Event        `json:"last_errors,omitempty"`
+	Queries    QueryCounts    `json:"queries"`
+}
+
+// QueryCounts counts the DNS queries answered since the daemon started,
+// by the path that answered them.
+type QueryCounts struct {
+	Fast    uint64 `json:"fast"`    // copied from the cache of ready replies
+	Full    uint64 `json:"full"`    // looked up and packed
+	Special uint64 `json:"special"` // the slow path: NOTIFY, TSIG, transfers, EDNS EXPIRE
 }
 
 // Error codes carried by Error.

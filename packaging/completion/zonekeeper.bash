@@ -16,7 +16,7 @@ _zonekeeper() {
 	local serve_flags="--config --listen --data --control --health-interval --ns-port
 		--notify-resolve --allow-axfr --also-notify --xfr-timeout --xfr-idle-timeout
 		--xfr-max-records --xfr-max-bytes --udp-size --tcp-idle-timeout --events-max
-		--log-level --help"
+		--log-level --udp-workers --fast-path --fast-path-entries --help"
 
 	case $prev in
 	--config)
@@ -35,7 +35,7 @@ _zonekeeper() {
 		COMPREPLY=($(compgen -W "debug info warn error" -- "$cur"))
 		return
 		;;
-	--notify-resolve)
+	--notify-resolve | --fast-path)
 		COMPREPLY=($(compgen -W "yes no" -- "$cur"))
 		return
 		;;
@@ -69,7 +69,7 @@ _zonekeeper() {
 		;;
 	--listen | --origin | --secret | --ttl | --if-serial | --limit | --health-interval | \
 		--ns-port | --allow-axfr | --also-notify | --xfr-* | --udp-size | \
-		--tcp-idle-timeout | --events-max | --timeout)
+		--tcp-idle-timeout | --events-max | --timeout | --udp-workers | --fast-path-entries)
 		return
 		;;
 	esac
@@ -83,7 +83,8 @@ _zonekeeper() {
 			--if-serial | --limit | --kind | --serial-policy | --algorithm | --tsig | \
 			--zone | --log-level | --notify-resolve | --health-interval | --ns-port | \
 			--allow-axfr | --also-notify | --xfr-* | --udp-size | --tcp-idle-timeout | \
-			--events-max | --role | --zones | --timeout)
+			--events-max | --role | --zones | --timeout | --udp-workers | --fast-path | \
+			--fast-path-entries)
 			((i++))
 			;;
 		-*) ;;
