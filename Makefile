@@ -21,7 +21,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export CGO_ENABLED = 0
 
-.PHONY: build run test bench bench-failover demo demo-stop deps lint fmt clean package package-test
+.PHONY: build run test bench bench-failover bench-peers demo demo-stop deps lint fmt clean package package-test
 
 ## build: the static binary in bin/
 build:
@@ -50,6 +50,24 @@ bench:
 ## bench-failover: three real nodes on 127.0.0.1-3: edit-to-all-secondaries p50/p95 over 100 edits, promote-to-serving
 bench-failover: build
 	$(GO) run ./bench/failover --bin $(BIN)
+
+# Debian packages `make bench-peers` runs beside zonekeeper (and dnsperf,
+# which reads the same query file).
+PEERS_DEB := nsd knot bind9 pdns-server pdns-backend-bind dnsperf bind9-dnsutils knot-dnsutils
+# PEERS_FLAGS: extra flags for bench/peers, e.g. --quick or --reps 1.
+PEERS_FLAGS ?=
+
+## bench-peers: zonekeeper beside NSD, Knot, BIND, PowerDNS on loopback, one worker each (queries on a 100k-name zone; start, RSS, AXFR on a 1M-name zone); table in bench/results/latest.md (PEERS_FLAGS=--quick to try)
+bench-peers: build
+	@missing=""; for p in $(PEERS_DEB); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	$(GO) run ./bench/peers --bin $(BIN) --out bench/results/latest.md $(PEERS_FLAGS)
 
 ## demo: three nodes on 127.0.0.1, .2, .3 port 5300 (a primary, b and c its secondaries), data in ./demo-data
 demo: build

@@ -1,0 +1,553 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+)
+
+// serverRun is one repetition's measurements of one server: of its run
+// with the query zone under load (HasQuery) and of its start with the big
+// zone (HasBig). A part that failed leaves its fields unset and its flag
+// false.
+type serverRun struct {
+	Rep      int // which repetition, from 0
+	HasQuery bool
+	HasBig   bool
+
+	// The query zone under the mixed load.
+	QPS        float64
+	QPSPerCPU  float64 // answered queries per second of server CPU
+	CPUUse     float64 // server CPU seconds per second of the measured load
+	OtherCPU   float64 // the server core's busy time with other work, per second; -1 unknown
+	LatAvg     time.Duration
+	LatP99     time.Duration
+	Sent, Lost int64
+	Mismatches int64
+	Drops      int64 // UDP receive-buffer drops, system-wide, during the load
+	// FastShare is zonekeeper's fast-path share of the queries over the
+	// run, from its counters; NaN when not known.
+	FastShare float64
+
+	// The big zone alone.
+	Start       time.Duration // process start → first authoritative answer
+	Settled     time.Duration // process start → idle after it (waitIdle)
+	PeakRSSKB   int64         // VmHWM once serving
+	CurRSSKB    int64         // VmRSS once serving
+	AXFRWall    time.Duration
+	AXFRCPU     time.Duration
+	AXFRRecords int
+}
+
+// zkRun is one round of zonekeeper-only measurements; a negative value
+// was not measured.
+type zkRun struct {
+	IXFRWall     time.Duration
+	IXFRBytes    int64
+	EditToServed time.Duration // `record add` start → new serial answered
+	ReloadTime   time.Duration // rename of the edited file → new serial answered
+	ReloadFailed int64         // lost + wrong answers under load during the reload
+	ReloadSent   int64
+	ReloadDrops  int64         // UDP receive-buffer drops during it, system-wide
+	Restart      time.Duration // a second start on the same data directory
+	CacheFiles   []string      // what looks like a compiled cache in it
+	Errs         []string      // the steps that failed
+}
+
+// newZKRun is a zkRun with nothing measured yet.
+func newZKRun() *zkRun {
+	return &zkRun{IXFRWall: -1, IXFRBytes: -1, EditToServed: -1, ReloadTime: -1,
+		ReloadFailed: -1, ReloadSent: -1, ReloadDrops: -1, Restart: -1}
+}
+
+// results is everything one benchmark run measured.
+type results struct {
+	Names    int      // names in the big zone
+	Records  int      // records in the big zone
+	QNames   int      // names in the query zone
+	QRecords int      // records in the query zone
+	Servers  []string // table order, zonekeeper first
+	Versions map[string]string
+	Runs     map[string][]serverRun
+	Errors   map[string][]string // per server, what failed
+	ZK       []zkRun
+	// Counters are zonekeeper's query-path counters' increase over its
+	// last load run; nil when the daemon does not report them.
+	Counters map[string]int64
+	PropLat  []time.Duration // edit-to-secondary, one per edit
+	PropErr  string
+	PropZone int // records in the propagation zone
+	HasCache bool
+	Load     string // the load settings, one line
+	Command  string
+	Began    time.Time
+	Took     time.Duration
+	Notes    []string
+}
+
+// stat is the median and range of one measurement over the repetitions.
+type stat struct {
+	Med, Min, Max float64
+	N             int
+}
+
+func summarize(v []float64) stat {
+	v = slices.DeleteFunc(slices.Clone(v), func(x float64) bool { return math.IsNaN(x) })
+	if len(v) == 0 {
+		return stat{Med: math.NaN()}
+	}
+	slices.Sort(v)
+	med := v[len(v)/2]
+	if len(v)%2 == 0 {
+		med = (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return stat{Med: med, Min: v[0], Max: v[len(v)-1], N: len(v)}
+}
+
+// cell shows a stat as "median (min–max)" with format f per value.
+func (s stat) cell(f func(float64) string) string {
+	if s.N == 0 {
+		return "n/a"
+	}
+	if s.N == 1 || s.Min == s.Max {
+		return f(s.Med)
+	}
+	return f(s.Med) + " (" + f(s.Min) + "–" + f(s.Max) + ")"
+}
+
+func fmtPct(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) }
+
+func fmtInt(x float64) string { return fmt.Sprintf("%.0f", x) }
+func fmtRatio(x float64) string {
+	return fmt.Sprintf("%.2f", x)
+}
+
+// fmtDur shows seconds with a unit that keeps three significant digits.
+func fmtDur(sec float64) string {
+	switch {
+	case sec >= 0.9995:
+		return fmt.Sprintf("%.2f s", sec)
+	case sec >= 0.9995e-3:
+		return fmt.Sprintf("%.1f ms", sec*1e3)
+	default:
+		return fmt.Sprintf("%.0f µs", sec*1e6)
+	}
+}
+
+func fmtMB(kb float64) string { return fmt.Sprintf("%.0f MB", kb*1024/1e6) }
+
+// metric is one column of the main tables, read from a serverRun.
+type metric struct {
+	Head   string
+	Get    func(serverRun) float64
+	Fmt    func(float64) string
+	Higher bool // a higher value is better (for the ratio's direction note)
+	Big    bool // measured on the big zone, else on the query zone
+}
+
+// has says whether run measured m's zone.
+func (m metric) has(run serverRun) bool {
+	if m.Big {
+		return run.HasBig
+	}
+	return run.HasQuery
+}
+
+// queryMetrics are the columns of the query zone's table.
+var queryMetrics = []metric{
+	{"queries/s", func(r serverRun) float64 { return r.QPS }, fmtInt, true, false},
+	{"queries/CPU-s", func(r serverRun) float64 { return r.QPSPerCPU }, fmtInt, true, false},
+	{"server CPU use", func(r serverRun) float64 { return r.CPUUse }, fmtPct, false, false},
+	{"avg latency", func(r serverRun) float64 { return r.LatAvg.Seconds() }, fmtDur, false, false},
+	{"p99 latency", func(r serverRun) float64 { return r.LatP99.Seconds() }, fmtDur, false, false},
+	{"lost", func(r serverRun) float64 { return float64(r.Lost) }, fmtInt, false, false},
+	{"wrong", func(r serverRun) float64 { return float64(r.Mismatches) }, fmtInt, false, false},
+	{"socket drops", func(r serverRun) float64 { return float64(r.Drops) }, fmtInt, false, false},
+}
+
+// bigMetrics are the columns of the big zone's table.
+var bigMetrics = []metric{
+	{"start → serving", func(r serverRun) float64 { return r.Start.Seconds() }, fmtDur, false, true},
+	{"start → idle", func(r serverRun) float64 { return r.Settled.Seconds() }, fmtDur, false, true},
+	{"RSS (VmRSS)", func(r serverRun) float64 { return float64(r.CurRSSKB) }, fmtMB, false, true},
+	{"peak RSS (VmHWM)", func(r serverRun) float64 { return float64(r.PeakRSSKB) }, fmtMB, false, true},
+	{"AXFR out time", func(r serverRun) float64 { return r.AXFRWall.Seconds() }, fmtDur, false, true},
+	{"AXFR out CPU", func(r serverRun) float64 { return r.AXFRCPU.Seconds() }, fmtDur, false, true},
+}
+
+// ratioMetrics are the columns compared as zonekeeper ÷ peer (lost and
+// wrong answers are counts, usually zero, and are not).
+var ratioMetrics = []string{"queries/s", "queries/CPU-s", "avg latency", "p99 latency", "start → serving", "RSS (VmRSS)", "peak RSS (VmHWM)", "AXFR out time", "AXFR out CPU"}
+
+// metricNamed is the column with that heading.
+func metricNamed(head string) metric {
+	for _, m := range slices.Concat(queryMetrics, bigMetrics) {
+		if m.Head == head {
+			return m
+		}
+	}
+	panic("no metric " + head)
+}
+
+func (r *results) column(server string, m metric) []float64 {
+	var v []float64
+	for _, run := range r.Runs[server] {
+		if m.has(run) {
+			v = append(v, m.Get(run))
+		}
+	}
+	return v
+}
+
+// ratio is zonekeeper ÷ peer per repetition (the same repetition's
+// pair; a repetition that failed for either has none), then summarized.
+func (r *results) ratio(peer string, m metric) stat {
+	var v []float64
+	for _, zk := range r.Runs["zonekeeper"] {
+		for _, p := range r.Runs[peer] {
+			if p.Rep == zk.Rep && m.has(zk) && m.has(p) && m.Get(p) != 0 {
+				v = append(v, m.Get(zk)/m.Get(p))
+			}
+		}
+	}
+	return summarize(v)
+}
+
+// hasCache says whether zonekeeper keeps a compiled cache: `serve
+// --help` mentions one, or a round's data directory held one.
+func (r *results) hasCache() bool {
+	if r.HasCache {
+		return true
+	}
+	for _, z := range r.ZK {
+		if len(z.CacheFiles) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// busyRuns lists the runs during which the server's core spent more than
+// 15% of the measured period on anything but the server (a saturated
+// server's own loopback interrupts count there too, a few per cent).
+func (r *results) busyRuns() string {
+	var runs []string
+	for _, s := range r.Servers {
+		for _, run := range r.Runs[s] {
+			if run.HasQuery && run.OtherCPU > 0.15 {
+				runs = append(runs, fmt.Sprintf("%s repetition %d (%.0f%%)", s, run.Rep+1, 100*run.OtherCPU))
+			}
+		}
+	}
+	return strings.Join(runs, ", ")
+}
+
+// note adds a line to the report's notes and says it on stderr now.
+func (r *results) note(s string) {
+	fmt.Fprintln(os.Stderr, s)
+	r.Notes = append(r.Notes, s)
+}
+
+// zoneTag is a short name for a zone of n names in column headings:
+// "100k", "1M".
+func zoneTag(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return fmt.Sprintf("%dM", n/1_000_000)
+	case n >= 1000 && n%1000 == 0:
+		return fmt.Sprintf("%dk", n/1000)
+	}
+	return fmt.Sprint(n)
+}
+
+// tag is the zone tag of m's zone.
+func (r *results) tag(m metric) string {
+	if m.Big {
+		return zoneTag(r.Names)
+	}
+	return zoneTag(r.QNames)
+}
+
+// writeTable writes one row per server of ms, with the version first.
+func (r *results) writeTable(w io.Writer, ms []metric) {
+	heads := []string{"server", "version"}
+	for _, m := range ms {
+		heads = append(heads, m.Head+" ("+r.tag(m)+")")
+	}
+	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(heads, " | "), strings.Repeat("---|", len(heads)))
+	for _, s := range r.Servers {
+		row := []string{s, r.Versions[s]}
+		for _, m := range ms {
+			row = append(row, summarize(r.column(s, m)).cell(m.Fmt))
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
+	}
+}
+
+// writeReport writes the markdown report to w.
+func (r *results) writeReport(w io.Writer) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	p("# zonekeeper beside NSD, Knot, BIND and PowerDNS\n\n")
+	p("Two zones of origin %s and one shape (A and AAAA per name, MX and TXT every 10th, a CNAME every 20th, a wildcard, a delegation with glue): the **query zone**, %d names (%d records), served under the query load; the **big zone**, %d names (%d records), served alone for start → serving, RSS and the AXFR out. Each column's heading names its zone (%s or %s). Each server alone on %s, pinned to CPU %s with one worker; the load generator on CPU %s. Cells: median (min–max) over %d repetitions; each repetition starts every server once with each zone.\n\n",
+		benchOrigin, r.QNames, r.QRecords, r.Names, r.Records, zoneTag(r.QNames), zoneTag(r.Names), serverIP, serverCPU, loadCPU, r.reps())
+
+	p("## Queries: the %d-name query zone under load\n\n%s.\n\n", r.QNames, r.Load)
+	r.writeTable(w, queryMetrics)
+	if busy := r.busyRuns(); busy != "" {
+		p("\n**The machine was not quiet**: the servers' core was busy with other work during %s. Queries/s and latencies of those runs understate the server; queries/CPU-s still compare. Run again on a quiet machine.\n", busy)
+	}
+	p("\nServer CPU use: the server's CPU time over the measured load ÷ its duration; well under 100%% means the server was not saturated (the load generator or a busy machine held it back), so its queries/s understate it, while queries/CPU-s still compare.\n")
+	p("Lost: queries unanswered within the load generator's timeout; socket drops: the kernel's UDP RcvbufErrors over the load, system-wide (a server whose receive buffer overflows loses those queries).\n")
+
+	p("\n## Start, memory, AXFR out: the %d-name big zone alone\n\n", r.Names)
+	r.writeTable(w, bigMetrics)
+	p("\nStart → serving: from the process's start until it answers a name of the zone authoritatively (polled every 10 ms); start → idle: until it has also settled after that (under 10 ms of CPU in 200 ms, at most 15 s more): a server that still builds something once it answers shows here. RSS: VmRSS and VmHWM (peak), read once the server answers and has settled (under 10 ms of CPU in 200 ms, at most 15 s), before the AXFR, of the largest process of the server's process group (NSD's forked server shares its parent's zone pages; a sum would count them twice); MB = 10⁶ bytes. AXFR out: a TCP client that counts messages and records without decoding them; CPU is the server's over the transfer.\n")
+	for _, s := range r.Servers {
+		for _, e := range r.Errors[s] {
+			p("\n%s: %s", s, e)
+		}
+	}
+
+	p("\n\n## zonekeeper ÷ peer (per repetition, then median)\n\n")
+	heads := []string{"peer"}
+	for _, h := range ratioMetrics {
+		m := metricNamed(h)
+		heads = append(heads, h+" ("+r.tag(m)+")")
+	}
+	p("| %s |\n|%s\n", strings.Join(heads, " | "), strings.Repeat("---|", len(heads)))
+	for _, s := range r.Servers[1:] {
+		row := []string{s}
+		for _, h := range ratioMetrics {
+			row = append(row, r.ratio(s, metricNamed(h)).cell(fmtRatio))
+		}
+		p("| %s |\n", strings.Join(row, " | "))
+	}
+	p("\nAbove 1 is better for zonekeeper in the queries columns, worse in the others.\n")
+
+	r.writeZonekeeper(w)
+	r.writeTargets(w)
+
+	p("\n## Machine\n\n")
+	p("- CPU: %s, %s CPUs (online: %s)\n", cpuModel(), lscpuField("CPU(s)"), allCPUs())
+	p("- kernel: %s\n", strings.TrimSpace(commandOutput("uname", "-sr")))
+	p("- date: %s (took %v)\n", r.Began.UTC().Format(time.RFC3339), r.Took.Round(time.Second))
+	p("- command: `%s`\n", r.Command)
+	for _, n := range r.Notes {
+		p("- note: %s\n", n)
+	}
+}
+
+func (r *results) reps() int {
+	n := 0
+	for _, runs := range r.Runs {
+		n = max(n, len(runs))
+	}
+	return n
+}
+
+// zkColumn summarizes one zonekeeper-only measurement.
+func (r *results) zkColumn(get func(zkRun) float64) stat {
+	var v []float64
+	for _, z := range r.ZK {
+		if x := get(z); x >= 0 {
+			v = append(v, x)
+		}
+	}
+	return summarize(v)
+}
+
+func (r *results) writeZonekeeper(w io.Writer) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	p("\n## zonekeeper only\n\n")
+	p("IXFR, `record add`, the reload and the restart on the %d-name big zone, each round on a fresh daemon; during the reload the load generator sends the big zone's own query set (%d queries, the same mix) to the zone being reloaded. Propagation: two zonekeeper nodes on 127.0.0.1 and 127.0.0.2 with a small zone of its own. Fast-path counters: the %d-name query zone's run.\n\n", r.Names, reloadQueries, r.QNames)
+	secs := func(get func(zkRun) time.Duration) string {
+		return r.zkColumn(func(z zkRun) float64 { return get(z).Seconds() }).cell(fmtDur)
+	}
+	p("| measurement | value |\n|---|---|\n")
+	p("| IXFR of a one-record change to the %d-name zone: time | %s |\n", r.Names, secs(func(z zkRun) time.Duration { return z.IXFRWall }))
+	p("| IXFR of a one-record change to the %d-name zone: bytes | %s |\n", r.Names, r.zkColumn(func(z zkRun) float64 { return float64(z.IXFRBytes) }).cell(fmtInt))
+	p("| `record add` to the %d-name zone → new serial served | %s |\n", r.Names, secs(func(z zkRun) time.Duration { return z.EditToServed }))
+	p("| reload of an edited %d-name zonefile under load: rename → new serial served | %s |\n", r.Names, secs(func(z zkRun) time.Duration { return z.ReloadTime }))
+	p("| reload under load: failed (lost or wrong) queries / sent | %s / %s |\n",
+		r.zkColumn(func(z zkRun) float64 { return float64(z.ReloadFailed) }).cell(fmtInt),
+		r.zkColumn(func(z zkRun) float64 { return float64(z.ReloadSent) }).cell(fmtInt))
+	p("| reload under load: UDP receive-buffer drops (system-wide) | %s |\n", r.zkColumn(func(z zkRun) float64 { return float64(z.ReloadDrops) }).cell(fmtInt))
+	cache := "no compiled cache seen"
+	if r.hasCache() {
+		cache = "compiled cache: "
+		if len(r.ZK) > 0 && len(r.ZK[0].CacheFiles) > 0 {
+			cache += strings.Join(r.ZK[0].CacheFiles, ", ")
+		} else {
+			cache += "named in serve --help"
+		}
+	}
+	p("| restart on the same data directory, %d-name zone → serving (%s) | %s |\n", r.Names, cache, secs(func(z zkRun) time.Duration { return z.Restart }))
+	if len(r.PropLat) > 0 {
+		p50, p95 := percentile(r.PropLat, 0.50), percentile(r.PropLat, 0.95)
+		p("| edit → served by the secondary, %d edits, %d-record zone: p50 / p95 / max | %s / %s / %s |\n", len(r.PropLat), r.PropZone,
+			fmtDur(p50.Seconds()), fmtDur(p95.Seconds()), fmtDur(slices.Max(r.PropLat).Seconds()))
+	} else {
+		p("| edit → served by the secondary | not measured: %s |\n", r.PropErr)
+	}
+	for i, z := range r.ZK {
+		for _, e := range z.Errs {
+			p("| round %d: not measured | %s |\n", i+1, strings.ReplaceAll(e, "|", "/"))
+		}
+	}
+	fast, share := r.fastShare()
+	p("| fast-path counters over the mixed load, %d-name query zone (last repetition) | %s |\n", r.QNames, fast)
+	p("| fast-path share of the mixed query set, %d-name query zone | %s |\n", r.QNames, share.cell(fmtShare))
+}
+
+// fastShare returns the counters of the last repetition as text and
+// the fast path's share over the repetitions, or "n/a" when the daemon
+// does not report them.
+func (r *results) fastShare() (string, stat) {
+	var v []float64
+	for _, run := range r.Runs["zonekeeper"] {
+		if run.HasQuery {
+			v = append(v, run.FastShare)
+		}
+	}
+	share := summarize(v)
+	c := r.Counters
+	if c == nil {
+		return "n/a", share
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(c)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, c[k]))
+	}
+	return strings.Join(parts, ", "), share
+}
+
+// shareOf is the fast path's share of the counted queries, NaN when the
+// counters do not say.
+func shareOf(c map[string]int64) float64 {
+	var total int64
+	for _, n := range c {
+		total += n
+	}
+	f, ok := c["fast"]
+	if !ok || total <= 0 {
+		return math.NaN()
+	}
+	return float64(f) / float64(total)
+}
+
+func fmtShare(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
+
+// percentile is the nearest-rank percentile of lat.
+func percentile(lat []time.Duration, p float64) time.Duration {
+	s := slices.Clone(lat)
+	slices.Sort(s)
+	i := int(math.Ceil(p*float64(len(s)))) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+// target is one line of the targets section.
+type target struct {
+	What  string
+	Value string
+	Held  string // "held", "missed" or "n/a"
+}
+
+func heldIf(ok bool, valid bool) string {
+	switch {
+	case !valid:
+		return "n/a"
+	case ok:
+		return "held"
+	default:
+		return "missed"
+	}
+}
+
+func (r *results) writeTargets(w io.Writer) {
+	zkMed := func(head string) float64 { return summarize(r.column("zonekeeper", metricNamed(head))).Med }
+	var ts []target
+	cpuRatio := r.ratio("NSD", metricNamed("queries/CPU-s"))
+	ts = append(ts, target{fmt.Sprintf("queries per server-CPU-second ≥ 0.9 × NSD's (%d-name query zone)", r.QNames),
+		"zonekeeper ÷ NSD = " + cpuRatio.cell(fmtRatio), heldIf(cpuRatio.Med >= 0.9, cpuRatio.N > 0)})
+	start := zkMed("start → serving")
+	ts = append(ts, target{fmt.Sprintf("%d-name zone cold start ≤ 2.0 s", r.Names), fmtDurNaN(start), heldIf(start <= 2.0, !math.IsNaN(start))})
+	restart := r.zkColumn(func(z zkRun) float64 { return z.Restart.Seconds() })
+	if r.hasCache() {
+		ts = append(ts, target{"restart from compiled cache ≤ 1.0 s", restart.cell(fmtDur), heldIf(restart.Med <= 1.0, restart.N > 0)})
+	} else {
+		ts = append(ts, target{"restart from compiled cache ≤ 1.0 s", "n/a (no compiled cache seen; a plain restart took " + restart.cell(fmtDur) + ")", "n/a"})
+	}
+	// Held against the peak: what the zone needed while loading counts.
+	rss, cur := zkMed("peak RSS (VmHWM)"), zkMed("RSS (VmRSS)")
+	ts = append(ts, target{fmt.Sprintf("peak RSS (VmHWM) ≤ 415 MB (%d-name zone)", r.Names), fmtMBNaN(rss) + " (VmRSS " + fmtMBNaN(cur) + ")", heldIf(rss*1024/1e6 <= 415, !math.IsNaN(rss))})
+	axfrCPU := zkMed("AXFR out CPU")
+	ts = append(ts, target{fmt.Sprintf("AXFR out ≤ 0.25 s server CPU (%d-name zone)", r.Names), fmtDurNaN(axfrCPU), heldIf(axfrCPU <= 0.25, !math.IsNaN(axfrCPU))})
+	it := r.zkColumn(func(z zkRun) float64 { return z.IXFRWall.Seconds() })
+	ib := r.zkColumn(func(z zkRun) float64 { return float64(z.IXFRBytes) })
+	ts = append(ts, target{fmt.Sprintf("IXFR of a one-record change < 50 ms and < 1 KB (%d-name zone)", r.Names), it.cell(fmtDur) + ", " + ib.cell(fmtInt) + " bytes",
+		heldIf(it.Med < 0.050 && ib.Med < 1024, it.N > 0 && ib.N > 0)})
+	if len(r.PropLat) > 0 {
+		p95 := percentile(r.PropLat, 0.95)
+		ts = append(ts, target{fmt.Sprintf("edit-to-secondary p95 < 100 ms (%d-record zone)", r.PropZone), fmtDur(p95.Seconds()), heldIf(p95 < 100*time.Millisecond, true)})
+	} else {
+		ts = append(ts, target{"edit-to-secondary p95 < 100 ms", "not measured", "n/a"})
+	}
+	failed := r.zkColumn(func(z zkRun) float64 { return float64(z.ReloadFailed) })
+	ts = append(ts, target{fmt.Sprintf("zero failed queries during the reload of the %d-name zone under load", r.Names), failed.cell(fmtInt) + " failed", heldIf(failed.Max == 0, failed.N > 0)})
+	_, share := r.fastShare()
+	ts = append(ts, target{fmt.Sprintf("fast-path share of the mixed query set ≥ 90%% (%d-name query zone)", r.QNames), share.cell(fmtShare), heldIf(share.Med >= 0.9, share.N > 0)})
+
+	fmt.Fprintf(w, "\n## Targets\n\n| target | zonekeeper | |\n|---|---|---|\n")
+	for _, t := range ts {
+		fmt.Fprintf(w, "| %s | %s | %s |\n", t.What, t.Value, t.Held)
+	}
+}
+
+func fmtDurNaN(sec float64) string {
+	if math.IsNaN(sec) {
+		return "n/a"
+	}
+	return fmtDur(sec)
+}
+
+func fmtMBNaN(kb float64) string {
+	if math.IsNaN(kb) {
+		return "n/a"
+	}
+	return fmtMB(kb)
+}
+
+// lscpuField is the value of one line of lscpu's output, "?" if absent.
+func lscpuField(name string) string {
+	for _, line := range strings.Split(commandOutput("lscpu"), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == name {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
+// cpuModel is lscpu's model name, else /proc/cpuinfo's.
+func cpuModel() string {
+	if m := lscpuField("Model name"); m != "?" {
+		return m
+	}
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func commandOutput(name string, args ...string) string {
+	out, _ := exec.Command(name, args...).Output()
+	return string(out)
+}
