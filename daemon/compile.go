@@ -52,7 +52,6 @@ func Compile(z *zonefile.Zone) (*Snapshot, error) {
 	s := &Snapshot{
 		origin: origin,
 		wire:   ow,
-		zone:   z,
 		index:  nameIndex{seed: maphash.MakeSeed()},
 		soaNeg: -1,
 		ns:     -1,

@@ -141,9 +141,12 @@ func (d *Daemon) handleZoneShow(r *http.Request) (any, error) {
 	detail := api.ZoneDetail{Zone: z, Records: []api.Record{}}
 	// The records served now, whatever the zone's kind: a secondary's
 	// come from its last transfer.
-	if snap := d.zones.Get(name); snap != nil && snap.Zone() != nil {
-		for _, rr := range snap.Zone().Records {
+	if snap := d.zones.Get(name); snap != nil {
+		if err := snap.eachRR(func(rr dns.RR) bool {
 			detail.Records = append(detail.Records, recordOf(rr))
+			return true
+		}); err != nil {
+			return nil, err
 		}
 	}
 	if meta, err := d.store.Meta().List(r.Context(), name); err == nil && len(meta) > 0 {

@@ -75,7 +75,7 @@ type zoneJournal struct {
 	blocks [][]byte // diffs[i] in file form, so that saving does not re-encode
 	size   int      // records in diffs, SOAs included
 
-	last   *packedZone // the version the chain ends at
+	last   *packedZone // the version the chain ends at; nil in memory once snap serves it (lastPacked)
 	serial uint32      // its serial
 	digest [sha256.Size]byte
 	snap   *Snapshot // the snapshot serving it; since answers only while it is served
@@ -95,35 +95,57 @@ func newJournal(d *Daemon) (*journal, error) {
 	}, nil
 }
 
-// record stores the difference between the version the journal last
-// recorded (in memory, or on disk on a zone's first load since start)
-// and cur, which must be the version being served. Without one, the
-// chain starts at cur.
+// recordServed stores the difference between the version the journal
+// last recorded (in memory, or on disk on a zone's first load since
+// start) and the version snap serves, which must be the zone's current
+// snapshot. Without one, the chain starts at snap's version. The records
+// are packed from the snapshot, the same way the version before is
+// packed when it is compared (lastPacked).
+func (j *journal) recordServed(snap *Snapshot) error {
+	return j.recordPacked(snap.Origin(), snap.packed())
+}
+
+// record is recordServed for the zone cur: packed from the served
+// snapshot when it serves cur's serial, else from cur's records.
 func (j *journal) record(cur *zonefile.Zone) error {
 	if cur == nil || cur.SOA() == nil {
 		return nil
 	}
 	origin := strings.ToLower(dns.Fqdn(cur.Origin))
-	j.write.Lock()
-	defer j.write.Unlock()
-
+	if snap := j.d.zones.Get(origin); snap != nil && snap.Serial() == cur.Serial() {
+		return j.recordServed(snap)
+	}
 	packed, err := packZone(cur)
 	if err != nil {
 		return fmt.Errorf("zone %s: %w", origin, err)
 	}
+	return j.recordPacked(origin, packed)
+}
+
+// recordPacked records the version packed of zone origin.
+func (j *journal) recordPacked(origin string, packed *packedZone) error {
+	j.write.Lock()
+	defer j.write.Unlock()
 	j.mu.RLock()
 	st := j.zones[origin]
 	j.mu.RUnlock()
 	if st == nil {
 		st = j.load(origin)
 	}
-	next, changed, err := j.advance(st, origin, packed, cur)
+	next, changed, err := j.advance(st, origin, packed)
 	if err != nil {
 		return err
 	}
 	next.snap = j.d.zones.Get(origin)
+	// In memory the served snapshot stands for the version the chain
+	// ends at: its records are packed again when the next version is
+	// compared (lastPacked), so a zone's records are not held twice.
+	kept := *next
+	if kept.snap != nil && kept.snap.Serial() == kept.serial {
+		kept.last = nil
+	}
 	j.mu.Lock()
-	j.zones[origin] = next
+	j.zones[origin] = &kept
 	j.mu.Unlock()
 	if !changed {
 		return nil
@@ -133,9 +155,18 @@ func (j *journal) record(cur *zonefile.Zone) error {
 	return j.save(next)
 }
 
-// advance returns the journal of origin after version cur (packed as
-// packed), and whether it differs from what st holds on disk.
-func (j *journal) advance(st *zoneJournal, origin string, packed *packedZone, cur *zonefile.Zone) (*zoneJournal, bool, error) {
+// lastPacked returns the records of the version z ends at: as read from
+// its file, or packed from the snapshot that served it.
+func (z *zoneJournal) lastPacked() *packedZone {
+	if z.last == nil {
+		return z.snap.packed()
+	}
+	return z.last
+}
+
+// advance returns the journal of origin after the version packed, and
+// whether it differs from what st holds on disk.
+func (j *journal) advance(st *zoneJournal, origin string, packed *packedZone) (*zoneJournal, bool, error) {
 	if st == nil {
 		return freshJournal(origin, packed), true, nil
 	}
@@ -144,15 +175,19 @@ func (j *journal) advance(st *zoneJournal, origin string, packed *packedZone, cu
 		next.last = packed
 		return &next, false, nil
 	}
-	removed, added, err := diffPacked(st.last, packed)
+	base := st.lastPacked()
+	removed, added, err := diffPacked(base, packed)
 	if err != nil {
 		return nil, false, fmt.Errorf("zone %s: %w", origin, err)
 	}
-	from, err := st.last.soa()
+	from, err := base.soa()
 	if err != nil {
 		return nil, false, fmt.Errorf("zone %s: %w", origin, err)
 	}
-	to := cur.SOA()
+	to, err := packed.soa()
+	if err != nil {
+		return nil, false, fmt.Errorf("zone %s: %w", origin, err)
+	}
 	switch {
 	case to.Serial == st.serial && len(removed) == 0 && len(added) == 0 && soaEqual(from, to):
 		// The same records (letter case aside): the chain still holds.
@@ -163,16 +198,20 @@ func (j *journal) advance(st *zoneJournal, origin string, packed *packedZone, cu
 		j.reset(origin, fmt.Sprintf("the zone changed from serial %d to %d without the serial increasing", st.serial, to.Serial))
 		return freshJournal(origin, packed), true, nil
 	}
-	diff := journalDiff{From: from, To: dns.Copy(to).(*dns.SOA), Added: make([]dns.RR, 0, len(added))}
+	diff := journalDiff{From: from, To: to, Added: make([]dns.RR, 0, len(added))}
 	for _, i := range removed {
-		rr, err := st.last.rr(i)
+		rr, err := base.rr(i)
 		if err != nil {
 			return nil, false, fmt.Errorf("zone %s: %w", origin, err)
 		}
 		diff.Removed = append(diff.Removed, rr)
 	}
 	for _, i := range added {
-		diff.Added = append(diff.Added, cur.Records[i])
+		rr, err := packed.rr(i)
+		if err != nil {
+			return nil, false, fmt.Errorf("zone %s: %w", origin, err)
+		}
+		diff.Added = append(diff.Added, rr)
 	}
 	block, err := encodeDiff(diff)
 	if err != nil {
@@ -187,7 +226,7 @@ func (j *journal) advance(st *zoneJournal, origin string, packed *packedZone, cu
 		serial: to.Serial,
 		digest: packed.digest,
 	}
-	j.trim(next, len(cur.Records))
+	j.trim(next, packed.len())
 	return next, true, nil
 }
 
@@ -237,18 +276,6 @@ func (j *journal) since(zone string, serial uint32) (diffs []journalDiff, ok boo
 		}
 	}
 	return nil, false
-}
-
-// packed returns the records of the version snap serves, in wire form,
-// or nil when the journal does not hold that very version.
-func (j *journal) packed(origin string, snap *Snapshot) *packedZone {
-	j.mu.RLock()
-	st := j.zones[origin]
-	j.mu.RUnlock()
-	if st == nil || st.snap != snap || st.last == nil || st.last.serial != snap.Serial() {
-		return nil
-	}
-	return st.last
 }
 
 // freshJournal is a journal with no steps that ends at version packed.

@@ -36,9 +36,9 @@ type loader struct {
 	register func(origin string)
 
 	// onVersion is called, l.mu held, after a new version of a zone is
-	// served: first on the zone's first load since start, else oldSerial
-	// is the serial of the version it replaced. May be nil.
-	onVersion func(first bool, oldSerial uint32, cur *zonefile.Zone)
+	// served by snap: first on the zone's first load since start, else
+	// oldSerial is the serial of the version it replaced. May be nil.
+	onVersion func(first bool, oldSerial uint32, snap *Snapshot)
 
 	mu    sync.Mutex            // serialises reloads (watcher and SIGHUP)
 	files map[string]*fileState // by zonefile name, e.g. "example.org.zone"
@@ -248,10 +248,15 @@ func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findin
 	path := filepath.Join(l.dir, name)
 	origin := zonefile.OriginFromPath(name)
 	st := l.files[name]
-	digest := zoneDigest(z)
-	if st != nil && st.served && st.digest == digest {
-		st.lastErr = ""
-		return // touched, not changed
+	// The digest tells a touched file from a changed one. A zone's first
+	// version has nothing to compare with: it is hashed once it is
+	// served, so that start-up does not wait for it.
+	var digest [sha256.Size]byte
+	if st != nil && st.served {
+		if digest = zoneDigest(z); st.digest == digest {
+			st.lastErr = ""
+			return // touched, not changed
+		}
 	}
 	for _, f := range findings.Warnings() {
 		l.log.Warn(f.String(), "zone", origin)
@@ -281,6 +286,9 @@ func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findin
 		verb = "zone reloaded"
 	}
 	old, first := st.serial, !st.served
+	if first {
+		digest = zoneDigest(z)
+	}
 	st.digest, st.serial, st.includes, st.served, st.records, st.lastErr = digest, z.Serial(), z.Includes, true, len(z.Records), ""
 	l.log.Info(verb, "zone", origin, "serial", z.Serial(), "records", len(z.Records), "file", path)
 	detail := fmt.Sprintf("%d records from %s", len(z.Records), path)
@@ -289,7 +297,7 @@ func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findin
 	}
 	l.emit(api.Event{Zone: origin, Kind: "reload", Outcome: api.OutcomeOK, Serial: z.Serial(), Detail: detail})
 	if l.onVersion != nil {
-		l.onVersion(first, old, z)
+		l.onVersion(first, old, snap)
 	}
 }
 

@@ -24,24 +24,25 @@ import (
 // This file wires them to the loader and the control API.
 
 // primaryVersion is called by the loader after a new version of a zone
-// from DATA/zones is being served (old is nil on its first load since
+// from DATA/zones is being served by snap (first on its first load since
 // start): the difference goes to the journal, and a higher serial is
 // announced to the secondaries, never before it is queryable.
-func (d *Daemon) primaryVersion(first bool, oldSerial uint32, cur *zonefile.Zone) {
-	if err := d.journal.record(cur); err != nil {
-		d.log.Error("journal: "+err.Error(), "zone", cur.Origin)
-		d.events.Emit(api.Event{Zone: cur.Origin, Kind: "journal-error", Outcome: api.OutcomeError, Serial: cur.Serial(), Detail: err.Error()})
+func (d *Daemon) primaryVersion(first bool, oldSerial uint32, snap *Snapshot) {
+	origin, serial := snap.Origin(), snap.Serial()
+	if err := d.journal.recordServed(snap); err != nil {
+		d.log.Error("journal: "+err.Error(), "zone", origin)
+		d.events.Emit(api.Event{Zone: origin, Kind: "journal-error", Outcome: api.OutcomeError, Serial: serial, Detail: err.Error()})
 	}
-	if d.zoneKind(cur.Origin) == api.KindNative {
+	if d.zoneKind(origin) == api.KindNative {
 		return
 	}
 	// At start-up the first NOTIFY waits for the peers' serials
 	// (health.go): a returning old primary never pushes a stale version.
-	if first && d.health.holdFirstNotify(cur.Origin, cur.Serial()) {
+	if first && d.health.holdFirstNotify(origin, serial) {
 		return
 	}
-	if first || zonefile.SerialGreater(cur.Serial(), oldSerial) {
-		d.notifier.zoneChanged(cur.Origin, cur.Serial())
+	if first || zonefile.SerialGreater(serial, oldSerial) {
+		d.notifier.zoneChanged(origin, serial)
 	}
 }
 

@@ -5,8 +5,6 @@ import (
 	"hash/maphash"
 
 	"github.com/miekg/dns"
-
-	"zonekeeper/zonefile"
 )
 
 // Snapshot is an immutable zone compiled for answering queries. It is
@@ -33,9 +31,8 @@ type Snapshot struct {
 	soaNeg    int32  // the SOA with TTL min(SOA TTL, MINIMUM), for negative answers (RFC 2308 §3)
 	ns        int32  // the apex NS RRset
 
-	zone    *zonefile.Zone // the records compiled, for outgoing transfers; never modified
-	soa     *dns.SOA       // the apex SOA record of zone
-	expired bool           // a secondary past its SOA expire: every query gets SERVFAIL
+	soa     *dns.SOA // the apex SOA record, as compiled
+	expired bool     // a secondary past its SOA expire: every query gets SERVFAIL
 }
 
 // noRel marks an RRset a node does not have, in nodeRec's relative
@@ -82,10 +79,6 @@ func (s *Snapshot) Origin() string { return s.origin }
 
 // Serial returns the serial of the zone's SOA record.
 func (s *Snapshot) Serial() uint32 { return s.serial }
-
-// Zone returns the zone the snapshot was compiled from, for outgoing
-// transfers. It is shared: callers must not modify it.
-func (s *Snapshot) Zone() *zonefile.Zone { return s.zone }
 
 // SOA returns the zone's apex SOA record. It is shared: callers must not
 // modify it.

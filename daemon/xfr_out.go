@@ -147,15 +147,13 @@ func (d *Daemon) serveXFR(w SpecialWriter, req *dns.Msg, from netip.AddrPort, tc
 		records, style, whole = axfrSequence(snap), "whole zone", true
 	}
 	if whole && sig == nil && tcp {
-		// Unsigned: the journal's wire form of this version, when it
-		// holds it, goes out without building dns.Msg values.
-		if p := d.journal.packed(zone, snap); p != nil {
-			if err := x.sendWire(p); err != nil && x.err == nil {
-				x.err = err
-			}
-			d.xfrDone(x, zone, kindOf(ixfr), fmt.Sprintf("%s of %s serial %d to %s%s: %s", what, zone, cur.Serial, peer, keyText, style), cur.Serial)
-			return
+		// Unsigned: the served wire data goes out without building
+		// dns.Msg values (xfr_wire.go).
+		if err := x.sendWire(snap); err != nil && x.err == nil {
+			x.err = err
 		}
+		d.xfrDone(x, zone, kindOf(ixfr), fmt.Sprintf("%s of %s serial %d to %s%s: %s", what, zone, cur.Serial, peer, keyText, style), cur.Serial)
+		return
 	}
 	for rr := range records {
 		if x.add(rr) != nil {
@@ -176,13 +174,13 @@ func kindOf(ixfr bool) string {
 	return "axfr-out"
 }
 
-// sendWire sends the whole zone from its wire-format records p.
-func (x *xfrStream) sendWire(p *packedZone) error {
+// sendWire sends the whole zone served by snap from its wire data.
+func (x *xfrStream) sendWire(snap *Snapshot) error {
 	w, err := newWireXFR(x)
 	if err != nil {
 		return err
 	}
-	return w.sendPacked(p)
+	return w.sendSnapshot(snap)
 }
 
 // xfrDone logs the end of a transfer as an event.
@@ -229,22 +227,18 @@ func journalReaches(diffs []journalDiff, from, to uint32) bool {
 }
 
 // axfrSequence yields a zone in AXFR order (RFC 5936 §2.2): the SOA,
-// every other record, the SOA again.
+// every other record, the SOA again. The served data leads with the
+// apex SOA (eachRecord), so only the closing one is added.
 func axfrSequence(s *Snapshot) iter.Seq[dns.RR] {
 	return func(yield func(dns.RR) bool) {
-		soa := s.SOA()
-		if !yield(soa) {
-			return
+		more := true
+		err := s.eachRR(func(rr dns.RR) bool {
+			more = yield(rr)
+			return more
+		})
+		if err == nil && more {
+			yield(s.SOA())
 		}
-		for _, rr := range s.Zone().Records {
-			if rr == dns.RR(soa) {
-				continue
-			}
-			if !yield(rr) {
-				return
-			}
-		}
-		yield(soa)
 	}
 }
 

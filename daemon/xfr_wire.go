@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/miekg/dns"
@@ -12,9 +13,9 @@ import (
 // Whole-zone transfers straight from wire form.
 //
 // Packing 2.25 million dns.RR values into messages with miekg/dns's
-// compression costs seconds of CPU per AXFR. The journal already holds
-// the served version's records in uncompressed wire form (packedZone),
-// so an unsigned AXFR over TCP copies them into messages instead. Names
+// compression costs seconds of CPU per AXFR. The snapshot already holds
+// the served records in wire form (eachRecord), so an unsigned AXFR over
+// TCP copies them into messages instead. Names
 // are compressed cheaply: an owner name equal to the previous record's
 // points at it; any other name of the zone (owners, and the names in the
 // RDATA of NS, CNAME, PTR and MX, which RFC 3597 §4 lets us compress) is
@@ -38,7 +39,7 @@ type wireXFR struct {
 
 	msg       []byte
 	count     int
-	prevOwner []byte // owner of the last record added to msg, as in the data
+	prevOwner []byte // owner of the last record added to msg, as in the data (a copy: callers reuse their buffers)
 	prevAt    int    // its offset in msg; 0 when it was not written in full
 }
 
@@ -87,34 +88,34 @@ func packRR(rr dns.RR) ([]byte, error) {
 // reset starts the next message.
 func (w *wireXFR) reset() {
 	w.msg = append(w.msg[:0], w.head...)
-	w.count, w.prevOwner, w.prevAt = 0, nil, 0
+	w.count, w.prevOwner, w.prevAt = 0, w.prevOwner[:0], 0
 }
 
-// sendPacked streams the zone of p in AXFR order (RFC 5936 §2.2): its
-// SOA, every other record in the zone's order, the SOA again.
-func (w *wireXFR) sendPacked(p *packedZone) error {
-	soa := -1
-	for i := range p.len() {
-		if p.rtype(i) == dns.TypeSOA {
-			soa = i
-			break
+// sendSnapshot streams the zone snap serves in AXFR order (RFC 5936
+// §2.2): its SOA, every other record in canonical order, the SOA again.
+// The served data leads with the apex SOA, which is kept for the end.
+func (w *wireXFR) sendSnapshot(snap *Snapshot) error {
+	var soa, rr []byte
+	var err error
+	snap.eachRecord(func(owner []byte, rtype, class uint16, ttl uint32, rdata []byte) bool {
+		rr = appendWireRR(rr[:0], owner, rtype, class, ttl, rdata)
+		if soa == nil {
+			if rtype != dns.TypeSOA {
+				err = fmt.Errorf("the served data does not start with the SOA")
+				return false
+			}
+			soa = slices.Clone(rr)
 		}
-	}
-	if soa < 0 {
-		return fmt.Errorf("the zone's packed records have no SOA")
-	}
-	if err := w.add(p.wire(soa)); err != nil {
+		err = w.add(rr)
+		return err == nil
+	})
+	if err != nil {
 		return err
 	}
-	for i := range p.len() {
-		if i == soa {
-			continue
-		}
-		if err := w.add(p.wire(i)); err != nil {
-			return err
-		}
+	if soa == nil {
+		return fmt.Errorf("the zone has no records")
 	}
-	if err := w.add(p.wire(soa)); err != nil {
+	if err := w.add(soa); err != nil {
 		return err
 	}
 	return w.flush()
@@ -141,7 +142,7 @@ func (w *wireXFR) add(rr []byte) error {
 		w.msg = w.appendName(w.msg, owner)
 		// A later record of the same owner points here, unless all that
 		// was written is itself a pointer (the apex): then it repeats it.
-		w.prevOwner, w.prevAt = owner, 0
+		w.prevOwner, w.prevAt = append(w.prevOwner[:0], owner...), 0
 		if at < 0x4000 && len(w.msg)-at > 2 {
 			w.prevAt = at
 		}
