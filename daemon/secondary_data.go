@@ -52,16 +52,12 @@ type secVersion struct {
 	text []byte // canonical zonefile text
 }
 
-// prepare validates transferred records exactly as a zonefile is
-// validated (written in canonical form, then parsed) and compiles them.
+// prepare validates transferred records by the rules a zonefile is
+// validated by (zonefile.Check) and compiles them.
 // Records the rules drop (outside the zone, occluded) are reported and
 // left out of the file.
 func (s *secondaries) prepare(zone string, recs []dns.RR) (*secVersion, []string, error) {
-	var text bytes.Buffer
-	if err := zonefile.Write(&text, &zonefile.Zone{Origin: zone, Records: recs}); err != nil {
-		return nil, nil, fmt.Errorf("writing the transferred zone: %w", err)
-	}
-	z, findings, err := zonefile.Parse(bytes.NewReader(text.Bytes()), zone, "transfer of "+zone)
+	z, findings, err := zonefile.Check(zone, "transfer of "+zone, recs)
 	if err != nil {
 		var inv *zonefile.InvalidError
 		if errors.As(err, &inv) {
@@ -77,12 +73,10 @@ func (s *secondaries) prepare(zone string, recs []dns.RR) (*secVersion, []string
 	for _, f := range findings.Warnings() {
 		warnings = append(warnings, f.Rule+": "+lineRefRE.ReplaceAllString(f.Detail, ""))
 	}
-	if len(warnings) > 0 {
-		// Write what is served, not what was dropped.
-		text.Reset()
-		if err := zonefile.Write(&text, z); err != nil {
-			return nil, nil, fmt.Errorf("writing the transferred zone: %w", err)
-		}
+	// The file holds what is served, not what the rules dropped.
+	var text bytes.Buffer
+	if err := zonefile.Write(&text, z); err != nil {
+		return nil, nil, fmt.Errorf("writing the transferred zone: %w", err)
 	}
 	snap, err := Compile(z)
 	if err != nil {

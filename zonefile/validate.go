@@ -360,7 +360,13 @@ func (v *validator) checkTTLs(s rrset) {
 	}
 	v.add(s.members[0], [4]int{2, int(s.members[0])}, Warning, RuleTTLMismatch, "RRset %s %s has differing TTLs; all set to the lowest, %d (RFC 2181 §5.2)", first.Name, typeName(s.rtype), low)
 	for _, m := range s.members {
-		v.rr(m).Header().Ttl = low
+		if v.rr(m).Header().Ttl != low {
+			// A copy: the records may be shared with a version still
+			// served (an IXFR applied to the one before, say).
+			rr := dns.Copy(v.rr(m))
+			rr.Header().Ttl = low
+			v.entries[m].rr = rr
+		}
 	}
 }
 
