@@ -21,6 +21,19 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export CGO_ENABLED = 0
 
+# install-missing: a shell command that installs those of the Debian
+# packages $(1) that are not installed yet (deps, bench-peers).
+define install-missing
+missing=""; for p in $(1); do \
+	dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+done; \
+if [ -n "$$missing" ]; then \
+	echo "installing:$$missing"; \
+	$(SUDO) apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+fi
+endef
+
 .PHONY: build run test bench bench-failover bench-peers demo demo-stop deps lint fmt clean package package-test
 
 ## build: the static binary in bin/
@@ -59,14 +72,7 @@ PEERS_FLAGS ?=
 
 ## bench-peers: zonekeeper beside NSD, Knot, BIND, PowerDNS on loopback, one worker each (queries on a 100k-name zone; start, RSS, AXFR on a 1M-name zone); table in bench/results/latest.md (PEERS_FLAGS=--quick to try)
 bench-peers: build
-	@missing=""; for p in $(PEERS_DEB); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	@$(call install-missing,$(PEERS_DEB))
 	$(GO) run ./bench/peers --bin $(BIN) --out bench/results/latest.md $(PEERS_FLAGS)
 
 ## demo: three nodes on 127.0.0.1, .2, .3 port 5300 (a primary, b and c its secondaries), data in ./demo-data
@@ -79,14 +85,7 @@ demo-stop:
 
 ## deps: install the Debian packages the tests use, when missing
 deps:
-	@missing=""; for p in $(DEPS_DEB); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	@$(call install-missing,$(DEPS_DEB))
 	@$(GO) mod download
 	@test -x $(NFPM) || $(MAKE) --no-print-directory $(NFPM)
 
