@@ -36,6 +36,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"zonekeeper/bench/internal/ports"
 
 	"github.com/miekg/dns"
 )
@@ -90,11 +91,11 @@ func run() error {
 	if err := os.WriteFile(conf, []byte("# the benchmark passes flags\n"), 0o644); err != nil {
 		return err
 	}
-	port, err := freePort("127.0.0.1", "127.0.0.2", "127.0.0.3")
+	port, err := ports.Free("127.0.0.1", "127.0.0.2", "127.0.0.3")
 	if err != nil {
 		return err
 	}
-	deadPort, err := freePort("127.0.0.1", "127.0.0.2", "127.0.0.3")
+	deadPort, err := ports.Free("127.0.0.1", "127.0.0.2", "127.0.0.3")
 	if err != nil {
 		return err
 	}
@@ -382,38 +383,4 @@ func waitPrimary(n *node) error {
 		time.Sleep(time.Millisecond)
 	}
 	return errors.New("node " + n.name + ": the zone is not primary within " + waitTimeout.String())
-}
-
-// freePort returns a port free for UDP and TCP on every one of ips.
-func freePort(ips ...string) (int, error) {
-	for range 100 {
-		u, err := net.ListenPacket("udp", net.JoinHostPort(ips[0], "0"))
-		if err != nil {
-			return 0, err
-		}
-		port := u.LocalAddr().(*net.UDPAddr).Port
-		u.Close()
-		if portFree(port, ips) {
-			return port, nil
-		}
-	}
-	return 0, errors.New("no port free on " + strings.Join(ips, ", "))
-}
-
-// portFree reports whether port can be bound for UDP and TCP on each ip.
-func portFree(port int, ips []string) bool {
-	for _, ip := range ips {
-		addr := net.JoinHostPort(ip, strconv.Itoa(port))
-		u, err := net.ListenPacket("udp", addr)
-		if err != nil {
-			return false
-		}
-		l, err := net.Listen("tcp", addr)
-		u.Close()
-		if err != nil {
-			return false
-		}
-		l.Close()
-	}
-	return true
 }

@@ -47,6 +47,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"zonekeeper/bench/internal/ports"
 
 	"zonekeeper/bench/peers/load"
 )
@@ -367,11 +368,11 @@ func (b *bench) start(k serverKind, dir string, z *benchZone) (*process, netip.A
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, addr, 0, err
 	}
-	port, err := freePort(serverIP)
+	port, err := ports.Free(serverIP)
 	if err != nil {
 		return nil, addr, 0, err
 	}
-	dead, err := freePort(serverIP)
+	dead, err := ports.Free(serverIP)
 	if err != nil {
 		return nil, addr, 0, err
 	}

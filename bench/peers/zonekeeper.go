@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"zonekeeper/bench/internal/ports"
 
 	"zonekeeper/bench/peers/load"
 )
@@ -116,7 +117,7 @@ func (b *bench) editAndIXFR(addr netip.AddrPort, dir string, zr *zkRun) error {
 
 // restart starts zonekeeper again on dir and times it to serving.
 func (b *bench) restart(addr netip.AddrPort, dir string, zr *zkRun) error {
-	dead, err := freePort(serverIP)
+	dead, err := ports.Free(serverIP)
 	if err != nil {
 		return err
 	}
@@ -315,11 +316,11 @@ const propNames = 4440
 // the new serial.
 func (b *bench) propagation() ([]time.Duration, int, error) {
 	spec := zoneSpec{Origin: propOrigin, Names: propNames, Serial: 1}
-	port, err := freePort("127.0.0.1", "127.0.0.2")
+	port, err := ports.Free("127.0.0.1", "127.0.0.2")
 	if err != nil {
 		return nil, 0, err
 	}
-	dead, err := freePort("127.0.0.1", "127.0.0.2")
+	dead, err := ports.Free("127.0.0.1", "127.0.0.2")
 	if err != nil {
 		return nil, 0, err
 	}
