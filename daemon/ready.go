@@ -179,8 +179,15 @@ func (t *zoneTable) readyCache(entries int) *readyCache {
 // cacheable reports whether the parsed query q, whose message is in, is
 // plain enough for the cache: one question of class IN or ANY, not a
 // transfer, nothing in the answer and authority sections, and in
-// additional only an OPT RR of version 0 without options. Such a query is
-// never one for the slow path (handler.go, query.special).
+// additional only an OPT RR of version 0 whose options, if any, are well
+// formed and not EDNS EXPIRE. Such a query is never one for the slow
+// path (handler.go, query.special).
+//
+// Options other than EXPIRE do not shape our replies (we send no COOKIE,
+// NSID or padding back), so a resolver's cookie, which BIND and Unbound
+// send with every query, does not keep its queries off the fast path.
+// An option that comes to shape replies must join the key or be refused
+// here.
 func (q *query) cacheable(in []byte) bool {
 	if q.qclass != dns.ClassINET && q.qclass != dns.ClassANY {
 		return false
@@ -199,7 +206,15 @@ func (q *query) cacheable(in []byte) bool {
 	// parse found the OPT RR as the only record, right after the
 	// question: root owner (1), type, class, TTL (8), then RDLENGTH.
 	off := headerLen + len(q.question) + 9
-	return off+2 <= len(in) && in[off] == 0 && in[off+1] == 0
+	if off+2 > len(in) {
+		return false
+	}
+	n := int(binary.BigEndian.Uint16(in[off:]))
+	if off+2+n > len(in) {
+		return false
+	}
+	valid, expire := scanOptions(in[off+2 : off+2+n])
+	return valid && !expire
 }
 
 // readySig is the part of the key besides the question: the query's EDNS

@@ -301,8 +301,7 @@ func TestReadyNotCached(t *testing.T) {
 	}
 	zs.Set(mustCompile(t, testZone(t, "huge.test.", append([]string{"@ SOA ns1 host 1 7200 3600 1209600 300", "@ NS ns1", "ns1 A 192.0.2.1"}, huge...)...)))
 	for _, c := range []readyQuery{
-		{name: "www.example.org.", qtype: dns.TypeA, edns: 1232, opt: &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"}},
-		{name: "www.example.org.", qtype: dns.TypeA, edns: 1232, opt: &dns.EDNS0_NSID{Code: dns.EDNS0NSID}},
+		{name: "www.example.org.", qtype: dns.TypeA, edns: 1232, opt: &dns.EDNS0_EXPIRE{Code: dns.EDNS0EXPIRE, Empty: true}},
 		{name: "www.example.org.", qtype: dns.TypeA, edns: 1232, ver: 1},
 		{name: "ns1.expired.test.", qtype: dns.TypeA, edns: 1232},
 		{name: "www.elsewhere.test.", qtype: dns.TypeA, edns: 1232},
@@ -501,5 +500,32 @@ func TestReadyAutoSize(t *testing.T) {
 	}
 	if got := len(zs.cur.Load().readyCache(-1).slots); got != want {
 		t.Errorf("the second call made another cache of %d slots", got)
+	}
+}
+
+// TestReadyOptions: a query carrying EDNS options that do not shape the
+// reply (a resolver's COOKIE, NSID) is answered from the cache, with
+// the bytes the full path would send.
+func TestReadyOptions(t *testing.T) {
+	zs := testZones(t)
+	full := newResponder(zs, 1232, false)
+	for _, opt := range []dns.EDNS0{
+		&dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"},
+		&dns.EDNS0_NSID{Code: dns.EDNS0NSID},
+	} {
+		r := fastResponder(zs, false)
+		plain := readyQuery{name: "www.example.org.", qtype: dns.TypeA, edns: 1232}
+		r.respond(plain.pack(t, 1), false)
+		with := plain
+		with.opt = opt
+		in := with.pack(t, 2)
+		before := r.statsNow().Fast
+		got := bytes.Clone(r.respond(in, false))
+		if st := r.statsNow(); st.Fast != before+1 {
+			t.Errorf("%T: counts %+v, want the second reply from the cache", opt, st)
+		}
+		if want := full.respond(in, false); !bytes.Equal(got, want) {
+			t.Errorf("%T: the cached reply differs from the full path's", opt)
+		}
 	}
 }
