@@ -39,6 +39,7 @@ type Config struct {
 
 	FastPath        bool // fast-path: yes, answer repeated plain queries from a cache of ready replies
 	FastPathEntries int  // fast-path-entries: auto (0), slots of that cache: four per name served, 4 Ki to 1 Mi
+	ZoneCache       bool // zone-cache: yes, keep each primary zone compiled in DATA/cache so that a restart need not parse it
 
 	Version string // the running binary's version, for status; not a setting
 }
@@ -62,6 +63,7 @@ func DefaultConfig() Config {
 
 		FastPath:        true,
 		FastPathEntries: DefaultFastPathEntries,
+		ZoneCache:       true,
 	}
 }
 
@@ -76,12 +78,15 @@ func (c *Config) ControlPath() string {
 // ZonesDir is where primary zonefiles live: DATA/zones.
 func (c *Config) ZonesDir() string { return filepath.Join(c.Data, "zones") }
 
+// CacheDir is where the compiled caches of primary zones live: DATA/cache.
+func (c *Config) CacheDir() string { return filepath.Join(c.Data, "cache") }
+
 // ConfigKeys lists every key Set accepts, in the order of DESIGN.md.
 var ConfigKeys = []string{
 	"listen", "data", "control", "health-interval", "ns-port", "notify-resolve",
 	"allow-axfr", "also-notify", "xfr-timeout", "xfr-idle-timeout", "xfr-max-records",
 	"xfr-max-bytes", "udp-size", "tcp-idle-timeout", "events-max", "log-level",
-	"fast-path", "fast-path-entries",
+	"fast-path", "fast-path-entries", "zone-cache",
 	"udp-workers",
 }
 
@@ -143,6 +148,8 @@ func (c *Config) Set(key, value string) error {
 			err = fmt.Errorf("%d is above %d", n, maxFastPathEntries)
 		}
 		c.FastPathEntries = int(n)
+	case "zone-cache":
+		c.ZoneCache, err = yesNo(value)
 	case "tcp-idle-timeout":
 		c.TCPIdleTimeout, err = positiveDuration(value)
 	case "events-max":

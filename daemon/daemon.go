@@ -93,6 +93,9 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	d.loader = newLoader(cfg.ZonesDir(), zones, log, d.events.Emit)
 	d.loader.register = d.registerPrimary
 	d.loader.onVersion = d.primaryVersion
+	if cfg.ZoneCache {
+		d.loader.cacheDir = cfg.CacheDir()
+	}
 	d.keys = newKeyring(d)
 	d.peers = newPeerSet(d)
 	d.health = newHealth(d)
@@ -182,6 +185,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.log.Info("control socket", "path", d.cfg.ControlPath())
 	d.events.Emit(api.Event{Kind: "start", Outcome: api.OutcomeOK, Detail: "zonekeeper " + d.cfg.Version + " listening on" + listen})
 	err := g.Wait()
+	d.loader.flushCache()
 	d.events.Emit(api.Event{Kind: "stop", Outcome: api.OutcomeOK, Detail: "zonekeeper stopped"})
 	return err
 }

@@ -82,9 +82,10 @@ func (l *loader) edit(origin string, req api.EditRequest, policy string, now tim
 	}
 	// What was just validated is what the file now holds: serve it
 	// without reading the file a third time.
-	l.install(name, parsed, findings)
+	snap := l.install(name, parsed, findings)
 	if st := l.files[name]; st != nil && st.served && st.serial == next {
 		st.written = stampOf(path)
+		l.cacheWritten(name, snap, st.written, text.Bytes())
 	}
 	return &api.EditResult{Zone: origin, OldSerial: old, NewSerial: next, Added: added, Removed: removed}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -44,6 +45,14 @@ type loader struct {
 	files map[string]*fileState // by zonefile name, e.g. "example.org.zone"
 
 	loads atomic.Int64 // zonefile parses, for tests and metrics
+
+	// cacheDir holds the compiled caches of the zones (DATA/cache); ""
+	// when zone-cache is no.
+	cacheDir   string
+	cacheGenMu sync.Mutex
+	cacheGen   map[string]uint64 // by cache path: the latest write or removal asked for
+	cacheWrite sync.Mutex        // serialises cache writes, so that the latest lands last
+	cacheBusy  sync.WaitGroup    // cache writes under way
 }
 
 // fileState is what the loader knows of one zonefile.
@@ -192,6 +201,7 @@ func (l *loader) reloadFile(name string) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if st != nil {
 			delete(l.files, name)
+			l.dropCache(name)
 			if st.served && l.zones.Delete(st.origin) {
 				l.log.Info("zone removed: its file is gone", "zone", st.origin, "file", path)
 				l.emit(api.Event{Zone: st.origin, Kind: "zone-unload", Outcome: api.OutcomeWarning,
@@ -208,6 +218,11 @@ func (l *loader) reloadFile(name string) {
 		}
 	}
 
+	if l.cacheDir != "" && (st == nil || !st.served) && l.loadCached(name) {
+		return
+	}
+
+	before := stampOf(path)
 	l.loads.Add(1)
 	z, findings, err := zonefile.Load(path, origin)
 	if err != nil {
@@ -239,12 +254,15 @@ func (l *loader) reloadFile(name string) {
 		l.emit(api.Event{Zone: origin, Kind: "reload-error", Outcome: api.OutcomeError, Detail: detail})
 		return
 	}
-	l.install(name, z, findings)
+	if snap := l.install(name, z, findings); snap != nil {
+		l.cacheParsed(name, snap, z, before)
+	}
 }
 
 // install serves z, the valid zone just read from the zonefile name,
-// unless it is what is served already. l.mu is held.
-func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findings) {
+// unless it is what is served already. It returns the snapshot that
+// serves z, nil when z could not be served. l.mu is held.
+func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findings) *Snapshot {
 	path := filepath.Join(l.dir, name)
 	origin := zonefile.OriginFromPath(name)
 	st := l.files[name]
@@ -255,7 +273,11 @@ func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findin
 	if st != nil && st.served {
 		if digest = zoneDigest(z); st.digest == digest {
 			st.lastErr = ""
-			return // touched, not changed
+			// Touched, not changed.
+			if snap := l.zones.Get(st.origin); snap != nil && snap.Serial() == st.serial {
+				return snap
+			}
+			return nil
 		}
 	}
 	for _, f := range findings.Warnings() {
@@ -265,7 +287,7 @@ func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findin
 	snap, err := Compile(z)
 	if err != nil {
 		l.log.Error("zone reload failed: "+err.Error(), "zone", origin, "file", path)
-		return
+		return nil
 	}
 	if st != nil && st.served && !zonefile.SerialGreater(z.Serial(), st.serial) {
 		l.log.Warn("zone content changed but its SOA serial did not increase: secondaries will not fetch this version until the serial increases",
@@ -273,6 +295,25 @@ func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findin
 		l.emit(api.Event{Zone: origin, Kind: "serial-not-increased", Outcome: api.OutcomeWarning, Serial: z.Serial(),
 			Detail: fmt.Sprintf("content changed but the serial went from %d to %d: secondaries will not fetch it until the serial increases", st.serial, z.Serial())})
 	}
+	first := st == nil || !st.served
+	l.serve(name, snap, len(z.Records), z.Includes, func() [sha256.Size]byte {
+		if first {
+			return zoneDigest(z)
+		}
+		return digest
+	}, false)
+	return snap
+}
+
+// serve swaps snap in for the zonefile name and records it as the
+// served version: records and includes are the zone's, digest returns
+// its zonefile.Digest (called once snap is served, so that start-up does
+// not wait for it). cached says snap was read from the compiled cache.
+// l.mu is held.
+func (l *loader) serve(name string, snap *Snapshot, records int, includes []string, digest func() [sha256.Size]byte, cached bool) {
+	path := filepath.Join(l.dir, name)
+	origin := snap.Origin()
+	st := l.files[name]
 	l.zones.Set(snap)
 	if st == nil {
 		st = &fileState{origin: origin}
@@ -282,20 +323,24 @@ func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findin
 		l.register(origin)
 	}
 	verb := "zone loaded"
-	if st.served {
+	switch {
+	case cached:
+		verb = "zone loaded from cache"
+	case st.served:
 		verb = "zone reloaded"
 	}
 	old, first := st.serial, !st.served
-	if first {
-		digest = zoneDigest(z)
+	serial := snap.Serial()
+	st.digest, st.serial, st.includes, st.served, st.records, st.lastErr = digest(), serial, includes, true, records, ""
+	l.log.Info(verb, "zone", origin, "serial", serial, "records", records, "file", path)
+	detail := fmt.Sprintf("%d records from %s", records, path)
+	switch {
+	case cached:
+		detail = fmt.Sprintf("zone loaded from cache: %d records, compiled from %s", records, path)
+	case !first:
+		detail = fmt.Sprintf("serial %d -> %d, %s", old, serial, detail)
 	}
-	st.digest, st.serial, st.includes, st.served, st.records, st.lastErr = digest, z.Serial(), z.Includes, true, len(z.Records), ""
-	l.log.Info(verb, "zone", origin, "serial", z.Serial(), "records", len(z.Records), "file", path)
-	detail := fmt.Sprintf("%d records from %s", len(z.Records), path)
-	if verb == "zone reloaded" {
-		detail = fmt.Sprintf("serial %d -> %d, %s", old, z.Serial(), detail)
-	}
-	l.emit(api.Event{Zone: origin, Kind: "reload", Outcome: api.OutcomeOK, Serial: z.Serial(), Detail: detail})
+	l.emit(api.Event{Zone: origin, Kind: "reload", Outcome: api.OutcomeOK, Serial: serial, Detail: detail})
 	if l.onVersion != nil {
 		l.onVersion(first, old, snap)
 	}
@@ -305,3 +350,166 @@ func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findin
 func zoneDigest(z *zonefile.Zone) [sha256.Size]byte {
 	return zonefile.Digest(z)
 }
+
+// cachePath returns the compiled cache file of the zonefile name.
+func (l *loader) cachePath(name string) string {
+	base := strings.TrimSuffix(zonefile.OriginFromPath(name), ".")
+	if base == "" {
+		base = "_root"
+	}
+	return filepath.Join(l.cacheDir, base+cacheExt)
+}
+
+// loadCached serves the zonefile name from its compiled cache when the
+// cache was compiled from the file as it is now, and reports whether it
+// did. A cache that does not match is removed: the parse that follows
+// writes a new one. l.mu is held.
+func (l *loader) loadCached(name string) bool {
+	path, cpath := filepath.Join(l.dir, name), l.cachePath(name)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	stamp := cacheStamp{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	snap, meta, err := loadCache(cpath, stamp, func() ([sha256.Size]byte, error) { return hashFile(path) })
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false
+	case err != nil:
+		l.log.Info("zone cache not used: "+err.Error(), "zone", zonefile.OriginFromPath(name), "cache", cpath)
+		l.dropCache(name)
+		return false
+	case snap.Origin() != zonefile.OriginFromPath(name):
+		l.log.Info("zone cache not used: it holds another zone", "zone", zonefile.OriginFromPath(name), "cache", cpath)
+		l.dropCache(name)
+		return false
+	}
+	l.serve(name, snap, meta.records, nil, func() [sha256.Size]byte { return meta.digest }, true)
+	return true
+}
+
+// cacheParsed writes the compiled cache of snap, which serves z, just
+// parsed from the zonefile name whose stamp was before when the parse
+// began. The cache is stamped with the file as a background read hashes
+// it, provided the file's size and time are still those of before: a
+// file written meanwhile is not the one parsed, and is reloaded anyway.
+// l.mu is held.
+func (l *loader) cacheParsed(name string, snap *Snapshot, z *zonefile.Zone, before fileStamp) {
+	if l.cacheDir == "" {
+		return
+	}
+	if len(z.Includes) > 0 {
+		// The stamp covers one file, not those it includes.
+		l.dropCache(name)
+		return
+	}
+	path := filepath.Join(l.dir, name)
+	l.saveCache(name, snap, func() (cacheStamp, bool) {
+		sum, err := hashFile(path)
+		if err != nil || before == (fileStamp{}) || stampOf(path) != before {
+			return cacheStamp{}, false
+		}
+		return cacheStamp{size: before.size, mtime: before.mtime.UnixNano(), sum: sum}, true
+	})
+}
+
+// cacheWritten writes the compiled cache of snap, the version an edit
+// through the daemon installed after writing text to the zonefile name,
+// which then had stamp written. l.mu is held.
+func (l *loader) cacheWritten(name string, snap *Snapshot, written fileStamp, text []byte) {
+	if l.cacheDir == "" || snap == nil {
+		return
+	}
+	path := filepath.Join(l.dir, name)
+	l.saveCache(name, snap, func() (cacheStamp, bool) {
+		if written == (fileStamp{}) || int64(len(text)) != written.size || stampOf(path) != written {
+			return cacheStamp{}, false
+		}
+		return cacheStamp{size: written.size, mtime: written.mtime.UnixNano(), sum: sha256.Sum256(text)}, true
+	})
+}
+
+// saveCache writes the cache of snap, served for the zonefile name, in
+// the background, with the loader's bookkeeping of it; stamp returns the
+// stamp of the zonefile snap was compiled from, false when it cannot be
+// known (the cache is then removed). A write superseded by a later one
+// before it starts is skipped. l.mu is held.
+func (l *loader) saveCache(name string, snap *Snapshot, stamp func() (cacheStamp, bool)) {
+	st := l.files[name]
+	if st == nil || !st.served || st.serial != snap.Serial() {
+		return
+	}
+	meta := cacheMeta{records: st.records, digest: st.digest}
+	cpath := l.cachePath(name)
+	gen := l.nextCacheGen(cpath)
+	origin := snap.Origin()
+	l.cacheBusy.Add(1)
+	go func() {
+		defer l.cacheBusy.Done()
+		l.cacheWrite.Lock()
+		defer l.cacheWrite.Unlock()
+		if !l.cacheCurrent(cpath, gen) {
+			return
+		}
+		s, ok := stamp()
+		if !ok {
+			os.Remove(cpath)
+			l.log.Debug("zone cache not written: the zonefile changed after it was read", "zone", origin)
+			return
+		}
+		if !l.cacheCurrent(cpath, gen) {
+			return
+		}
+		if err := os.MkdirAll(l.cacheDir, 0o755); err != nil {
+			l.log.Warn("zone cache not written: "+err.Error(), "zone", origin)
+			return
+		}
+		if err := zonefile.ReplaceFile(cpath, func(w io.Writer) error { return writeCache(w, snap, s, meta) }); err != nil {
+			l.log.Warn("zone cache not written: "+err.Error(), "zone", origin)
+			return
+		}
+		l.log.Debug("zone cache written", "zone", origin, "serial", snap.Serial(), "cache", cpath)
+	}()
+}
+
+// dropCache removes the compiled cache of the zonefile name, in the
+// background after any write of it under way.
+func (l *loader) dropCache(name string) {
+	if l.cacheDir == "" {
+		return
+	}
+	cpath := l.cachePath(name)
+	gen := l.nextCacheGen(cpath)
+	l.cacheBusy.Add(1)
+	go func() {
+		defer l.cacheBusy.Done()
+		l.cacheWrite.Lock()
+		defer l.cacheWrite.Unlock()
+		if l.cacheCurrent(cpath, gen) {
+			os.Remove(cpath)
+		}
+	}()
+}
+
+// nextCacheGen numbers a new write or removal of the cache file cpath.
+func (l *loader) nextCacheGen(cpath string) uint64 {
+	l.cacheGenMu.Lock()
+	defer l.cacheGenMu.Unlock()
+	if l.cacheGen == nil {
+		l.cacheGen = make(map[string]uint64)
+	}
+	l.cacheGen[cpath]++
+	return l.cacheGen[cpath]
+}
+
+// cacheCurrent reports whether gen is the latest write or removal asked
+// of cpath.
+func (l *loader) cacheCurrent(cpath string, gen uint64) bool {
+	l.cacheGenMu.Lock()
+	defer l.cacheGenMu.Unlock()
+	return l.cacheGen[cpath] == gen
+}
+
+// flushCache waits for the cache writes under way, so that a stopping
+// daemon leaves complete files and no goroutine behind.
+func (l *loader) flushCache() { l.cacheBusy.Wait() }

@@ -16,7 +16,7 @@ _zonekeeper() {
 	local serve_flags="--config --listen --data --control --health-interval --ns-port
 		--notify-resolve --allow-axfr --also-notify --xfr-timeout --xfr-idle-timeout
 		--xfr-max-records --xfr-max-bytes --udp-size --tcp-idle-timeout --events-max
-		--log-level --udp-workers --fast-path --fast-path-entries --help"
+		--log-level --udp-workers --fast-path --fast-path-entries --zone-cache --help"
 
 	case $prev in
 	--config)
@@ -35,7 +35,7 @@ _zonekeeper() {
 		COMPREPLY=($(compgen -W "debug info warn error" -- "$cur"))
 		return
 		;;
-	--notify-resolve | --fast-path)
+	--notify-resolve | --fast-path | --zone-cache)
 		COMPREPLY=($(compgen -W "yes no" -- "$cur"))
 		return
 		;;
@@ -84,7 +84,7 @@ _zonekeeper() {
 			--zone | --log-level | --notify-resolve | --health-interval | --ns-port | \
 			--allow-axfr | --also-notify | --xfr-* | --udp-size | --tcp-idle-timeout | \
 			--events-max | --role | --zones | --timeout | --udp-workers | --fast-path | \
-			--fast-path-entries)
+			--fast-path-entries | --zone-cache)
 			((i++))
 			;;
 		-*) ;;
