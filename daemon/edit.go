@@ -55,23 +55,24 @@ func (l *loader) edit(origin string, req api.EditRequest, policy string, now tim
 		}
 	}
 
-	// Validate the result as the reloader will, before touching the file.
-	var text bytes.Buffer
-	if err := zonefile.Write(&text, &zonefile.Zone{Origin: z.Origin, Records: records}); err != nil {
-		return nil, err
-	}
-	parsed, findings, err := zonefile.Parse(bytes.NewReader(text.Bytes()), origin, path)
+	// Validate the result by the rules the reloader applies, before
+	// touching the file (zonefile.Check finds what parsing the written
+	// text would).
+	parsed, findings, err := zonefile.Check(origin, path, records)
 	if err != nil {
 		var inv *zonefile.InvalidError
 		if errors.As(err, &inv) {
 			var why []string
 			for _, f := range inv.Errors {
-				// Line numbers point into the rewritten text, not the
-				// operator's file: leave them out.
+				// Records checked in memory have no line numbers.
 				why = append(why, f.Rule+": "+lineRefRE.ReplaceAllString(f.Detail, ""))
 			}
 			return nil, api.Errorf(api.CodeInvalidZone, "the edit would make zone %s invalid: %s; nothing was changed", origin, strings.Join(why, "; "))
 		}
+		return nil, err
+	}
+	var text bytes.Buffer
+	if err := zonefile.Write(&text, &zonefile.Zone{Origin: z.Origin, Records: records}); err != nil {
 		return nil, err
 	}
 	if err := zonefile.ReplaceFile(path, func(w io.Writer) error {
