@@ -36,6 +36,7 @@ type AutoprimaryStore interface {
 // autoprimaryTable is the SQLite AutoprimaryStore.
 type autoprimaryTable struct{ db *DB }
 
+// Add implements AutoprimaryStore.
 func (t autoprimaryTable) Add(ctx context.Context, a Autoprimary) error {
 	a.Nameserver = strings.ToLower(a.Nameserver)
 	return t.db.write(ctx, func(tx *sql.Tx) error {
@@ -52,10 +53,12 @@ func (t autoprimaryTable) Add(ctx context.Context, a Autoprimary) error {
 	})
 }
 
+// List implements AutoprimaryStore.
 func (t autoprimaryTable) List(ctx context.Context) ([]Autoprimary, error) {
 	return t.query(ctx, `SELECT ip, nameserver, account, created FROM autoprimaries ORDER BY ip, nameserver`)
 }
 
+// Lookup implements AutoprimaryStore.
 func (t autoprimaryTable) Lookup(ctx context.Context, ip string) ([]Autoprimary, error) {
 	return t.query(ctx, `SELECT ip, nameserver, account, created FROM autoprimaries WHERE ip = ? ORDER BY nameserver`, ip)
 }
@@ -82,6 +85,7 @@ func (t autoprimaryTable) query(ctx context.Context, query string, args ...any) 
 	return as, nil
 }
 
+// Delete implements AutoprimaryStore.
 func (t autoprimaryTable) Delete(ctx context.Context, ip string) error {
 	return t.db.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM autoprimaries WHERE ip = ?`, ip)

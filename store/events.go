@@ -88,6 +88,7 @@ type appendReq struct {
 // write lock is not held for long behind a burst.
 const maxAppendBatch = 256
 
+// Append implements EventLog.
 func (t eventTable) Append(ctx context.Context, e Event) (Event, error) {
 	if e.Outcome == "" {
 		e.Outcome = OutcomeOK
@@ -191,6 +192,7 @@ func (db *DB) trimEvents(ctx context.Context) error {
 	})
 }
 
+// List implements EventLog.
 func (t eventTable) List(ctx context.Context, f EventFilter) ([]Event, error) {
 	var (
 		where []string

@@ -37,6 +37,7 @@ func keyNotFound(name string) error {
 	return fmt.Errorf("store: key %q: %w", name, ErrNotFound)
 }
 
+// Add implements KeyStore.
 func (t keyTable) Add(ctx context.Context, k Key) error {
 	k.Name = strings.ToLower(k.Name)
 	k.Algorithm = strings.ToLower(k.Algorithm)
@@ -54,6 +55,7 @@ func (t keyTable) Add(ctx context.Context, k Key) error {
 	})
 }
 
+// Get implements KeyStore.
 func (t keyTable) Get(ctx context.Context, name string) (Key, error) {
 	name = strings.ToLower(name)
 	row := t.db.sql.QueryRowContext(ctx, `SELECT name, algorithm, secret, created FROM tsig_keys WHERE name = ?`, name)
@@ -67,6 +69,7 @@ func (t keyTable) Get(ctx context.Context, name string) (Key, error) {
 	return k, nil
 }
 
+// List implements KeyStore.
 func (t keyTable) List(ctx context.Context) ([]Key, error) {
 	rows, err := t.db.sql.QueryContext(ctx, `SELECT name, algorithm, secret, created FROM tsig_keys ORDER BY name`)
 	if err != nil {
@@ -87,6 +90,7 @@ func (t keyTable) List(ctx context.Context) ([]Key, error) {
 	return ks, nil
 }
 
+// Delete implements KeyStore.
 func (t keyTable) Delete(ctx context.Context, name string) error {
 	name = strings.ToLower(name)
 	return t.db.write(ctx, func(tx *sql.Tx) error {

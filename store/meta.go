@@ -38,6 +38,7 @@ type MetaStore interface {
 // metaTable is the SQLite MetaStore.
 type metaTable struct{ db *DB }
 
+// Set implements MetaStore.
 func (t metaTable) Set(ctx context.Context, zone, kind string, values []string) error {
 	zone, kind = strings.ToLower(zone), strings.ToUpper(kind)
 	return t.db.write(ctx, func(tx *sql.Tx) error {
@@ -61,6 +62,7 @@ func (t metaTable) Set(ctx context.Context, zone, kind string, values []string) 
 	})
 }
 
+// Get implements MetaStore.
 func (t metaTable) Get(ctx context.Context, zone, kind string) ([]string, error) {
 	zone, kind = strings.ToLower(zone), strings.ToUpper(kind)
 	// The outer join tells an unknown zone (no row) from a zone without
@@ -95,6 +97,7 @@ func (t metaTable) Get(ctx context.Context, zone, kind string) ([]string, error)
 	return values, nil
 }
 
+// List implements MetaStore.
 func (t metaTable) List(ctx context.Context, zone string) (map[string][]string, error) {
 	zone = strings.ToLower(zone)
 	rows, err := t.db.sql.QueryContext(ctx, `SELECT m.kind, m.value FROM zones z

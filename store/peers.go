@@ -47,6 +47,7 @@ func (db *DB) Peers() PeerStore { return peerTable{db} }
 // peerTable is the SQLite PeerStore.
 type peerTable struct{ db *DB }
 
+// Add implements PeerStore.
 func (t peerTable) Add(ctx context.Context, p Peer) error {
 	p.Name = strings.ToLower(p.Name)
 	if p.Role == "" {
@@ -73,6 +74,7 @@ func (t peerTable) Add(ctx context.Context, p Peer) error {
 	})
 }
 
+// List implements PeerStore.
 func (t peerTable) List(ctx context.Context) ([]Peer, error) {
 	rows, err := t.db.sql.QueryContext(ctx, `SELECT name, addr, tsig_key, role, created FROM peers ORDER BY name`)
 	if err != nil {
@@ -93,6 +95,7 @@ func (t peerTable) List(ctx context.Context) ([]Peer, error) {
 	return ps, nil
 }
 
+// Get implements PeerStore.
 func (t peerTable) Get(ctx context.Context, name string) (Peer, error) {
 	row := t.db.sql.QueryRowContext(ctx, `SELECT name, addr, tsig_key, role, created FROM peers WHERE name = ?`, strings.ToLower(name))
 	p, err := scanPeer(row)
@@ -105,6 +108,7 @@ func (t peerTable) Get(ctx context.Context, name string) (Peer, error) {
 	return p, nil
 }
 
+// Delete implements PeerStore.
 func (t peerTable) Delete(ctx context.Context, name string) error {
 	return t.db.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM peers WHERE name = ?`, strings.ToLower(name))

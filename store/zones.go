@@ -123,6 +123,7 @@ func (z *Zone) normalize() error {
 	return nil
 }
 
+// Add implements ZoneStore.
 func (t zoneTable) Add(ctx context.Context, z Zone) error {
 	if err := z.normalize(); err != nil {
 		return err
@@ -152,6 +153,7 @@ func (t zoneTable) Add(ctx context.Context, z Zone) error {
 	})
 }
 
+// Put implements ZoneStore.
 func (t zoneTable) Put(ctx context.Context, z Zone) error {
 	if err := z.normalize(); err != nil {
 		return err
@@ -177,6 +179,7 @@ func (t zoneTable) Put(ctx context.Context, z Zone) error {
 	})
 }
 
+// Get implements ZoneStore.
 func (t zoneTable) Get(ctx context.Context, name string) (Zone, error) {
 	return getZone(ctx, t.db.sql, strings.ToLower(name))
 }
@@ -194,6 +197,7 @@ func getZone(ctx context.Context, q querier, name string) (Zone, error) {
 	return z, nil
 }
 
+// List implements ZoneStore.
 func (t zoneTable) List(ctx context.Context) ([]Zone, error) {
 	rows, err := t.db.sql.QueryContext(ctx, `SELECT `+zoneColumns+` FROM zones ORDER BY name`)
 	if err != nil {
@@ -214,6 +218,7 @@ func (t zoneTable) List(ctx context.Context) ([]Zone, error) {
 	return zs, nil
 }
 
+// Delete implements ZoneStore.
 func (t zoneTable) Delete(ctx context.Context, name string) error {
 	name = strings.ToLower(name)
 	return t.db.write(ctx, func(tx *sql.Tx) error {
@@ -229,6 +234,7 @@ func (t zoneTable) Delete(ctx context.Context, name string) error {
 	})
 }
 
+// Update implements ZoneStore.
 func (t zoneTable) Update(ctx context.Context, name string, fn func(*Zone) error) error {
 	name = strings.ToLower(name)
 	return t.db.write(ctx, func(tx *sql.Tx) error {
@@ -263,6 +269,7 @@ func (t zoneTable) Update(ctx context.Context, name string, fn func(*Zone) error
 	})
 }
 
+// SetKind implements ZoneStore.
 func (t zoneTable) SetKind(ctx context.Context, name string, kind ZoneKind) error {
 	if !kind.valid() {
 		return fmt.Errorf("store: zone %q: kind %q (want primary, secondary or native): %w", name, kind, ErrInvalid)
@@ -270,6 +277,7 @@ func (t zoneTable) SetKind(ctx context.Context, name string, kind ZoneKind) erro
 	return t.set(ctx, name, `kind = ?`, kind)
 }
 
+// SetPrimaries implements ZoneStore.
 func (t zoneTable) SetPrimaries(ctx context.Context, name string, primaries []string, tsigKey string) error {
 	prim, err := encodePrimaries(primaries)
 	if err != nil {
@@ -278,6 +286,7 @@ func (t zoneTable) SetPrimaries(ctx context.Context, name string, primaries []st
 	return t.set(ctx, name, `primaries = ?, tsig_key = ?`, prim, tsigKey)
 }
 
+// SetSerialPolicy implements ZoneStore.
 func (t zoneTable) SetSerialPolicy(ctx context.Context, name string, policy SerialPolicy) error {
 	if policy == "" {
 		policy = SerialIncrement
@@ -288,10 +297,12 @@ func (t zoneTable) SetSerialPolicy(ctx context.Context, name string, policy Seri
 	return t.set(ctx, name, `serial_policy = ?`, policy)
 }
 
+// SetAccount implements ZoneStore.
 func (t zoneTable) SetAccount(ctx context.Context, name, account string) error {
 	return t.set(ctx, name, `account = ?`, account)
 }
 
+// RecordCheck implements ZoneStore.
 func (t zoneTable) RecordCheck(ctx context.Context, name string, at time.Time, serial uint32) error {
 	if at.IsZero() {
 		at = time.Now()
@@ -299,6 +310,7 @@ func (t zoneTable) RecordCheck(ctx context.Context, name string, at time.Time, s
 	return t.set(ctx, name, `last_check = ?, last_serial = ?`, at.UnixNano(), int64(serial))
 }
 
+// SetNotifiedSerial implements ZoneStore.
 func (t zoneTable) SetNotifiedSerial(ctx context.Context, name string, serial uint32, at time.Time) error {
 	if at.IsZero() {
 		at = time.Now()
