@@ -177,8 +177,18 @@ var bigMetrics = []metric{
 	{"start → idle", func(r serverRun) float64 { return r.Settled.Seconds() }, fmtDur, false, true},
 	{"RSS (VmRSS)", func(r serverRun) float64 { return float64(r.CurRSSKB) }, fmtMB, false, true},
 	{"peak RSS (VmHWM)", func(r serverRun) float64 { return float64(r.PeakRSSKB) }, fmtMB, false, true},
+	{"RSS bytes per record", rssPerRecord, fmtInt, false, true},
 	{"AXFR out time", func(r serverRun) float64 { return r.AXFRWall.Seconds() }, fmtDur, false, true},
 	{"AXFR out CPU", func(r serverRun) float64 { return r.AXFRCPU.Seconds() }, fmtDur, false, true},
+}
+
+// rssPerRecord is the resident memory after load per record of the big
+// zone (the records the AXFR out counted, less the closing SOA).
+func rssPerRecord(r serverRun) float64 {
+	if r.AXFRRecords < 2 || r.CurRSSKB == 0 {
+		return math.NaN()
+	}
+	return float64(r.CurRSSKB) * 1024 / float64(r.AXFRRecords-1)
 }
 
 // ratioMetrics are the columns compared as zonekeeper ÷ peer (lost and
@@ -307,7 +317,7 @@ func (r *results) writeReport(w io.Writer) {
 
 	p("\n## Start, memory, AXFR out: the %d-name big zone alone\n\n", r.Names)
 	r.writeTable(w, bigMetrics)
-	p("\nStart → serving: from the process's start until it answers a name of the zone authoritatively (polled every 10 ms); start → idle: until it has also settled after that (under 10 ms of CPU in 200 ms, at most 15 s more): a server that still builds something once it answers shows here. RSS: VmRSS and VmHWM (peak), read once the server answers and has settled (under 10 ms of CPU in 200 ms, at most 15 s), before the AXFR, of the largest process of the server's process group (NSD's forked server shares its parent's zone pages; a sum would count them twice); MB = 10⁶ bytes. AXFR out: a TCP client that counts messages and records without decoding them; CPU is the server's over the transfer.\n")
+	p("\nStart → serving: from the process's start until it answers a name of the zone authoritatively (polled every 10 ms); start → idle: until it has also settled after that (under 10 ms of CPU in 200 ms, at most 15 s more): a server that still builds something once it answers shows here. RSS: VmRSS and VmHWM (peak), read once the server answers and has settled (under 10 ms of CPU in 200 ms, at most 15 s), before the AXFR, of the largest process of the server's process group (NSD's forked server shares its parent's zone pages; a sum would count them twice); MB = 10⁶ bytes; RSS bytes per record: VmRSS ÷ the zone's records. AXFR out: a TCP client that counts messages and records without decoding them; CPU is the server's over the transfer.\n")
 	for _, s := range r.Servers {
 		for _, e := range r.Errors[s] {
 			p("\n%s: %s", s, e)
@@ -483,9 +493,11 @@ func (r *results) writeTargets(w io.Writer) {
 	} else {
 		ts = append(ts, target{"restart from compiled cache ≤ 1.0 s", "n/a (no compiled cache seen; a plain restart took " + restart.cell(fmtDur) + ")", "n/a"})
 	}
-	// Held against the peak: what the zone needed while loading counts.
+	// Resident memory once loaded, as the anchors (NSD, Knot)
+	// are; and the peak while loading, which counts too.
 	rss, cur := zkMed("peak RSS (VmHWM)"), zkMed("RSS (VmRSS)")
-	ts = append(ts, target{fmt.Sprintf("peak RSS (VmHWM) ≤ 415 MB (%d-name zone)", r.Names), fmtMBNaN(rss) + " (VmRSS " + fmtMBNaN(cur) + ")", heldIf(rss*1024/1e6 <= 415, !math.IsNaN(rss))})
+	ts = append(ts, target{fmt.Sprintf("resident memory after load (VmRSS) ≤ 415 MB (%d-name zone)", r.Names), fmtMBNaN(cur) + fmt.Sprintf(" (%.0f bytes per record)", zkMed("RSS bytes per record")), heldIf(cur*1024/1e6 <= 415, !math.IsNaN(cur))})
+	ts = append(ts, target{fmt.Sprintf("peak RSS while loading (VmHWM) ≤ 415 MB (%d-name zone)", r.Names), fmtMBNaN(rss), heldIf(rss*1024/1e6 <= 415, !math.IsNaN(rss))})
 	axfrCPU := zkMed("AXFR out CPU")
 	ts = append(ts, target{fmt.Sprintf("AXFR out ≤ 0.25 s server CPU (%d-name zone)", r.Names), fmtDurNaN(axfrCPU), heldIf(axfrCPU <= 0.25, !math.IsNaN(axfrCPU))})
 	it := r.zkColumn(func(z zkRun) float64 { return z.IXFRWall.Seconds() })
