@@ -390,9 +390,9 @@ func (l *loader) loadCached(name string) bool {
 
 // cacheParsed writes the compiled cache of snap, which serves z, just
 // parsed from the zonefile name whose stamp was before when the parse
-// began. The cache is stamped with the file as a background read hashes
-// it, provided the file's size and time are still those of before: a
-// file written meanwhile is not the one parsed, and is reloaded anyway.
+// began. The cache is stamped with the SHA-256 of the bytes parsed,
+// provided the file's size and time are still those of before: a file
+// written meanwhile is not the one parsed, and is reloaded anyway.
 // l.mu is held.
 func (l *loader) cacheParsed(name string, snap *Snapshot, z *zonefile.Zone, before fileStamp) {
 	if l.cacheDir == "" {
@@ -404,9 +404,12 @@ func (l *loader) cacheParsed(name string, snap *Snapshot, z *zonefile.Zone, befo
 		return
 	}
 	path := filepath.Join(l.dir, name)
+	// The sum is of the very bytes parsed: if the file changed after the
+	// stamp was taken without the stamp showing it (the kernel's file
+	// clock is coarse), the next start finds its sum differs and parses.
+	sum := z.FileSum
 	l.saveCache(name, snap, func() (cacheStamp, bool) {
-		sum, err := hashFile(path)
-		if err != nil || before == (fileStamp{}) || stampOf(path) != before {
+		if sum == ([sha256.Size]byte{}) || before == (fileStamp{}) || stampOf(path) != before {
 			return cacheStamp{}, false
 		}
 		return cacheStamp{size: before.size, mtime: before.mtime.UnixNano(), sum: sum}, true

@@ -3,6 +3,7 @@ package zonefile
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -52,7 +53,11 @@ func Load(path, origin string) (*Zone, Findings, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("zonefile: %w", err)
 	}
-	return parse(data, origin, path, base, root.FS())
+	z, findings, err := parse(data, origin, path, base, root.FS())
+	if z != nil {
+		z.FileSum = sha256.Sum256(data)
+	}
+	return z, findings, err
 }
 
 // readAll reads f whole into a buffer of its size: zonefiles are parsed

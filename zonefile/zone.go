@@ -25,6 +25,10 @@ type Zone struct {
 	// zonefile's directory, so that a watcher can reload the zone when
 	// one of them changes.
 	Includes []string
+
+	// FileSum is the SHA-256 of the zonefile's bytes exactly as Load read
+	// and parsed them (included files aside); zero from Parse and Check.
+	FileSum [32]byte
 }
 
 // SOA returns the zone's SOA record, or nil when it has none.
