@@ -137,8 +137,9 @@ func (r *responder) answer(t *zoneTable, tcp bool, limit int) []byte {
 	res := &r.res
 	res.reset()
 	switch {
-	case q.edns && q.version > 0:
-		// RFC 6891 §6.1.3: we speak version 0 only.
+	case q.edns && q.version > 0 && !(r.handoff && q.tsig):
+		// RFC 6891 §6.1.3: we speak version 0 only. A signed query gets
+		// its BADVERS from the slow path, signed (RFC 8945 §5.3).
 		res.rcode = dns.RcodeBadVers
 	case r.handoff && q.special(tcp):
 		r.special = true

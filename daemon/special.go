@@ -35,6 +35,12 @@ func (d *Daemon) ServeSpecial(w SpecialWriter, req *dns.Msg, raw []byte, from ne
 		d.send(w, req, d.reply(req, dns.RcodeNotAuth), sig, tcp)
 		return
 	}
+	if o := req.IsEdns0(); o != nil && o.Version() != 0 {
+		// RFC 6891 §6.1.3: we speak version 0 only; signed when the
+		// request was (RFC 8945 §5.3).
+		d.send(w, req, d.reply(req, dns.RcodeBadVers), sig, tcp)
+		return
+	}
 	switch req.Opcode {
 	case dns.OpcodeNotify:
 		d.serveNotify(w, req, from, tcp, sig)

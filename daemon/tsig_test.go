@@ -179,21 +179,25 @@ func TestSignedQuery(t *testing.T) {
 		wantTC   bool
 		wantRRs  int
 		wantCode int
+		version  uint8 // EDNS version of the query
 	}{
-		{"www", dns.TypeA, true, false, 1, dns.RcodeSuccess},
-		{"big", dns.TypeTXT, false, true, 0, dns.RcodeSuccess},
-		{"big", dns.TypeTXT, true, false, 10, dns.RcodeSuccess},
-		{"nothere", dns.TypeA, false, false, 0, dns.RcodeNameError},
+		{"www", dns.TypeA, true, false, 1, dns.RcodeSuccess, 0},
+		{"big", dns.TypeTXT, false, true, 0, dns.RcodeSuccess, 0},
+		{"big", dns.TypeTXT, true, false, 10, dns.RcodeSuccess, 0},
+		{"nothere", dns.TypeA, false, false, 0, dns.RcodeNameError, 0},
+		// RFC 6891 §6.1.3: BADVERS, signed as the request was (RFC 8945 §5.3).
+		{"www", dns.TypeA, true, false, 0, dns.RcodeBadVers, 1},
 	} {
 		req := new(dns.Msg)
 		req.SetQuestion(c.name+".example.org.", c.qtype)
 		if c.edns {
 			req.SetEdns0(4096, false)
+			req.IsEdns0().SetVersion(c.version)
 		}
 		b, mac := spSignRequest(t, req, &k, 0)
 		reply := spExchangeUDP(t, td.addr, b)
 		m := spUnpack(t, reply)
-		if m.Rcode != c.wantCode || m.Truncated != c.wantTC || len(m.Answer) != c.wantRRs || !m.Authoritative {
+		if m.Rcode != c.wantCode || m.Truncated != c.wantTC || len(m.Answer) != c.wantRRs || m.Authoritative != (c.wantCode != dns.RcodeBadVers) {
 			t.Errorf("%s %s edns=%v: %v", c.name, dns.TypeToString[c.qtype], c.edns, m)
 		}
 		if err := dns.TsigVerifyWithProvider(reply, keyProvider(k), mac, false); err != nil {
