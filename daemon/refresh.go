@@ -370,6 +370,8 @@ func (s *secondaries) exchangeSOA(ctx context.Context, network string, p netip.A
 	r, _, err := c.ExchangeContext(ctx, m, p.String())
 	if err != nil {
 		switch {
+		case errors.Is(err, dns.ErrAuth):
+			return nil, errors.New(notAuthReason(r))
 		case errors.Is(err, dns.ErrSig):
 			return nil, errors.New("the answer's TSIG does not verify (BADSIG: wrong secret?)")
 		case errors.Is(err, dns.ErrSecret), errors.Is(err, dns.ErrKeyAlg):

@@ -20,6 +20,7 @@ import (
 	"github.com/miekg/dns"
 
 	"zonekeeper/daemon/api"
+	"zonekeeper/store"
 )
 
 // sendNotify sends a NOTIFY for zone from ip to addr over UDP and
@@ -559,5 +560,42 @@ func TestSecondaryRemoved(t *testing.T) {
 	}
 	if _, ok := n.secondaries.view(testSecZone); ok {
 		t.Error("still in the secondaries")
+	}
+}
+
+// TestSecondaryRejectedKey: a zonekeeper primary that does not accept
+// the secondary's TSIG answers NOTAUTH with the TSIG error; the
+// secondary names it (BADSIG for a wrong secret, BADKEY for a key the
+// primary does not know) instead of a bare "bad authentication".
+func TestSecondaryRejectedKey(t *testing.T) {
+	t.Parallel()
+	const secret = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MDA="
+	const wrong = "d3Jvbmd3cm9uZ3dyb25nd3Jvbmd3cm9uZ3dyb25nMDA="
+	zoneText := "$TTL 300\n" + strings.Join(secZoneLines(7, 3600, 600, 86400), "\n") + "\n"
+	primary := startNode(t, "127.0.0.1", "", map[string]string{strings.TrimSuffix(testSecZone, ".") + ".zone": zoneText}, nil)
+	primary.addKey(t, "xfr.key.", "hmac-sha256", secret)
+	if err := primary.store.Meta().Set(context.Background(), testSecZone, store.MetaTSIGAllowAXFR, []string{"xfr.key."}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ key, secret, want, not string }{
+		{"xfr.key.", wrong, "BADSIG", "BADKEY"},
+		{"other.key.", secret, "BADKEY", "BADSIG"},
+	} {
+		n := startSecondaryNode(t, "", nil)
+		n.addKey(t, tc.key, "hmac-sha256", tc.secret)
+		n.addSecondaryZone(t, testSecZone, tc.key, primary.addr)
+		err := n.secondaries.retrieve(context.Background(), testSecZone)
+		if err == nil || !strings.Contains(err.Error(), "NOTAUTH") || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tc.not) {
+			t.Errorf("key %s: retrieve: %v; want NOTAUTH and %s", tc.key, err, tc.want)
+		}
+		// The SOA query of a refresh says the same.
+		key, err := n.secondaries.keyNamed(context.Background(), tc.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = n.secondaries.querySOA(context.Background(), netip.MustParseAddrPort(primary.addr), testSecZone, key)
+		if err == nil || !strings.Contains(err.Error(), "NOTAUTH") || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tc.not) {
+			t.Errorf("key %s: SOA query: %v; want NOTAUTH and %s", tc.key, err, tc.want)
+		}
 	}
 }

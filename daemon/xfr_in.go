@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -107,11 +108,31 @@ func (s *secondaries) receive(ctx context.Context, zone string, primary netip.Ad
 		return nil, messages, bytes, &xfrError{why: fmt.Sprintf("cut off after %d messages: the transfer took longer than xfr-timeout (%s)", messages, cfg.XFRTimeout)}
 	case ctx.Err() != nil:
 		return nil, messages, bytes, &xfrError{why: "abandoned: " + context.Cause(ctx).Error()}
+	case errors.Is(err, dns.ErrAuth) && messages == 0:
+		return nil, messages, bytes, &xfrError{why: notAuthReason(conn.firstMessage())}
 	}
 	return nil, messages, bytes, describeXFRError(err, messages, cfg.XFRIdleTimeout, ixfrFrom != nil)
 }
 
 var errTooManyRecords = errors.New("too many records")
+
+// notAuthReason says why a primary answered NOTAUTH to a signed request,
+// from the TSIG error of its answer r (RFC 8945 §5.3.2), when it has one.
+func notAuthReason(r *dns.Msg) string {
+	why := "the primary answered NOTAUTH: it does not accept our TSIG"
+	if r == nil || r.IsTsig() == nil {
+		return why + " (wrong secret, key name or algorithm?)"
+	}
+	switch r.IsTsig().Error {
+	case dns.RcodeBadSig:
+		return why + " (BADSIG: wrong secret?)"
+	case dns.RcodeBadKey:
+		return why + " (BADKEY: it does not know the key " + r.IsTsig().Hdr.Name + " or its algorithm)"
+	case dns.RcodeBadTime:
+		return why + " (BADTIME: clocks differ?)"
+	}
+	return why
+}
 
 // describeXFRError says in words what went wrong in a transfer stream.
 func describeXFRError(err error, messages int, idle time.Duration, ixfr bool) *xfrError {
@@ -121,6 +142,8 @@ func describeXFRError(err error, messages int, idle time.Duration, ixfr bool) *x
 		return &xfrError{why: fmt.Sprintf("cut off after %d messages: nothing received for xfr-idle-timeout (%s)", messages, idle)}
 	case errors.Is(err, dns.ErrNoSig):
 		return &xfrError{why: fmt.Sprintf("message %d is not TSIG-signed although the request was", messages+1)}
+	case errors.Is(err, dns.ErrAuth):
+		return &xfrError{why: notAuthReason(nil)}
 	case errors.Is(err, dns.ErrSig):
 		return &xfrError{why: fmt.Sprintf("TSIG of message %d does not verify (BADSIG: wrong secret?)", messages+1)}
 	case errors.Is(err, dns.ErrSecret), errors.Is(err, dns.ErrKeyAlg):
@@ -164,6 +187,31 @@ type countingConn struct {
 	max  int64
 	n    atomic.Int64
 	over atomic.Bool
+
+	mu   sync.Mutex
+	head []byte // the first headLen bytes read: the first message, to say why it was refused
+}
+
+// headLen is how much of a transfer's start countingConn keeps: a
+// refusal (NOTAUTH with a TSIG error) fits.
+const headLen = 4096
+
+// firstMessage returns the first message read, when it was kept whole.
+func (c *countingConn) firstMessage() *dns.Msg {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.head) < 2 {
+		return nil
+	}
+	n := int(c.head[0])<<8 | int(c.head[1])
+	if len(c.head) < 2+n {
+		return nil
+	}
+	m := new(dns.Msg)
+	if m.Unpack(c.head[2:2+n]) != nil {
+		return nil
+	}
+	return m
 }
 
 func (c *countingConn) Read(p []byte) (int, error) {
@@ -172,6 +220,11 @@ func (c *countingConn) Read(p []byte) (int, error) {
 		return 0, errTooManyBytes
 	}
 	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	if room := headLen - len(c.head); room > 0 {
+		c.head = append(c.head, p[:min(n, room)]...)
+	}
+	c.mu.Unlock()
 	if c.n.Add(int64(n)) > c.max {
 		c.over.Store(true)
 		return 0, errTooManyBytes
