@@ -218,5 +218,17 @@ func rdataText(rr dns.RR) string {
 		}
 		return fmt.Sprintf(`\# %d %s`, len(u.Rdata)/2, u.Rdata)
 	}
-	return strings.TrimPrefix(rr.String(), rr.Header().String())
+	// rr.String() is the header, "owner\tTTL\tclass\ttype\t", then the
+	// data. No header field holds a raw tab (names escape it as \009),
+	// so the data starts after the fourth: formatting the header a
+	// second time to trim it cost as much as the data.
+	s := rr.String()
+	for range 4 {
+		i := strings.IndexByte(s, '\t')
+		if i < 0 {
+			return strings.TrimPrefix(rr.String(), rr.Header().String())
+		}
+		s = s[i+1:]
+	}
+	return s
 }

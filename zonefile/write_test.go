@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/miekg/dns"
 )
 
 func TestWriteRoundTrip(t *testing.T) {
@@ -135,6 +137,42 @@ func TestParseRecord(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		} else if strings.Contains(err.Error(), "line:") {
 			t.Errorf("%q: error keeps the parser position: %v", bad, err)
+		}
+	}
+}
+
+// TestRdataText: the data of a record as rdataText cuts it from the
+// record's text is what follows the header's own text, for every kind
+// of record a zone holds, odd owner names included.
+func TestRdataText(t *testing.T) {
+	for _, s := range []string{
+		"a.example. 300 IN A 192.0.2.1",
+		"a.example. 300 IN AAAA 2001:db8::1",
+		"example. 300 IN SOA ns1.example. host.example. 1 2 3 4 5",
+		"example. 300 IN NS ns1.example.",
+		"example. 300 IN MX 10 mail.example.",
+		`example. 300 IN TXT "with\ttab" "and space" "quote\"d"`,
+		"c.example. 300 IN CNAME a.example.",
+		"_sip._tcp.example. 300 IN SRV 1 2 5060 sip.example.",
+		"1.2.0.192.in-addr.arpa. 300 IN PTR a.example.",
+		"example. 300 IN CAA 0 issue \"ca.example\"",
+		"example. 300 IN SSHFP 1 1 dd465c09cfa51fb45020cc83316fff21b9ec74ac",
+		"example. 300 IN NAPTR 100 10 \"U\" \"E2U+sip\" \"!^.*$!sip:info@example!\" .",
+		"example. 300 IN DS 12345 8 2 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE",
+		"example. 300 IN TYPE65534 \\# 3 010203",
+		`tab\009name.example. 300 IN A 192.0.2.2`,
+		`sp\032ace.example. 300 IN TXT "x"`,
+		`dot\.in.example. 300 IN A 192.0.2.3`,
+	} {
+		rr, err := dns.NewRR(s)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		if _, ok := rr.(*dns.RFC3597); ok {
+			continue
+		}
+		if got, want := rdataText(rr), strings.TrimPrefix(rr.String(), rr.Header().String()); got != want {
+			t.Errorf("%s: rdataText %q, want %q", s, got, want)
 		}
 	}
 }
