@@ -158,7 +158,7 @@ func (d *testDaemon) start() {
 	cmd := exec.Command(d.args[0], d.args[1:]...)
 	cmd.Dir = d.dir
 	cmd.Stdout, cmd.Stderr = &d.out, &d.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = groupAttr()
 	if err := cmd.Start(); err != nil {
 		d.mu.Unlock()
 		d.t.Fatal(err)

@@ -107,7 +107,7 @@ func (n *foNode) start(origins ...string) {
 	p := &peerProcess{Name: "zonekeeper@" + n.IP, exited: make(chan struct{})}
 	cmd := exec.Command(n.argv[0], n.argv[1:]...)
 	cmd.Stdout, cmd.Stderr = &p.out, &p.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = groupAttr()
 	if err := cmd.Start(); err != nil {
 		n.t.Fatalf("starting %s: %v", strings.Join(n.argv, " "), err)
 	}

@@ -201,7 +201,7 @@ func startStoppableProcess(t testing.TB, name string, argv ...string) (*peerProc
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout = &p.out
 	cmd.Stderr = &p.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = groupAttr()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s (%s): %v", name, strings.Join(argv, " "), err)
 	}

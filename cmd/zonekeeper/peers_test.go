@@ -120,7 +120,7 @@ func startPeerProcess(t testing.TB, name string, argv ...string) *peerProcess {
 	cmd.Stderr = &p.out
 	// A group of its own: NSD forks a server and an xfrd process, which
 	// must go with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = groupAttr()
 	cmd.Cancel = func() error {
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 	}

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package tui
+
+import "syscall"
+
+// groupAttr starts a child process in a process group of its own.
+func groupAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
