@@ -191,20 +191,7 @@ func TestClientUsageErrors(t *testing.T) {
 		{"autoprimary add 127.0.0.2 ns1.example.org. acct extra", "unexpected argument"},
 		{"autoprimary remove ns1.example.org.", "not an IP address"},
 	} {
-		var stdout, stderr bytes.Buffer
-		err := run(strings.Fields(tc.args), &stdout, &stderr)
-		var ee exitError
-		switch {
-		case err == nil:
-			t.Errorf("%s: succeeded", tc.args)
-		case errors.As(err, &ee):
-			t.Errorf("%s: exit status %d (%s), want a usage error (exit 2)", tc.args, ee.code, stderr.String())
-		case !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n"):
-			t.Errorf("%s: error %q, want one line with %q", tc.args, err, tc.want)
-		}
-		if stdout.Len()+stderr.Len() > 0 {
-			t.Errorf("%s: printed %q %q; a usage error is only the returned error", tc.args, stdout.String(), stderr.String())
-		}
+		wantUsageError(t, tc.args, tc.want)
 	}
 }
 
@@ -251,5 +238,26 @@ func TestEditSummary(t *testing.T) {
 		if got := editSummary(tc.op, "www.example.org.", "A", &tc.res); got != tc.want {
 			t.Errorf("%s: %q\nwant %q", tc.op, got, tc.want)
 		}
+	}
+}
+
+// wantUsageError runs the command line args and checks that it fails as
+// a usage error does: a returned error (exit 2, not an exitError) of one
+// line containing want, and nothing printed.
+func wantUsageError(t *testing.T, args, want string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(strings.Fields(args), &stdout, &stderr)
+	var ee exitError
+	switch {
+	case err == nil:
+		t.Errorf("%s: succeeded", args)
+	case errors.As(err, &ee):
+		t.Errorf("%s: exit status %d (%s), want a usage error (exit 2)", args, ee.code, stderr.String())
+	case !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n"):
+		t.Errorf("%s: error %q, want one line with %q", args, err, want)
+	}
+	if stdout.Len()+stderr.Len() > 0 {
+		t.Errorf("%s: printed %q %q; a usage error is only the returned error", args, stdout.String(), stderr.String())
 	}
 }

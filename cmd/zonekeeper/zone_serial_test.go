@@ -32,20 +32,7 @@ func TestCLIZoneSetSerialUsage(t *testing.T) {
 		{"zone set-serial example.org. 1 --timeout 0s", "not positive"},
 		{"zone set-serial example.org. 1 --timeout soon", "invalid value"},
 	} {
-		var stdout, stderr strings.Builder
-		err := run(strings.Fields(tc.args), &stdout, &stderr)
-		var ee exitError
-		switch {
-		case err == nil:
-			t.Errorf("%s: succeeded", tc.args)
-		case errors.As(err, &ee):
-			t.Errorf("%s: exit status %d (%s), want a usage error (exit 2)", tc.args, ee.code, stderr.String())
-		case !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n"):
-			t.Errorf("%s: error %q, want one line with %q", tc.args, err, tc.want)
-		}
-		if stdout.Len()+stderr.Len() > 0 {
-			t.Errorf("%s: printed %q %q", tc.args, stdout.String(), stderr.String())
-		}
+		wantUsageError(t, tc.args, tc.want)
 	}
 	var stdout, stderr strings.Builder
 	if err := run([]string{"zone", "set-serial", "--help"}, &stdout, &stderr); !errors.Is(err, flag.ErrHelp) {

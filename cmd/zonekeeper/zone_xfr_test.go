@@ -280,20 +280,7 @@ func TestCLIZoneXfrUsage(t *testing.T) {
 		{"zone notify-host example.org. 127.0.0.2:99999", "not an IP address"},
 		{"zone notify-host exa..mple.org 127.0.0.2", "not a domain name"},
 	} {
-		var stdout, stderr strings.Builder
-		err := run(strings.Fields(tc.args), &stdout, &stderr)
-		var ee exitError
-		switch {
-		case err == nil:
-			t.Errorf("%s: succeeded", tc.args)
-		case errors.As(err, &ee):
-			t.Errorf("%s: exit status %d (%s), want a usage error (exit 2)", tc.args, ee.code, stderr.String())
-		case !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n"):
-			t.Errorf("%s: error %q, want one line with %q", tc.args, err, tc.want)
-		}
-		if stdout.Len()+stderr.Len() > 0 {
-			t.Errorf("%s: printed %q %q", tc.args, stdout.String(), stderr.String())
-		}
+		wantUsageError(t, tc.args, tc.want)
 	}
 	for _, verb := range []string{"retrieve", "notify", "notify-host"} {
 		var stdout, stderr strings.Builder
