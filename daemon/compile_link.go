@@ -113,20 +113,6 @@ func (c *compiler) linkTargets(n, set int32, off int) {
 	}
 }
 
-// equalFold reports whether two wire-format names are equal, ignoring
-// ASCII case.
-func equalFold(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if lowerTable[a[i]] != lowerTable[b[i]] {
-			return false
-		}
-	}
-	return true
-}
-
 // anyRRsetOrder is the preference for the one RRset answering QTYPE=ANY:
 // NSD 4.6 prefers SOA, then address, MX and PTR data.
 var anyRRsetOrder = []uint16{dns.TypeSOA, dns.TypeCNAME, dns.TypeA, dns.TypeAAAA, dns.TypeMX, dns.TypePTR}

@@ -32,6 +32,20 @@ func lowerInPlace(b []byte) {
 	}
 }
 
+// equalFold reports whether two wire-format names are equal, ignoring
+// ASCII case.
+func equalFold(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if lowerTable[a[i]] != lowerTable[b[i]] {
+			return false
+		}
+	}
+	return true
+}
+
 // wireName converts a presentation-format name to wire format.
 func wireName(s string) ([]byte, error) {
 	var buf [maxNameLen + 1]byte

@@ -184,7 +184,7 @@ func (w *wireXFR) appendCompressed(rest []byte) {
 func (w *wireXFR) appendName(msg, name []byte) []byte {
 	for off := 0; off < len(name) && name[off] != 0; off += int(name[off]) + 1 {
 		if len(name)-off == len(w.apex) {
-			if equalFoldWire(name[off:], w.apex) {
+			if equalFold(name[off:], w.apex) {
 				msg = append(msg, name[:off]...)
 				return append(msg, 0xC0, 12)
 			}
@@ -196,20 +196,6 @@ func (w *wireXFR) appendName(msg, name []byte) []byte {
 		return append(msg, 0xC0, 12)
 	}
 	return append(msg, name...)
-}
-
-// equalFoldWire compares a wire-format name with a lower-case one,
-// ignoring ASCII letter case.
-func equalFoldWire(name, lower []byte) bool {
-	if len(name) != len(lower) {
-		return false
-	}
-	for i, c := range name {
-		if lowerTable[c] != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // flush sends the message being filled, if it holds records.
