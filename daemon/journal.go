@@ -105,23 +105,6 @@ func (j *journal) recordServed(snap *Snapshot) error {
 	return j.recordPacked(snap.Origin(), snap.packed())
 }
 
-// record is recordServed for the zone cur: packed from the served
-// snapshot when it serves cur's serial, else from cur's records.
-func (j *journal) record(cur *zonefile.Zone) error {
-	if cur == nil || cur.SOA() == nil {
-		return nil
-	}
-	origin := strings.ToLower(dns.Fqdn(cur.Origin))
-	if snap := j.d.zones.Get(origin); snap != nil && snap.Serial() == cur.Serial() {
-		return j.recordServed(snap)
-	}
-	packed, err := packZone(cur)
-	if err != nil {
-		return fmt.Errorf("zone %s: %w", origin, err)
-	}
-	return j.recordPacked(origin, packed)
-}
-
 // recordPacked records the version packed of zone origin.
 func (j *journal) recordPacked(origin string, packed *packedZone) error {
 	j.write.Lock()
@@ -395,23 +378,6 @@ type packedZone struct {
 	offs   []int // start of each record in buf; one more, the end
 	serial uint32
 	digest [sha256.Size]byte // of buf
-}
-
-// packZone packs z's records.
-func packZone(z *zonefile.Zone) (*packedZone, error) {
-	p := &packedZone{offs: make([]int, 0, len(z.Records)+1), serial: z.Serial()}
-	scratch := make([]byte, dns.MaxMsgSize+maxNameLen+16)
-	for _, rr := range z.Records {
-		n, err := dns.PackRR(rr, scratch, 0, nil, false)
-		if err != nil {
-			return nil, fmt.Errorf("journal: packing %s %s: %w", rr.Header().Name, dns.Type(rr.Header().Rrtype), err)
-		}
-		p.offs = append(p.offs, len(p.buf))
-		p.buf = append(p.buf, scratch[:n]...)
-	}
-	p.offs = append(p.offs, len(p.buf))
-	p.digest = sha256.Sum256(p.buf)
-	return p, nil
 }
 
 func (p *packedZone) len() int          { return len(p.offs) - 1 }
