@@ -7,7 +7,6 @@ package main
 // (DESIGN.md, "Tests and peers").
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"os/exec"
@@ -172,14 +171,7 @@ func (b *bindServer) waitLog(from int, re *regexp.Regexp, timeout time.Duration)
 // rndc runs an rndc command against this named and returns its output.
 func (b *bindServer) rndc(args ...string) string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	defer cancel()
-	argv := append([]string{"-c", b.rndcConf}, args...)
-	out, err := exec.CommandContext(ctx, peerBinary(b.t, "rndc", "bind9"), argv...).CombinedOutput()
-	if err != nil {
-		b.t.Fatalf("rndc %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return peerControl(b.t, "rndc", "bind9", b.rndcConf, args...)
 }
 
 // reload makes named read a primary zone's edited file again; with

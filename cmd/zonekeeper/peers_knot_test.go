@@ -7,7 +7,6 @@ package main
 // (DESIGN.md, "Tests and peers"). The syntax is Knot 3.2's.
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"os/exec"
@@ -186,14 +185,7 @@ func (k *knotServer) waitLog(from int, re *regexp.Regexp, timeout time.Duration)
 // knotc runs a knotc command against this knotd and returns its output.
 func (k *knotServer) knotc(args ...string) string {
 	k.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	defer cancel()
-	argv := append([]string{"-c", k.conf}, args...)
-	out, err := exec.CommandContext(ctx, peerBinary(k.t, "knotc", "knot"), argv...).CombinedOutput()
-	if err != nil {
-		k.t.Fatalf("knotc %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return peerControl(k.t, "knotc", "knot", k.conf, args...)
 }
 
 // reload makes knotd read a primary zone's edited file again; with

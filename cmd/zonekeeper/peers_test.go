@@ -263,3 +263,18 @@ remote-control:
 	}
 	return addr
 }
+
+// peerControl runs a peer's control tool (rndc, knotc: from the Debian
+// package pkg) with its configuration conf and args, and returns its
+// output; it fails the test when the tool does.
+func peerControl(t testing.TB, tool, pkg, conf string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
+	defer cancel()
+	argv := append([]string{"-c", conf}, args...)
+	out, err := exec.CommandContext(ctx, peerBinary(t, tool, pkg), argv...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", tool, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
