@@ -1,6 +1,7 @@
 package zonefile
 
 import (
+	"slices"
 	"fmt"
 	"strings"
 
@@ -18,9 +19,15 @@ func Check(origin, name string, records []dns.RR) (*Zone, Findings, error) {
 	if _, ok := dns.IsDomainName(origin); !ok {
 		return nil, nil, fmt.Errorf("zonefile: bad origin %q", origin)
 	}
-	entries := make([]entry, len(records))
+	p := &parsed{entries: make([]entry, len(records)), rrs: slices.Clone(records)}
+	var pk packer
 	for i, rr := range records {
-		entries[i] = entry{rr: rr}
+		p.entries[i] = pk.entry(rr, 0, 0)
 	}
-	return validate(origin, name, []string{name}, entries)
+	p.names, p.data = pk.names, pk.data
+	served, findings, err := validate(origin, name, []string{name}, p)
+	if err != nil {
+		return nil, findings, err
+	}
+	return p.zone(origin, served), findings, nil
 }

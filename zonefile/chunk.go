@@ -43,35 +43,48 @@ type chunk struct {
 }
 
 // parseChunks parses data in chunks, in parallel, and returns the
-// records in file order. ok is false when data must be parsed in one
-// piece (see above), including when any chunk fails to parse.
-func parseChunks(data []byte, origin, base string) (entries []entry, ok bool) {
+// records in file order, with their dns.RR values when rich. ok is
+// false when data must be parsed in one piece (see above), including
+// when any chunk fails to parse.
+func parseChunks(data []byte, origin, base string, rich bool) (p *parsed, ok bool) {
 	workers := runtime.GOMAXPROCS(0)
 	if len(data) < parallelMin || workers < 2 {
 		return nil, false
 	}
 	// More chunks than workers, so that a worker that finishes early
 	// takes another and none idles while the last chunk is parsed.
-	return parseInChunks(data, origin, base, workers, max(len(data)/(4*workers), chunkMin))
+	return parseInChunks(data, origin, base, workers, max(len(data)/(4*workers), chunkMin), rich)
 }
 
 // parseInChunks is parseChunks with the number of parsers and the
 // smallest chunk size given.
-func parseInChunks(data []byte, origin, base string, workers, size int) ([]entry, bool) {
+func parseInChunks(data []byte, origin, base string, workers, size int, rich bool) (*parsed, bool) {
 	chunks := splitChunks(data, origin, size)
 	if len(chunks) < 2 {
 		return nil, false
 	}
 
 	// Each chunk writes its records into its own window of one slice, a
-	// window as long as the chunk has lines; the windows are then closed
-	// up in file order.
+	// window as long as the chunk has lines, and packs them into arenas
+	// of its own; the windows are then closed up in file order and the
+	// arenas joined.
 	at := make([]int, len(chunks)+1)
 	for i, c := range chunks {
 		at[i+1] = at[i] + c.lines
 	}
-	all := make([]entry, at[len(chunks)])
+	p := &parsed{entries: make([]entry, at[len(chunks)])}
+	if rich {
+		p.rrs = make([]dns.RR, len(p.entries))
+	}
+	window := func(i int) *parsed {
+		w := &parsed{entries: p.entries[at[i]:at[i+1]]}
+		if rich {
+			w.rrs = p.rrs[at[i]:at[i+1]]
+		}
+		return w
+	}
 	counts := make([]int, len(chunks))
+	arenas := make([]packer, len(chunks))
 	var next atomic.Int64
 	var failed atomic.Bool
 	var wg sync.WaitGroup
@@ -82,7 +95,7 @@ func parseInChunks(data []byte, origin, base string, workers, size int) ([]entry
 				if i >= len(chunks) {
 					return
 				}
-				n, ok := parseChunk(data, chunks[i], base, all[at[i]:at[i+1]])
+				n, ok := parseChunk(data, chunks[i], base, window(i), &arenas[i])
 				if !ok {
 					failed.Store(true)
 					return
@@ -95,17 +108,47 @@ func parseInChunks(data []byte, origin, base string, workers, size int) ([]entry
 	if failed.Load() {
 		return nil, false
 	}
+	nn, nd := 0, 0
+	for i := range arenas {
+		nn, nd = nn+len(arenas[i].names), nd+len(arenas[i].data)
+	}
+	if nn > maxArena || nd > maxArena {
+		return nil, false
+	}
+	p.names, p.data = make([]byte, 0, nn), make([]byte, 0, nd)
 	n := 0
 	for i := range chunks {
-		n += copy(all[n:], all[at[i]:at[i]+counts[i]])
+		nb, db := uint32(len(p.names)), uint32(len(p.data))
+		p.names = append(p.names, arenas[i].names...)
+		p.data = append(p.data, arenas[i].data...)
+		arenas[i] = packer{}
+		for j := at[i]; j < at[i]+counts[i]; j++ {
+			e := p.entries[j]
+			e.name += nb
+			e.data += db
+			p.entries[n] = e
+			if rich {
+				p.rrs[n] = p.rrs[j]
+			}
+			n++
+		}
 	}
-	clear(all[n:])
-	return all[:n:n], true
+	clear(p.entries[n:])
+	p.entries = p.entries[:n:n]
+	if rich {
+		clear(p.rrs[n:])
+		p.rrs = p.rrs[:n:n]
+	}
+	return p, true
 }
 
-// parseChunk parses one chunk into out and returns how many records it
-// holds; ok is false on a syntax error or when out is too short.
-func parseChunk(data []byte, c chunk, base string, out []entry) (int, bool) {
+// maxArena bounds the arenas, whose offsets are uint32.
+const maxArena = 1<<32 - 1<<17
+
+// parseChunk parses one chunk into out's windows, packing into pk, and
+// returns how many records it holds; ok is false on a syntax error or
+// when out is too short.
+func parseChunk(data []byte, c chunk, base string, out *parsed, pk *packer) (int, bool) {
 	r := &chunkReader{line: c.line}
 	if c.ttl != "" {
 		// The prefix is one line, numbered one before the chunk's first.
@@ -123,10 +166,13 @@ func parseChunk(data []byte, c chunk, base string, out []entry) (int, bool) {
 	zp := dns.NewZoneParser(r, c.origin, base)
 	n := 0
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		if n == len(out) || !r.set {
+		if n == len(out.entries) || !r.set {
 			return 0, false
 		}
-		out[n] = entry{rr: rr, line: int32(r.start)}
+		out.entries[n] = pk.entry(rr, 0, int32(r.start))
+		if out.rrs != nil {
+			out.rrs[n] = rr
+		}
 		r.set = false
 		n++
 	}

@@ -38,9 +38,10 @@ func (v *validator) dedupe(members []uint32) []uint32 {
 	if len(members) < 2 {
 		return members
 	}
-	if !foldable[v.rr(members[0]).Header().Rrtype] || !v.pack(members) {
+	if !foldable[v.entries[members[0]].rtype] {
 		return v.dedupeByText(members)
 	}
+	v.pack(members)
 	var byData map[string][]int // big RRsets: indexes in kept by folded data
 	if len(members) > 64 {
 		byData = make(map[string][]int)
@@ -129,39 +130,17 @@ func (v *validator) addDuplicate(m uint32, prevLine int) {
 	v.add(m, [4]int{1, int(m)}, Warning, RuleDuplicate, "%s %s %s repeats the record at line %d; collapsed", h.Name, typeName(h.Rrtype), rdataText(v.rr(m)), prevLine)
 }
 
-// pack packs the data of members into v.packed, ASCII case folded, and
-// reports whether all of them packed.
-func (v *validator) pack(members []uint32) bool {
+// pack gathers the data of members into v.packed, ASCII case folded.
+func (v *validator) pack(members []uint32) {
 	v.packOff = v.packOff[:0]
 	v.packed = v.packed[:0]
-	if v.buf == nil {
-		v.buf = make([]byte, 65535+512)
-	}
-	buf := v.buf
 	for _, m := range members {
-		n, err := dns.PackRR(v.rr(m), buf, 0, nil, false)
-		if err != nil {
-			return false
-		}
-		// Skip the owner (uncompressed labels) and the 10 header bytes.
-		i := 0
-		for i < n && buf[i] != 0 {
-			i += int(buf[i]) + 1
-		}
-		i += 11
-		if i > n {
-			return false
-		}
 		v.packOff = append(v.packOff, len(v.packed))
-		for _, c := range buf[i:n] {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			v.packed = append(v.packed, c)
-		}
+		at := len(v.packed)
+		v.packed = append(v.packed, v.p.rdata(m)...)
+		foldASCII(v.packed[at:])
 	}
 	v.packOff = append(v.packOff, len(v.packed))
-	return true
 }
 
 // data returns the folded packed data of the i-th packed record.

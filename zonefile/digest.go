@@ -2,9 +2,6 @@ package zonefile
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
-	"runtime"
-	"sync"
 
 	"github.com/miekg/dns"
 )
@@ -24,31 +21,9 @@ var digestBlock = 1 << 16
 // Like dns.PackRR, which it uses, it sets each record's Rdlength: do not
 // call it while other goroutines read the records.
 func Digest(z *Zone) [sha256.Size]byte {
-	rrs := z.Records
-	blocks := (len(rrs) + digestBlock - 1) / digestBlock
-	sums := make([][sha256.Size]byte, blocks)
-	workers := min(runtime.GOMAXPROCS(0), blocks)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			buf := make([]byte, 256<<10)
-			for b := w; b < blocks; b += workers {
-				end := min((b+1)*digestBlock, len(rrs))
-				sums[b] = digestRecords(rrs[b*digestBlock:end], buf)
-			}
-		})
-	}
-	wg.Wait()
-
-	h := sha256.New()
-	h.Write([]byte(z.Origin))
-	h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(rrs))))
-	for i := range sums {
-		h.Write(sums[i][:])
-	}
-	var out [sha256.Size]byte
-	h.Sum(out[:0])
-	return out
+	return digestBlocks(z.Origin, len(z.Records), func(lo, hi int, buf []byte) [sha256.Size]byte {
+		return digestRecords(z.Records[lo:hi], buf)
+	})
 }
 
 // maxPacked is the most a record can take in wire form.

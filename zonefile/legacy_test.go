@@ -39,7 +39,7 @@ func legacyValidate(origin, display string, entries []legacyEntry) (*Zone, Findi
 	seen := make(map[string]legacyEntry)
 	for _, e := range entries {
 		h := e.rr.Header()
-		name := strings.ToLower(h.Name)
+		name := legacyCanon(h.Name)
 		if h.Class != dns.ClassINET {
 			add(e, Error, RuleClass, "%s %s has class %s; only IN is served", h.Name, typeName(h.Rrtype), dns.ClassToString[h.Class])
 			continue
@@ -276,13 +276,37 @@ type legacySortItem struct {
 // of names: lower-case labels from the root down, each ended by a zero
 // byte, so that a label sorts before any longer label it prefixes.
 func legacyNameKey(name string) string {
-	labels := dns.SplitDomainName(name)
+	var buf [256]byte
+	n, err := dns.PackDomainName(dns.Fqdn(name), buf[:], 0, nil, false)
+	if err != nil {
+		panic(err)
+	}
+	var labels []string
+	for off := 0; buf[off] != 0; off += int(buf[off]) + 1 {
+		labels = append(labels, strings.ToLower(string(buf[off+1:off+1+int(buf[off])])))
+	}
+	_ = n
 	var b strings.Builder
 	for i := len(labels) - 1; i >= 0; i-- {
-		b.WriteString(strings.ToLower(labels[i]))
+		b.WriteString(labels[i])
 		b.WriteByte(0)
 	}
 	return b.String()
+}
+
+// legacyCanon returns a name as one spelling of its octets, in lower
+// case: names that differ only in how they escape are one name.
+func legacyCanon(name string) string {
+	var buf [256]byte
+	n, err := dns.PackDomainName(dns.Fqdn(name), buf[:], 0, nil, false)
+	if err != nil {
+		return strings.ToLower(name)
+	}
+	s, _, err := dns.UnpackDomainName(buf[:n], 0)
+	if err != nil {
+		return strings.ToLower(name)
+	}
+	return strings.ToLower(s)
 }
 
 // CompareNames orders two domain names canonically (RFC 4034 §6.1):

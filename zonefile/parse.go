@@ -17,13 +17,6 @@ import (
 	"github.com/miekg/dns"
 )
 
-// entry is one parsed record with the place it came from.
-type entry struct {
-	rr   dns.RR
-	file int32 // index in the parse's file names; 0 is the main file
-	line int32
-}
-
 // Load reads the zonefile at path, with origin as its initial $ORIGIN
 // (when origin is empty, the file name without ".zone"), and validates it.
 //
@@ -32,32 +25,52 @@ type entry struct {
 // zone is nil and err is an *InvalidError listing them. Other errors
 // (the file cannot be opened) are returned as they are.
 func Load(path, origin string) (*Zone, Findings, error) {
+	data, base, fsys, closer, err := readZonefile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer closer()
 	if origin == "" {
 		origin = OriginFromPath(path)
 	}
+	// Hashed beside the parse, which then holds the only other
+	// reference to the bytes and can let them go once it has read them.
+	sum := make(chan [sha256.Size]byte, 1)
+	go func(b []byte) { sum <- sha256.Sum256(b) }(data)
+	res, findings, err := parse(data, origin, path, base, fsys, true)
+	data = nil
+	fileSum := <-sum
+	if err != nil {
+		return nil, findings, err
+	}
+	z := res.zone()
+	z.FileSum = fileSum
+	return z, findings, nil
+}
+
+// readZonefile reads the zonefile at path whole and returns it, its
+// name in its directory, the directory as the file system its $INCLUDE
+// files are read from, and what closes that.
+func readZonefile(path string) (data []byte, base string, fsys fs.FS, closer func(), err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("zonefile: %w", err)
+		return nil, "", nil, nil, fmt.Errorf("zonefile: %w", err)
 	}
-	defer root.Close()
 	f, err := root.Open(base)
 	if err != nil {
-		return nil, nil, fmt.Errorf("zonefile: %w", err)
+		root.Close()
+		return nil, "", nil, nil, fmt.Errorf("zonefile: %w", err)
 	}
 	defer f.Close()
-	data, err := readAll(f)
-	if err != nil {
-		return nil, nil, fmt.Errorf("zonefile: %w", err)
+	if data, err = readAll(f); err != nil {
+		root.Close()
+		return nil, "", nil, nil, fmt.Errorf("zonefile: %w", err)
 	}
-	z, findings, err := parse(data, origin, path, base, root.FS())
-	if z != nil {
-		z.FileSum = sha256.Sum256(data)
-	}
-	return z, findings, err
+	return data, base, root.FS(), func() { root.Close() }, nil
 }
 
 // readAll reads f whole into a buffer of its size: zonefiles are parsed
@@ -79,7 +92,11 @@ func Parse(r io.Reader, origin, name string) (*Zone, Findings, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("zonefile: %w", err)
 	}
-	return parse(data, origin, name, name, nil)
+	res, findings, err := parse(data, origin, name, name, nil, true)
+	if err != nil {
+		return nil, findings, err
+	}
+	return res.zone(), findings, nil
 }
 
 // OriginFromPath returns the zone origin a file name stands for: the base
@@ -89,10 +106,27 @@ func OriginFromPath(path string) string {
 	return strings.ToLower(dns.Fqdn(name))
 }
 
-// parse runs the ZoneParser over data. display is the name shown in
-// findings for the main file; base is its name inside fsys (nil: no
-// $INCLUDE).
-func parse(data []byte, origin, display, base string, fsys fs.FS) (*Zone, Findings, error) {
+// result is a valid zone as parse or Check leave it: the records, and
+// which of them are served, in canonical order.
+type result struct {
+	origin   string
+	p        *parsed
+	served   []uint32
+	includes []string
+}
+
+// zone returns the result as a Zone; the parse kept the records.
+func (r *result) zone() *Zone {
+	z := r.p.zone(r.origin, r.served)
+	z.Includes = r.includes
+	return z
+}
+
+// parse runs the ZoneParser over data and validates the records. display
+// is the name shown in findings for the main file; base is its name
+// inside fsys (nil: no $INCLUDE). rich keeps the dns.RR values, for a
+// Zone; without it the result only makes a Packed.
+func parse(data []byte, origin, display, base string, fsys fs.FS, rich bool) (*result, Findings, error) {
 	origin = strings.ToLower(dns.Fqdn(origin))
 	if _, ok := dns.IsDomainName(origin); !ok {
 		return nil, nil, fmt.Errorf("zonefile: bad origin %q", origin)
@@ -107,7 +141,7 @@ func parse(data []byte, origin, display, base string, fsys fs.FS) (*Zone, Findin
 	}
 
 	files := []string{display}
-	entries, ok := parseChunks(data, origin, base)
+	p, ok := parseChunks(data, origin, base, rich)
 	var includes []string
 	if !ok {
 		pos := &position{}
@@ -117,7 +151,12 @@ func parse(data []byte, origin, display, base string, fsys fs.FS) (*Zone, Findin
 			zp.SetIncludeFS(trackedFS{fsys: fsys, pos: pos, opened: &includes})
 		}
 		// Every record starts on its own line but for $GENERATE's.
-		entries = make([]entry, 0, bytes.Count(data, []byte{'\n'})+1)
+		lines := bytes.Count(data, []byte{'\n'}) + 1
+		p = &parsed{entries: make([]entry, 0, lines)}
+		if rich {
+			p.rrs = make([]dns.RR, 0, lines)
+		}
+		var pk packer
 		fileIndex := make(map[string]int32) // included files
 
 		for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
@@ -135,18 +174,26 @@ func parse(data []byte, origin, display, base string, fsys fs.FS) (*Zone, Findin
 					files = append(files, displayName(file))
 				}
 			}
-			entries = append(entries, entry{rr: rr, file: fi, line: int32(line)})
+			p.entries = append(p.entries, pk.entry(rr, fi, int32(line)))
+			if rich {
+				p.rrs = append(p.rrs, rr)
+			}
+			if len(pk.names) > maxArena || len(pk.data) > maxArena {
+				f := Finding{File: display, Severity: Error, Rule: RuleSyntax, Detail: "zone too large: over 4 GiB of names or record data"}
+				return nil, Findings{f}, &InvalidError{Errors: Findings{f}}
+			}
 		}
 		if err := zp.Err(); err != nil {
 			f := syntaxFinding(err, displayName, display)
 			return nil, Findings{f}, &InvalidError{Errors: Findings{f}}
 		}
+		p.names, p.data = pk.names, pk.data
 	}
-	z, findings, err := validate(origin, display, files, entries)
-	if z != nil {
-		z.Includes = includes
+	served, findings, err := validate(origin, display, files, p)
+	if err != nil {
+		return nil, findings, err
 	}
-	return z, findings, err
+	return &result{origin: origin, p: p, served: served, includes: includes}, findings, nil
 }
 
 var (

@@ -29,7 +29,7 @@ func Sort(rrs []dns.RR) {
 		if i == 0 || h.Name != prev {
 			prev = h.Name
 			prevOff = uint32(len(keys))
-			keys = appendNameKey(keys, strings.ToLower(h.Name), 0)
+			keys = appendKey(keys, h.Name)
 			prevLen = uint32(len(keys)) - prevOff
 		}
 		items[i] = newSortItem(keys, prevOff, prevLen, h.Rrtype, uint32(i))
@@ -273,41 +273,89 @@ func forEachRun(items []sortItem, keys []byte, f func(i, j int)) {
 	}
 }
 
-// appendNameKey appends to dst a key whose byte order is the canonical
-// order of names: the labels of the lower-case name lower from the root
-// down, each ended by a zero byte (so that a label sorts before any
-// longer label it prefixes), leaving out the skip labels nearest the
-// root. Names below one origin are compared with skip set to the
-// origin's label count, which keeps keys short.
-func appendNameKey(dst []byte, lower string, skip int) []byte {
-	if strings.IndexByte(lower, '\\') >= 0 {
-		// Escaped dots do not end labels; let the library split.
-		labels := dns.SplitDomainName(lower)
-		for i := len(labels) - 1 - skip; i >= 0; i-- {
-			dst = append(dst, labels[i]...)
-			dst = append(dst, 0)
+// The canonical order of names (RFC 4034 §6.1) compares their labels
+// from the root down, as octets with ASCII letters in lower case. A key
+// of a name is its labels in that order, folded, each ended by a zero
+// byte (so that a label sorts before any longer label it prefixes):
+// keys compare as bytes in the canonical order of their names. Names
+// below one origin leave the origin's labels out, which keeps keys short.
+
+// appendKey appends the key of a whole name in presentation form. A
+// name that has no wire form (the parser never makes one) gets its
+// folded text as its key.
+func appendKey(dst []byte, name string) []byte {
+	var buf [256]byte
+	w, ok := appendPlainName(buf[:0], dns.Fqdn(name))
+	if !ok {
+		n, err := dns.PackDomainName(dns.Fqdn(name), buf[:], 0, nil, false)
+		if err != nil {
+			return append(dst, strings.ToLower(name)...)
 		}
-		return dst
+		w = buf[:n]
 	}
-	s := strings.TrimSuffix(lower, ".")
-	for end, n := len(s), 0; end > 0; n++ {
-		i := strings.LastIndexByte(s[:end], '.')
-		if n >= skip {
-			dst = append(dst, s[i+1:end]...)
-			dst = append(dst, 0)
-		}
-		end = i
-	}
+	dst, _, _ = appendWireKey(dst, w, []byte{0}, 0)
 	return dst
 }
 
-// nameKey returns appendNameKey's key of a whole name as a string.
+// nameKey returns the key of a whole name as a string.
 func nameKey(name string) string {
-	return string(appendNameKey(nil, strings.ToLower(name), 0))
+	return string(appendKey(nil, name))
 }
 
 // CompareNames orders two domain names canonically (RFC 4034 §6.1):
 // label by label from the root, case-insensitively.
 func CompareNames(a, b string) int {
 	return strings.Compare(nameKey(a), nameKey(b))
+}
+
+// appendWireKey is appendNameKey for a name in wire form, owner, below
+// the origin in wire form and lower case, of skip labels. It reports
+// whether owner is in the zone (nothing is appended when not) and
+// whether it is the apex.
+func appendWireKey(dst, owner, origin []byte, skip int) (key []byte, in, apex bool) {
+	var starts [128]uint8
+	n := 0
+	for off := 0; off < len(owner) && owner[off] != 0 && n < len(starts); off += int(owner[off]) + 1 {
+		starts[n] = uint8(off)
+		n++
+	}
+	if n < skip {
+		return dst, false, false
+	}
+	suffix := len(owner) - 1
+	if skip > 0 {
+		suffix = int(starts[n-skip])
+	}
+	if !equalFoldASCII(owner[suffix:], origin) {
+		return dst, false, false
+	}
+	for j := n - skip - 1; j >= 0; j-- {
+		at := len(dst)
+		l := int(owner[starts[j]])
+		dst = append(dst, owner[int(starts[j])+1:int(starts[j])+1+l]...)
+		foldASCII(dst[at:])
+		dst = append(dst, 0)
+	}
+	return dst, true, n == skip
+}
+
+// equalFoldASCII reports whether a and b are equal once ASCII letters
+// are folded to lower case.
+func equalFoldASCII(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

@@ -23,9 +23,17 @@ const maxTTL = math.MaxInt32
 // at one owner's records side by side instead of keeping a map entry per
 // name of the zone; the sort is the canonical order the zone is served
 // in, so it is done once.
-func validate(origin, display string, files []string, entries []entry) (*Zone, Findings, error) {
-	v := &validator{origin: origin, display: display, files: files, entries: entries}
-	v.originFast = strings.IndexByte(origin, '\\') < 0
+func validate(origin, display string, files []string, p *parsed) ([]uint32, Findings, error) {
+	v := &validator{origin: origin, display: display, files: files, p: p, entries: p.entries}
+	v.originWire = make([]byte, 0, len(origin)+1)
+	var ok bool
+	if v.originWire, ok = appendPlainName(v.originWire, origin); !ok {
+		var err error
+		if v.originWire, err = (&packer{}).appendName(nil, origin); err != nil {
+			return nil, nil, fmt.Errorf("zonefile: bad origin %q: %w", origin, err)
+		}
+	}
+	foldASCII(v.originWire)
 	v.skip = dns.CountLabel(origin)
 
 	items := v.perRecord()
@@ -68,7 +76,7 @@ func validate(origin, display string, files []string, entries []entry) (*Zone, F
 	if len(fs) == 0 {
 		fs = nil
 	}
-	return &Zone{Origin: origin, Records: served}, fs, nil
+	return served, fs, nil
 }
 
 // parallelRecords is the number of records from which the per-record
@@ -84,10 +92,11 @@ type keyedFinding struct {
 // validator holds the state of one validate call.
 type validator struct {
 	origin, display string
-	originFast      bool // origin has no escapes: in-zone tests are suffix tests
-	skip            int  // labels in the origin, left out of owner keys
+	originWire      []byte // the origin in wire form, lower case
+	skip            int    // labels in the origin, left out of owner keys
 	files           []string
-	entries         []entry
+	p               *parsed
+	entries         []entry // p.entries
 	keys            []byte // owner keys (see appendNameKey) of the items
 	trimmed         int    // bytes all keys shared, left out of the items' keys
 	findings        []keyedFinding
@@ -122,7 +131,7 @@ func (v *validator) add(idx uint32, order [4]int, sev Severity, rule, format str
 	})
 }
 
-func (v *validator) rr(idx uint32) dns.RR { return v.entries[idx].rr }
+func (v *validator) rr(idx uint32) dns.RR { return v.p.rr(idx) }
 func (v *validator) line(idx uint32) int  { return int(v.entries[idx].line) }
 
 // perRecord applies the rules that look at one record alone and returns
@@ -136,7 +145,7 @@ func (v *validator) perRecord() []sortItem {
 	parts := make([]*validator, segs)
 	var wg sync.WaitGroup
 	for i := range parts {
-		part := &validator{origin: v.origin, originFast: v.originFast, skip: v.skip, files: v.files, entries: v.entries}
+		part := &validator{origin: v.origin, originWire: v.originWire, skip: v.skip, files: v.files, p: v.p, entries: v.entries}
 		parts[i] = part
 		lo, hi := len(v.entries)*i/segs, len(v.entries)*(i+1)/segs
 		wg.Go(func() { part.items = part.perRecordIn(lo, hi) })
@@ -168,64 +177,55 @@ func (v *validator) perRecord() []sortItem {
 func (v *validator) perRecordIn(lo, hi int) []sortItem {
 	items := make([]sortItem, 0, hi-lo)
 	v.keys = make([]byte, 0, 8*(hi-lo))
-	var prev string
-	var prevOff, prevLen uint32
+	prevName, prevLen := uint32(0), uint8(0)
+	var keyOff, keyLen uint32
+	var in, apex bool
 	for i := lo; i < hi; i++ {
 		idx := uint32(i)
-		rr := v.entries[i].rr
-		h := rr.Header()
+		e := &v.entries[i]
 		order := [4]int{1, i}
-		if h.Class != dns.ClassINET {
-			v.add(idx, order, Error, RuleClass, "%s %s has class %s; only IN is served", h.Name, typeName(h.Rrtype), dns.ClassToString[h.Class])
+		if e.class != dns.ClassINET {
+			v.add(idx, order, Error, RuleClass, "%s %s has class %s; only IN is served", v.p.owner(idx), typeName(e.rtype), dns.ClassToString[e.class])
 			continue
 		}
-		if hasNoData(rr) {
-			v.add(idx, order, Error, RuleSyntax, "%s %s has no data", h.Name, typeName(h.Rrtype))
+		if e.flags&flagNoData != 0 {
+			v.add(idx, order, Error, RuleSyntax, "%s %s has no data", v.p.owner(idx), typeName(e.rtype))
 			continue
 		}
-		if h.Ttl > maxTTL {
-			v.add(idx, order, Error, RuleTTLRange, "%s %s TTL %d is above 2147483647 (RFC 2181 §8)", h.Name, typeName(h.Rrtype), h.Ttl)
+		if e.flags&flagNoWire != 0 {
+			v.add(idx, order, Error, RuleSyntax, "%s %s cannot be put in wire form", v.p.owner(idx), typeName(e.rtype))
 			continue
 		}
-		name := strings.ToLower(h.Name)
-		if !v.inZone(name) {
-			v.add(idx, order, Warning, RuleOutOfZone, "%s %s is outside the zone %s; not served", h.Name, typeName(h.Rrtype), v.origin)
+		if e.ttl > maxTTL {
+			v.add(idx, order, Error, RuleTTLRange, "%s %s TTL %d is above 2147483647 (RFC 2181 §8)", v.p.owner(idx), typeName(e.rtype), e.ttl)
 			continue
 		}
-		if h.Rrtype == dns.TypeSOA && name != v.origin {
-			v.add(idx, order, Error, RuleSOANotApex, "SOA at %s, below the apex %s", h.Name, v.origin)
+		// Zonefiles usually list one owner's records together, and the
+		// parse packs them once: its key is built once.
+		if len(items) == 0 || e.name != prevName || e.nl != prevLen {
+			prevName, prevLen = e.name, e.nl
+			keyOff = uint32(len(v.keys))
+			v.keys, in, apex = appendWireKey(v.keys, v.p.ownerWire(i), v.originWire, v.skip)
+			keyLen = uint32(len(v.keys)) - keyOff
+		}
+		if !in {
+			v.add(idx, order, Warning, RuleOutOfZone, "%s %s is outside the zone %s; not served", v.p.owner(idx), typeName(e.rtype), v.origin)
 			continue
 		}
-		// Zonefiles usually list one owner's records together: its key
-		// is built once.
-		if len(items) == 0 || h.Name != prev {
-			prev = h.Name
-			prevOff = uint32(len(v.keys))
-			v.keys = appendNameKey(v.keys, name, v.skip)
-			prevLen = uint32(len(v.keys)) - prevOff
+		if e.rtype == dns.TypeSOA && !apex {
+			v.add(idx, order, Error, RuleSOANotApex, "SOA at %s, below the apex %s", v.p.owner(idx), v.origin)
+			continue
 		}
-		items = append(items, newSortItem(v.keys, prevOff, prevLen, h.Rrtype, idx))
+		items = append(items, newSortItem(v.keys, keyOff, keyLen, e.rtype, idx))
 	}
 	return items
-}
-
-// inZone reports whether the lower-case name is at or below the origin.
-func (v *validator) inZone(name string) bool {
-	if v.originFast && strings.IndexByte(name, '\\') < 0 {
-		if !strings.HasSuffix(name, v.origin) {
-			return false
-		}
-		rest := len(name) - len(v.origin)
-		return rest == 0 || v.origin == "." || name[rest-1] == '.'
-	}
-	return dns.IsSubDomain(v.origin, name)
 }
 
 // owners walks the sorted items one owner at a time, applies the rules
 // that look at an owner's RRsets together, and returns the records to
 // serve in canonical order.
-func (v *validator) owners(items []sortItem) []dns.RR {
-	served := make([]dns.RR, 0, len(items))
+func (v *validator) owners(items []sortItem) []uint32 {
+	served := make([]uint32, 0, len(items))
 	for i := 0; i < len(items); {
 		j := i + 1
 		for j < len(items) && compareOwner(&items[i], &items[j], v.keys) == 0 {
@@ -239,7 +239,7 @@ func (v *validator) owners(items []sortItem) []dns.RR {
 
 // owner applies the rules to one owner's items (sorted by type, then
 // file order) and appends its served records to served.
-func (v *validator) owner(items []sortItem, served []dns.RR) []dns.RR {
+func (v *validator) owner(items []sortItem, served []uint32) []uint32 {
 	v.sets = v.sets[:0]
 	v.members = v.members[:0]
 	for i := 0; i < len(items); {
@@ -253,7 +253,7 @@ func (v *validator) owner(items []sortItem, served []dns.RR) []dns.RR {
 		}
 		kept := v.dedupe(v.members[start:])
 		v.members = v.members[:start+len(kept)]
-		v.sets = append(v.sets, rrset{rtype: v.rr(kept[0]).Header().Rrtype, members: kept})
+		v.sets = append(v.sets, rrset{rtype: v.entries[kept[0]].rtype, members: kept})
 		i = j
 	}
 	key := v.keys[items[0].off : items[0].off+items[0].n]
@@ -282,14 +282,14 @@ func (v *validator) owner(items []sortItem, served []dns.RR) []dns.RR {
 		}
 		first := int(c.members[0])
 		for _, m := range c.members[1:] {
-			v.add(m, [4]int{5, first, 0, int(m)}, Error, RuleCNAMEMultiple, "second CNAME at %s (first at line %d)", v.rr(m).Header().Name, v.line(c.members[0]))
+			v.add(m, [4]int{5, first, 0, int(m)}, Error, RuleCNAMEMultiple, "second CNAME at %s (first at line %d)", v.p.owner(m), v.line(c.members[0]))
 		}
 		for _, s := range v.sets {
 			if s.rtype == dns.TypeCNAME || s.rtype == dns.TypeRRSIG || s.rtype == dns.TypeNSEC {
 				continue
 			}
 			other := s.members[0]
-			v.add(other, [4]int{5, first, 1, int(other)}, Error, RuleCNAMEConflict, "%s has a CNAME (line %d) and %s data; a CNAME must stand alone", v.rr(other).Header().Name, v.line(c.members[0]), typeName(s.rtype))
+			v.add(other, [4]int{5, first, 1, int(other)}, Error, RuleCNAMEConflict, "%s has a CNAME (line %d) and %s data; a CNAME must stand alone", v.p.owner(other), v.line(c.members[0]), typeName(s.rtype))
 		}
 	}
 
@@ -304,7 +304,7 @@ func (v *validator) owner(items []sortItem, served []dns.RR) []dns.RR {
 	if v.cut == nil && !apex {
 		for _, s := range v.sets {
 			if s.rtype == dns.TypeNS {
-				v.cut, v.cutName, at = key, strings.ToLower(v.rr(s.members[0]).Header().Name), true
+				v.cut, v.cutName, at = key, v.p.canonOwner(s.members[0]), true
 				break
 			}
 		}
@@ -326,15 +326,13 @@ func (v *validator) owner(items []sortItem, served []dns.RR) []dns.RR {
 		}
 		if occluded {
 			m := s.members[0]
-			v.add(m, [4]int{6, int(m)}, Warning, RuleBelowDelegation, "%s %s is below the delegation %s and is not glue; not served", v.rr(m).Header().Name, typeName(s.rtype), v.cutName)
+			v.add(m, [4]int{6, int(m)}, Warning, RuleBelowDelegation, "%s %s is below the delegation %s and is not glue; not served", v.p.owner(m), typeName(s.rtype), v.cutName)
 			continue
 		}
 		start := len(served)
-		for _, m := range s.members {
-			served = append(served, v.rr(m))
-		}
+		served = append(served, s.members...)
 		if len(s.members) > 1 {
-			sortByText(served[start:])
+			v.sortByText(served[start:])
 		}
 	}
 	return served
@@ -346,11 +344,10 @@ func (v *validator) checkTTLs(s rrset) {
 	if s.rtype == dns.TypeRRSIG || len(s.members) < 2 {
 		return
 	}
-	first := v.rr(s.members[0]).Header()
-	low := first.Ttl
+	low := v.entries[s.members[0]].ttl
 	differ := false
 	for _, m := range s.members[1:] {
-		if t := v.rr(m).Header().Ttl; t != low {
+		if t := v.entries[m].ttl; t != low {
 			differ = true
 			low = min(low, t)
 		}
@@ -358,15 +355,37 @@ func (v *validator) checkTTLs(s rrset) {
 	if !differ {
 		return
 	}
-	v.add(s.members[0], [4]int{2, int(s.members[0])}, Warning, RuleTTLMismatch, "RRset %s %s has differing TTLs; all set to the lowest, %d (RFC 2181 §5.2)", first.Name, typeName(s.rtype), low)
+	first := s.members[0]
+	v.add(first, [4]int{2, int(first)}, Warning, RuleTTLMismatch, "RRset %s %s has differing TTLs; all set to the lowest, %d (RFC 2181 §5.2)", v.p.owner(first), typeName(s.rtype), low)
 	for _, m := range s.members {
-		if v.rr(m).Header().Ttl != low {
+		if v.entries[m].ttl == low {
+			continue
+		}
+		v.entries[m].ttl = low
+		if v.p.rrs != nil {
 			// A copy: the records may be shared with a version still
 			// served (an IXFR applied to the one before, say).
-			rr := dns.Copy(v.rr(m))
+			rr := dns.Copy(v.p.rrs[m])
 			rr.Header().Ttl = low
-			v.entries[m].rr = rr
+			v.p.rrs[m] = rr
 		}
+	}
+}
+
+// sortByText sorts one RRset's records, indexes, by the presentation
+// form of their data, keeping the order of equal ones.
+func (v *validator) sortByText(set []uint32) {
+	type texted struct {
+		text string
+		idx  uint32
+	}
+	ts := make([]texted, len(set))
+	for i, idx := range set {
+		ts[i] = texted{rdataText(v.rr(idx)), idx}
+	}
+	slices.SortStableFunc(ts, func(a, b texted) int { return strings.Compare(a.text, b.text) })
+	for i := range ts {
+		set[i] = ts[i].idx
 	}
 }
 
