@@ -1,8 +1,8 @@
 package zonefile
 
 import (
-	"slices"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"

@@ -97,8 +97,8 @@ type validator struct {
 	files           []string
 	p               *parsed
 	entries         []entry // p.entries
-	keys            []byte // owner keys (see appendNameKey) of the items
-	trimmed         int    // bytes all keys shared, left out of the items' keys
+	keys            []byte  // owner keys (see appendNameKey) of the items
+	trimmed         int     // bytes all keys shared, left out of the items' keys
 	findings        []keyedFinding
 
 	apexSOA, apexNS bool
