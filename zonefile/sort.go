@@ -68,7 +68,7 @@ func sortByText(rrs []dns.RR) {
 }
 
 // sortItem is one record's place in the canonical order: its owner's
-// key (see appendNameKey) in a shared buffer, with the first eight key
+// key (see appendKey) in a shared buffer, with the first eight key
 // bytes inline so that most comparisons never touch the buffer.
 type sortItem struct {
 	head   uint64 // first 8 key bytes, big-endian, zero-padded
@@ -308,7 +308,7 @@ func CompareNames(a, b string) int {
 	return strings.Compare(nameKey(a), nameKey(b))
 }
 
-// appendWireKey is appendNameKey for a name in wire form, owner, below
+// appendWireKey appends the key of owner, a name in wire form below
 // the origin in wire form and lower case, of skip labels. It reports
 // whether owner is in the zone (nothing is appended when not) and
 // whether it is the apex.

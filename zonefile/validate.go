@@ -97,7 +97,7 @@ type validator struct {
 	files           []string
 	p               *parsed
 	entries         []entry // p.entries
-	keys            []byte  // owner keys (see appendNameKey) of the items
+	keys            []byte  // owner keys (see appendWireKey) of the items
 	trimmed         int     // bytes all keys shared, left out of the items' keys
 	findings        []keyedFinding
 
