@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -17,9 +18,10 @@ import (
 // zone (HasBig). A part that failed leaves its fields unset and its flag
 // false.
 type serverRun struct {
-	Rep      int // which repetition, from 0
-	HasQuery bool
-	HasBig   bool
+	Rep         int // which repetition, from 0
+	HasQuery    bool
+	HasBig      bool
+	HasStartAll bool // the second start of the big zone, on all CPUs
 
 	// The query zone under the mixed load.
 	QPS        float64
@@ -36,7 +38,8 @@ type serverRun struct {
 	FastShare float64
 
 	// The big zone alone.
-	Start       time.Duration // process start → first authoritative answer
+	Start       time.Duration // process start → first authoritative answer, pinned to the servers' CPU
+	StartAll    time.Duration // the same on a second start, free to use all CPUs (HasStartAll)
 	Settled     time.Duration // process start → idle after it (waitIdle)
 	PeakRSSKB   int64         // VmHWM once serving
 	CurRSSKB    int64         // VmRSS once serving
@@ -85,6 +88,7 @@ type results struct {
 	PropZone int // records in the propagation zone
 	HasCache bool
 	Load     string // the load settings, one line
+	AllCPUs  string // the taskset CPU list of the all-CPU start, e.g. "0-3"
 	Command  string
 	Began    time.Time
 	Took     time.Duration
@@ -149,10 +153,16 @@ type metric struct {
 	Fmt    func(float64) string
 	Higher bool // a higher value is better (for the ratio's direction note)
 	Big    bool // measured on the big zone, else on the query zone
+	// Has says whether a run measured it, when its zone's flag
+	// (HasBig, HasQuery) does not.
+	Has func(serverRun) bool
 }
 
-// has says whether run measured m's zone.
+// has says whether run measured m.
 func (m metric) has(run serverRun) bool {
+	if m.Has != nil {
+		return m.Has(run)
+	}
 	if m.Big {
 		return run.HasBig
 	}
@@ -161,25 +171,35 @@ func (m metric) has(run serverRun) bool {
 
 // queryMetrics are the columns of the query zone's table.
 var queryMetrics = []metric{
-	{"queries/s", func(r serverRun) float64 { return r.QPS }, fmtInt, true, false},
-	{"queries/CPU-s", func(r serverRun) float64 { return r.QPSPerCPU }, fmtInt, true, false},
-	{"server CPU use", func(r serverRun) float64 { return r.CPUUse }, fmtPct, false, false},
-	{"avg latency", func(r serverRun) float64 { return r.LatAvg.Seconds() }, fmtDur, false, false},
-	{"p99 latency", func(r serverRun) float64 { return r.LatP99.Seconds() }, fmtDur, false, false},
-	{"lost", func(r serverRun) float64 { return float64(r.Lost) }, fmtInt, false, false},
-	{"wrong", func(r serverRun) float64 { return float64(r.Mismatches) }, fmtInt, false, false},
-	{"socket drops", func(r serverRun) float64 { return float64(r.Drops) }, fmtInt, false, false},
+	{"queries/s", func(r serverRun) float64 { return r.QPS }, fmtInt, true, false, nil},
+	{"queries/CPU-s", func(r serverRun) float64 { return r.QPSPerCPU }, fmtInt, true, false, nil},
+	{"server CPU use", func(r serverRun) float64 { return r.CPUUse }, fmtPct, false, false, nil},
+	{"avg latency", func(r serverRun) float64 { return r.LatAvg.Seconds() }, fmtDur, false, false, nil},
+	{"p99 latency", func(r serverRun) float64 { return r.LatP99.Seconds() }, fmtDur, false, false, nil},
+	{"lost", func(r serverRun) float64 { return float64(r.Lost) }, fmtInt, false, false, nil},
+	{"wrong", func(r serverRun) float64 { return float64(r.Mismatches) }, fmtInt, false, false, nil},
+	{"socket drops", func(r serverRun) float64 { return float64(r.Drops) }, fmtInt, false, false, nil},
 }
+
+// The two start columns: pinned to the servers' CPU like every other
+// measurement, and the second start free to use all CPUs (the cold-start
+// target's measure, as parsing in parallel needs more than one core).
+const (
+	startPinned = "start → serving, 1 CPU"
+	startAll    = "start → serving, all CPUs"
+)
 
 // bigMetrics are the columns of the big zone's table.
 var bigMetrics = []metric{
-	{"start → serving", func(r serverRun) float64 { return r.Start.Seconds() }, fmtDur, false, true},
-	{"start → idle", func(r serverRun) float64 { return r.Settled.Seconds() }, fmtDur, false, true},
-	{"RSS (VmRSS)", func(r serverRun) float64 { return float64(r.CurRSSKB) }, fmtMB, false, true},
-	{"peak RSS (VmHWM)", func(r serverRun) float64 { return float64(r.PeakRSSKB) }, fmtMB, false, true},
-	{"RSS bytes per record", rssPerRecord, fmtInt, false, true},
-	{"AXFR out time", func(r serverRun) float64 { return r.AXFRWall.Seconds() }, fmtDur, false, true},
-	{"AXFR out CPU", func(r serverRun) float64 { return r.AXFRCPU.Seconds() }, fmtDur, false, true},
+	{startPinned, func(r serverRun) float64 { return r.Start.Seconds() }, fmtDur, false, true, nil},
+	{startAll, func(r serverRun) float64 { return r.StartAll.Seconds() }, fmtDur, false, true,
+		func(r serverRun) bool { return r.HasStartAll }},
+	{"start → idle", func(r serverRun) float64 { return r.Settled.Seconds() }, fmtDur, false, true, nil},
+	{"RSS (VmRSS)", func(r serverRun) float64 { return float64(r.CurRSSKB) }, fmtMB, false, true, nil},
+	{"peak RSS (VmHWM)", func(r serverRun) float64 { return float64(r.PeakRSSKB) }, fmtMB, false, true, nil},
+	{"RSS bytes per record", rssPerRecord, fmtInt, false, true, nil},
+	{"AXFR out time", func(r serverRun) float64 { return r.AXFRWall.Seconds() }, fmtDur, false, true, nil},
+	{"AXFR out CPU", func(r serverRun) float64 { return r.AXFRCPU.Seconds() }, fmtDur, false, true, nil},
 }
 
 // rssPerRecord is the resident memory after load per record of the big
@@ -193,7 +213,7 @@ func rssPerRecord(r serverRun) float64 {
 
 // ratioMetrics are the columns compared as zonekeeper ÷ peer (lost and
 // wrong answers are counts, usually zero, and are not).
-var ratioMetrics = []string{"queries/s", "queries/CPU-s", "avg latency", "p99 latency", "start → serving", "RSS (VmRSS)", "peak RSS (VmHWM)", "AXFR out time", "AXFR out CPU"}
+var ratioMetrics = []string{"queries/s", "queries/CPU-s", "avg latency", "p99 latency", startPinned, startAll, "RSS (VmRSS)", "peak RSS (VmHWM)", "AXFR out time", "AXFR out CPU"}
 
 // metricNamed is the column with that heading.
 func metricNamed(head string) metric {
@@ -304,8 +324,8 @@ func (r *results) writeTable(w io.Writer, ms []metric) {
 func (r *results) writeReport(w io.Writer) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("# zonekeeper beside NSD, Knot, BIND and PowerDNS\n\n")
-	p("Two zones of origin %s and one shape (A and AAAA per name, MX and TXT every 10th, a CNAME every 20th, a wildcard, a delegation with glue): the **query zone**, %d names (%d records), served under the query load; the **big zone**, %d names (%d records), served alone for start → serving, RSS and the AXFR out. Each column's heading names its zone (%s or %s). Each server alone on %s, pinned to CPU %s with one worker; the load generator on CPU %s. Cells: median (min–max) over %d repetitions; each repetition starts every server once with each zone.\n\n",
-		benchOrigin, r.QNames, r.QRecords, r.Names, r.Records, zoneTag(r.QNames), zoneTag(r.Names), serverIP, serverCPU, loadCPU, r.reps())
+	p("Two zones of origin %s and one shape (A and AAAA per name, MX and TXT every 10th, a CNAME every 20th, a wildcard, a delegation with glue): the **query zone**, %d names (%d records), served under the query load; the **big zone**, %d names (%d records), served alone for start → serving, RSS and the AXFR out. Each column's heading names its zone (%s or %s). Each server alone on %s, pinned to CPU %s with one worker; the load generator on CPU %s. The one exception is the all-CPU start: each server started once more with the big zone, free to use %s, the load generator idle, for start → serving alone (the cold-start target's measure, as parsing in parallel needs more than one core). Cells: median (min–max) over %d repetitions; each repetition starts every server once with each zone, and once more with the big zone on all CPUs.\n\n",
+		benchOrigin, r.QNames, r.QRecords, r.Names, r.Records, zoneTag(r.QNames), zoneTag(r.Names), serverIP, serverCPU, loadCPU, r.allCPUsText(), r.reps())
 
 	p("## Queries: the %d-name query zone under load\n\n%s.\n\n", r.QNames, r.Load)
 	r.writeTable(w, queryMetrics)
@@ -317,7 +337,7 @@ func (r *results) writeReport(w io.Writer) {
 
 	p("\n## Start, memory, AXFR out: the %d-name big zone alone\n\n", r.Names)
 	r.writeTable(w, bigMetrics)
-	p("\nStart → serving: from the process's start until it answers a name of the zone authoritatively (polled every 10 ms); start → idle: until it has also settled after that (under 10 ms of CPU in 200 ms, at most 15 s more): a server that still builds something once it answers shows here. RSS: VmRSS and VmHWM (peak), read once the server answers and has settled (under 10 ms of CPU in 200 ms, at most 15 s), before the AXFR, of the largest process of the server's process group (NSD's forked server shares its parent's zone pages; a sum would count them twice); MB = 10⁶ bytes; RSS bytes per record: VmRSS ÷ the zone's records. AXFR out: a TCP client that counts messages and records without decoding them; CPU is the server's over the transfer.\n")
+	p("\nStart → serving, 1 CPU: from the process's start, pinned to CPU %s like every other measurement, until it answers a name of the zone authoritatively (polled every 10 ms); start → serving, all CPUs: the same on a second start, in a fresh directory (zonekeeper's data directory with a fresh copy of the zone), the server free to use %s (taskset -c %s) while the load generator is idle: the cold-start target's measure, as parsing in parallel needs more than one core (a server that loads one zone on one thread shows about its 1-CPU time); start → idle: of the pinned start, until it has also settled after that (under 10 ms of CPU in 200 ms, at most 15 s more): a server that still builds something once it answers shows here. RSS: VmRSS and VmHWM (peak), read once the server answers and has settled (under 10 ms of CPU in 200 ms, at most 15 s), before the AXFR, of the largest process of the server's process group (NSD's forked server shares its parent's zone pages; a sum would count them twice); MB = 10⁶ bytes; RSS bytes per record: VmRSS ÷ the zone's records. AXFR out: a TCP client that counts messages and records without decoding them; CPU is the server's over the transfer.\n", serverCPU, r.allCPUsText(), r.cpuList())
 	for _, s := range r.Servers {
 		for _, e := range r.Errors[s] {
 			p("\n%s: %s", s, e)
@@ -351,6 +371,44 @@ func (r *results) writeReport(w io.Writer) {
 	for _, n := range r.Notes {
 		p("- note: %s\n", n)
 	}
+}
+
+// cpuList is the taskset CPU list of the all-CPU start.
+func (r *results) cpuList() string {
+	if r.AllCPUs == "" {
+		return allCPUs()
+	}
+	return r.AllCPUs
+}
+
+// allCPUsText is "all 4 CPUs" for the all-CPU start's list, "all CPUs"
+// when the list does not parse.
+func (r *results) allCPUsText() string {
+	if n := cpuCount(r.cpuList()); n > 0 {
+		return fmt.Sprintf("all %d CPUs", n)
+	}
+	return "all CPUs"
+}
+
+// cpuCount is the number of CPUs in a taskset list such as "0-3,6,8-9";
+// 0 when it does not parse.
+func cpuCount(list string) int {
+	n := 0
+	for _, part := range strings.Split(strings.TrimSpace(list), ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			return 0
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil || b < a {
+				return 0
+			}
+		}
+		n += b - a + 1
+	}
+	return n
 }
 
 func (r *results) reps() int {
@@ -485,8 +543,11 @@ func (r *results) writeTargets(w io.Writer) {
 	cpuRatio := r.ratio("NSD", metricNamed("queries/CPU-s"))
 	ts = append(ts, target{fmt.Sprintf("queries per server-CPU-second ≥ 0.9 × NSD's (%d-name query zone)", r.QNames),
 		"zonekeeper ÷ NSD = " + cpuRatio.cell(fmtRatio), heldIf(cpuRatio.Med >= 0.9, cpuRatio.N > 0)})
-	start := zkMed("start → serving")
-	ts = append(ts, target{fmt.Sprintf("%d-name zone cold start ≤ 2.0 s", r.Names), fmtDurNaN(start), heldIf(start <= 2.0, !math.IsNaN(start))})
+	// The cold start on all CPUs, as parsing in parallel needs; the
+	// pinned start beside it.
+	start, start1 := zkMed(startAll), zkMed(startPinned)
+	ts = append(ts, target{fmt.Sprintf("%d-name zone cold start ≤ 2.0 s (server free to use %s, as parsing in parallel needs)", r.Names, r.allCPUsText()),
+		fmtDurNaN(start) + " (one CPU: " + fmtDurNaN(start1) + ")", heldIf(start <= 2.0, !math.IsNaN(start))})
 	restart := r.zkColumn(func(z zkRun) float64 { return z.Restart.Seconds() })
 	if r.hasCache() {
 		ts = append(ts, target{"restart from compiled cache ≤ 1.0 s", restart.cell(fmtDur), heldIf(restart.Med <= 1.0, restart.N > 0)})
