@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
-	"net"
 	"slices"
 	"strings"
 
@@ -24,10 +23,10 @@ var errArena = errors.New("zone too large: over 4 GiB of names or record data")
 // compiler holds what Compile needs only while it builds a Snapshot.
 type compiler struct {
 	s       *Snapshot
-	parent  []int32  // per node: its parent node, -1 for the apex
-	recNode []int32  // per record of the zone: its node
-	recType []uint16 // per record: its type
-	buf     []byte   // scratch for packing one record
+	p       *zonefile.Packed // the zone compiled
+	parent  []int32          // per node: its parent node, -1 for the apex
+	recNode []int32          // per record of the zone: its node
+	recType []uint16         // per record: its type
 
 	// While the owner names come in canonical order, nodes are found
 	// without the index, which is built once at the end: chain holds the
@@ -39,12 +38,30 @@ type compiler struct {
 // Compile builds the immutable snapshot that serves zone z. z must have
 // passed zonefile validation; Compile still refuses a zone whose SOA is
 // missing or whose records lie outside its origin rather than serve
-// nonsense.
+// nonsense. It packs z (zonefile.PackZone) and compiles that with
+// CompilePacked.
 func Compile(z *zonefile.Zone) (*Snapshot, error) {
 	if z == nil {
 		return nil, errors.New("daemon: compile: nil zone")
 	}
-	origin := strings.ToLower(dns.Fqdn(z.Origin))
+	p, err := zonefile.PackZone(z)
+	if err != nil {
+		return nil, fmt.Errorf("daemon: compile %s: %w", strings.ToLower(dns.Fqdn(z.Origin)), err)
+	}
+	return CompilePacked(p)
+}
+
+// CompilePacked builds the immutable snapshot that serves the packed
+// zone p. p must hold a validated zone (zonefile.LoadPacked,
+// zonefile.PackZone of a zone that passed validation); CompilePacked
+// still refuses a zone whose SOA is missing or whose records lie outside
+// its origin rather than serve nonsense. The snapshot shares nothing
+// with p.
+func CompilePacked(p *zonefile.Packed) (*Snapshot, error) {
+	if p == nil {
+		return nil, errors.New("daemon: compile: nil zone")
+	}
+	origin := strings.ToLower(dns.Fqdn(p.Origin))
 	ow, err := wireName(origin)
 	if err != nil {
 		return nil, fmt.Errorf("daemon: compile %s: origin: %w", origin, err)
@@ -56,8 +73,8 @@ func Compile(z *zonefile.Zone) (*Snapshot, error) {
 		soaNeg: -1,
 		ns:     -1,
 	}
-	c := &compiler{s: s, buf: make([]byte, maxMsgLen)}
-	if err := c.build(z.Records); err != nil {
+	c := &compiler{s: s, p: p}
+	if err := c.build(); err != nil {
 		return nil, fmt.Errorf("daemon: compile %s: %w", origin, err)
 	}
 	soa := s.get(0, dns.TypeSOA)
@@ -68,8 +85,17 @@ func Compile(z *zonefile.Zone) (*Snapshot, error) {
 	if s.ns < 0 {
 		return nil, fmt.Errorf("daemon: compile %s: no NS records at the apex", origin)
 	}
-	for _, rr := range z.Records {
-		if v, ok := rr.(*dns.SOA); ok && strings.EqualFold(dns.Fqdn(v.Hdr.Name), origin) {
+	// The first SOA record at the apex, in the zone's order, is the
+	// first of the apex SOA RRset.
+	for i, n := range c.recNode {
+		if n != 0 || c.recType[i] != dns.TypeSOA {
+			continue
+		}
+		rr, err := p.RR(i)
+		if err != nil {
+			continue
+		}
+		if v, ok := rr.(*dns.SOA); ok {
 			s.soa = v
 			s.serial = v.Serial
 			neg := s.sets[soa]
@@ -80,7 +106,7 @@ func Compile(z *zonefile.Zone) (*Snapshot, error) {
 		}
 	}
 	if s.soa == nil {
-		// An SOA RRset of rdata miekg/dns could not type.
+		// An SOA RRset of rdata miekg/dns could not read.
 		return nil, fmt.Errorf("daemon: compile %s: no SOA record at the apex", origin)
 	}
 	if err := c.link(); err != nil {
@@ -108,46 +134,58 @@ func shrink[T any](b []T) []T {
 // build files every record under its node and RRset. A first pass finds
 // each record's node, creating the nodes in the order their names first
 // appear (a zone in canonical order keeps it); a counting sort then
-// groups the records by node, and a second pass packs each node's
+// groups the records by node, and a second pass copies each node's
 // RRsets, in the order of the records, into the data arena.
-func (c *compiler) build(rrs []dns.RR) error {
-	s := c.s
-	if len(rrs) >= math.MaxInt32 {
+func (c *compiler) build() error {
+	s, p := c.s, c.p
+	nrec := p.Len()
+	if nrec >= math.MaxInt32 {
 		return errors.New("too many records")
 	}
-	s.nodes = make([]nodeRec, 0, len(rrs)/2+16)
-	s.names = make([]byte, 0, 20*(len(rrs)/2+16))
+	s.nodes = make([]nodeRec, 0, nrec/2+16)
+	s.names = make([]byte, 0, 20*(nrec/2+16))
 	c.parent = make([]int32, 0, cap(s.nodes))
 	apex := c.addName(s.wire, s.wire)
 	c.chain = append(c.chain, c.newNode(apex, apex, uint8(len(s.wire)), -1))
 
-	c.recNode = make([]int32, len(rrs))
-	c.recType = make([]uint16, len(rrs))
-	var lastName string
+	c.recNode = make([]int32, nrec)
+	c.recType = make([]uint16, nrec)
+	var lastOwner []byte
 	last := int32(-1)
+	var lastType uint16
 	apexSeen := false
-	var owner, key [maxNameLen + 1]byte
-	for i, rr := range rrs {
-		h := rr.Header()
-		c.recType[i] = h.Rrtype
-		if last >= 0 && h.Name == lastName {
-			if h.Rrtype == dns.TypeOPT || h.Rrtype == dns.TypeTSIG {
-				return fmt.Errorf("%s: %s is not zone data", h.Name, dns.TypeToString[h.Rrtype])
+	// The data arena's size, exactly for a zone in canonical order: the
+	// rdatas with their lengths, and a count per run of records of one
+	// owner and type (a run per RRset then; more runs otherwise).
+	size := 0
+	var key [maxNameLen + 1]byte
+	for i := range nrec {
+		r := p.Record(i)
+		c.recType[i] = r.Type
+		size += 2 + len(r.Rdata)
+		// Consecutive records of one owner mostly share its bytes, which
+		// the comparison finds first.
+		if last >= 0 && string(r.Owner) == string(lastOwner) {
+			if r.Type == dns.TypeOPT || r.Type == dns.TypeTSIG {
+				return fmt.Errorf("%s: %s is not zone data", presentName(r.Owner), dns.TypeToString[r.Type])
+			}
+			if r.Type != lastType {
+				size += 2
+				lastType = r.Type
 			}
 			c.recNode[i] = last
 			continue
 		}
-		ob, err := appendWireName(owner[:0], h.Name)
-		if err != nil {
-			return fmt.Errorf("owner %q: %w", h.Name, err)
-		}
+		size += 2
+		lastType = r.Type
+		ob := r.Owner
 		kb := append(key[:0], ob...)
 		lowerInPlace(kb)
 		if !isSubdomain(kb, s.wire) {
-			return fmt.Errorf("%s %s is outside the zone", h.Name, dns.TypeToString[h.Rrtype])
+			return fmt.Errorf("%s %s is outside the zone", presentName(ob), dns.TypeToString[r.Type])
 		}
-		if h.Rrtype == dns.TypeOPT || h.Rrtype == dns.TypeTSIG {
-			return fmt.Errorf("%s: %s is not zone data", h.Name, dns.TypeToString[h.Rrtype])
+		if r.Type == dns.TypeOPT || r.Type == dns.TypeTSIG {
+			return fmt.Errorf("%s: %s is not zone data", presentName(ob), dns.TypeToString[r.Type])
 		}
 		if len(s.names) > maxArena-2*len(kb) {
 			return errArena
@@ -163,7 +201,7 @@ func (c *compiler) build(rrs []dns.RR) error {
 				s.nodes[0].keyAfter = uint8(len(ob))
 			}
 		}
-		c.recNode[i], lastName, last = n, h.Name, n
+		c.recNode[i], lastOwner, last = n, ob, n
 	}
 	if !c.indexed {
 		s.buildIndex()
@@ -177,7 +215,7 @@ func (c *compiler) build(rrs []dns.RR) error {
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
-	order := make([]int32, len(rrs))
+	order := make([]int32, nrec)
 	next := slices.Clone(start[:len(s.nodes)])
 	for i, n := range c.recNode {
 		order[next[n]] = int32(i)
@@ -185,16 +223,26 @@ func (c *compiler) build(rrs []dns.RR) error {
 	}
 	next = nil
 
-	s.sets = make([]setRec, 0, len(rrs)+1)
-	s.data = make([]byte, 0, 16*len(rrs)+64)
+	s.sets = make([]setRec, 0, nrec+1)
+	s.data = make([]byte, 0, min(size, maxArena))
 	for n := range s.nodes {
 		recs := order[start[n]:start[n+1]]
 		c.sortByType(recs)
-		if err := c.packNode(int32(n), rrs, recs); err != nil {
+		if err := c.packNode(int32(n), recs); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// presentName returns the wire-format name w in presentation format,
+// for messages.
+func presentName(w []byte) string {
+	name, _, err := dns.UnpackDomainName(w, 0)
+	if err != nil {
+		return fmt.Sprintf("%q", w)
+	}
+	return name
 }
 
 // addName appends a name and, when it differs, its lower-case key to the
@@ -316,9 +364,10 @@ func (c *compiler) sortByType(recs []int32) {
 	}
 }
 
-// packNode packs node n's records, recs sorted by type, as its RRsets.
-func (c *compiler) packNode(n int32, rrs []dns.RR, recs []int32) error {
-	s := c.s
+// packNode copies node n's records, recs sorted by type, as its RRsets
+// into the data arena.
+func (c *compiler) packNode(n int32, recs []int32) error {
+	s, p := c.s, c.p
 	nd := &s.nodes[n]
 	nd.firstSet = uint32(len(s.sets))
 	for i := 0; i < len(recs); {
@@ -326,18 +375,17 @@ func (c *compiler) packNode(n int32, rrs []dns.RR, recs []int32) error {
 		for j < len(recs) && c.recType[recs[j]] == c.recType[recs[i]] {
 			j++
 		}
+		first := p.Record(int(recs[i]))
 		if j-i > math.MaxUint16 {
-			h := rrs[recs[i]].Header()
-			return fmt.Errorf("%s %s: more than %d records", h.Name, dns.TypeToString[h.Rrtype], math.MaxUint16)
+			return fmt.Errorf("%s %s: more than %d records", presentName(first.Owner), dns.TypeToString[first.Type], math.MaxUint16)
 		}
-		h := rrs[recs[i]].Header()
-		rs := setRec{rtype: h.Rrtype, class: h.Class, ttl: h.Ttl, data: uint32(len(s.data))}
+		rs := setRec{rtype: first.Type, class: first.Class, ttl: first.TTL, data: uint32(len(s.data))}
 		s.data = binary.BigEndian.AppendUint16(s.data, uint16(j-i))
 		for _, r := range recs[i:j] {
-			if err := c.packRdata(rrs[r]); err != nil {
-				h := rrs[r].Header()
-				return fmt.Errorf("%s %s: %w", h.Name, dns.TypeToString[h.Rrtype], err)
-			}
+			// Packed rdata is at most 65535 bytes.
+			rd := p.Record(int(r)).Rdata
+			s.data = binary.BigEndian.AppendUint16(s.data, uint16(len(rd)))
+			s.data = append(s.data, rd...)
 		}
 		if len(s.data) > maxArena {
 			return errArena
@@ -347,7 +395,7 @@ func (c *compiler) packNode(n int32, rrs []dns.RR, recs []int32) error {
 	}
 	nsets := len(s.sets) - int(nd.firstSet)
 	if nsets >= noRel {
-		return fmt.Errorf("%s: too many RRsets", rrs[recs[0]].Header().Name)
+		return fmt.Errorf("%s: too many RRsets", presentName(p.Record(int(recs[0])).Owner))
 	}
 	nd.nsets = uint16(nsets)
 	relOf := func(t uint16) uint16 {
@@ -359,123 +407,4 @@ func (c *compiler) packNode(n int32, rrs []dns.RR, recs []int32) error {
 	nd.a, nd.aaaa, nd.cname = relOf(dns.TypeA), relOf(dns.TypeAAAA), relOf(dns.TypeCNAME)
 	nd.any = c.anyRel(n)
 	return nil
-}
-
-// packRdata appends rr's rdata, after its length, to the data arena. The
-// common types are packed here, the others by dns.PackRR: the result is
-// the same, without packing the owner name once per record.
-func (c *compiler) packRdata(rr dns.RR) error {
-	s := c.s
-	at := len(s.data)
-	s.data = append(s.data, 0, 0)
-	var err error
-	switch v := rr.(type) {
-	case *dns.A:
-		if ip := v.A.To4(); ip != nil && (len(v.A) == net.IPv4len || len(v.A) == net.IPv6len) {
-			s.data = append(s.data, ip...)
-		} else {
-			s.data, err = c.packGeneric(s.data, rr)
-		}
-	case *dns.AAAA:
-		if len(v.AAAA) == net.IPv6len {
-			s.data = append(s.data, v.AAAA...)
-		} else {
-			s.data, err = c.packGeneric(s.data, rr)
-		}
-	case *dns.CNAME:
-		s.data, err = c.packName(s.data, v.Target, rr)
-	case *dns.NS:
-		s.data, err = c.packName(s.data, v.Ns, rr)
-	case *dns.PTR:
-		s.data, err = c.packName(s.data, v.Ptr, rr)
-	case *dns.MX:
-		s.data = binary.BigEndian.AppendUint16(s.data, v.Preference)
-		s.data, err = c.packName(s.data, v.Mx, rr)
-	default:
-		s.data, err = c.packGeneric(s.data, rr)
-	}
-	if err != nil {
-		s.data = s.data[:at]
-		return err
-	}
-	binary.BigEndian.PutUint16(s.data[at:], uint16(len(s.data)-at-2))
-	return nil
-}
-
-// packName appends the domain name name; when it is not a plain fully
-// qualified name, the whole rdata of rr is packed by dns.PackRR instead,
-// to get its checks and escapes exactly.
-func (c *compiler) packName(dst []byte, name string, rr dns.RR) ([]byte, error) {
-	if b, ok := appendPlainName(dst, name); ok {
-		return b, nil
-	}
-	// Drop what the caller appended before the name (MX preference).
-	return c.packGeneric(dst[:len(dst)-rdataPrefix(rr)], rr)
-}
-
-// rdataPrefix is how many rdata bytes packRdata appends before the
-// domain name of rr.
-func rdataPrefix(rr dns.RR) int {
-	if _, ok := rr.(*dns.MX); ok {
-		return 2
-	}
-	return 0
-}
-
-// packGeneric appends rr's rdata as dns.PackRR packs it.
-func (c *compiler) packGeneric(dst []byte, rr dns.RR) ([]byte, error) {
-	end, err := dns.PackRR(rr, c.buf, 0, nil, false)
-	if err != nil {
-		return dst, err
-	}
-	l := nameLen(c.buf[:end])
-	if l < 0 || l+10 > end {
-		return dst, errors.New("malformed record")
-	}
-	return append(dst, c.buf[l+10:end]...), nil
-}
-
-// appendWireName appends the wire form of the presentation-format name s.
-func appendWireName(dst []byte, s string) ([]byte, error) {
-	if b, ok := appendPlainName(dst, dns.Fqdn(s)); ok {
-		return b, nil
-	}
-	w, err := wireName(s)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, w...), nil
-}
-
-// appendPlainName appends the wire form of the fully qualified name s
-// when it is plain: no escapes, no empty label, labels and name within
-// the limits of RFC 1035 §2.3.4. Otherwise it reports false and the
-// caller falls back to miekg/dns, which knows the rest.
-func appendPlainName(dst []byte, s string) ([]byte, bool) {
-	if s == "." {
-		return append(dst, 0), true
-	}
-	if len(s) == 0 || len(s) > maxNameLen-1 || s[len(s)-1] != '.' {
-		return dst, false
-	}
-	orig := len(dst)
-	lab := len(dst) // where the current label's length goes
-	dst = append(dst, 0)
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '.':
-			l := len(dst) - lab - 1
-			if l == 0 || l > 63 {
-				return dst[:orig], false
-			}
-			dst[lab] = byte(l)
-			lab = len(dst)
-			dst = append(dst, 0) // the next label's length, or the root
-		case '\\':
-			return dst[:orig], false
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst, true
 }

@@ -71,6 +71,10 @@ func (l *loader) edit(origin string, req api.EditRequest, policy string, now tim
 		}
 		return nil, err
 	}
+	packed, err := zonefile.PackZone(parsed)
+	if err != nil {
+		return nil, fmt.Errorf("zone %s: %w", origin, err)
+	}
 	var text bytes.Buffer
 	if err := zonefile.Write(&text, &zonefile.Zone{Origin: z.Origin, Records: records}); err != nil {
 		return nil, err
@@ -83,7 +87,7 @@ func (l *loader) edit(origin string, req api.EditRequest, policy string, now tim
 	}
 	// What was just validated is what the file now holds: serve it
 	// without reading the file a third time.
-	snap := l.install(name, parsed, findings)
+	snap := l.install(name, packed, findings)
 	if st := l.files[name]; st != nil && st.served && st.serial == next {
 		st.written = stampOf(path)
 		l.cacheWritten(name, snap, st.written, text.Bytes())

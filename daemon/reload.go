@@ -224,7 +224,7 @@ func (l *loader) reloadFile(name string) {
 
 	before := stampOf(path)
 	l.loads.Add(1)
-	z, findings, err := zonefile.Load(path, origin)
+	p, findings, err := zonefile.LoadPacked(path, origin)
 	if err != nil {
 		attrs := []any{"zone", origin, "file", path}
 		if st != nil && st.served {
@@ -254,15 +254,15 @@ func (l *loader) reloadFile(name string) {
 		l.emit(api.Event{Zone: origin, Kind: "reload-error", Outcome: api.OutcomeError, Detail: detail})
 		return
 	}
-	if snap := l.install(name, z, findings); snap != nil {
-		l.cacheParsed(name, snap, z, before)
+	if snap := l.install(name, p, findings); snap != nil {
+		l.cacheParsed(name, snap, p, before)
 	}
 }
 
-// install serves z, the valid zone just read from the zonefile name,
+// install serves p, the valid zone just read from the zonefile name,
 // unless it is what is served already. It returns the snapshot that
-// serves z, nil when z could not be served. l.mu is held.
-func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findings) *Snapshot {
+// serves p, nil when p could not be served. l.mu is held.
+func (l *loader) install(name string, p *zonefile.Packed, findings zonefile.Findings) *Snapshot {
 	path := filepath.Join(l.dir, name)
 	origin := zonefile.OriginFromPath(name)
 	st := l.files[name]
@@ -271,7 +271,7 @@ func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findin
 	// served, so that start-up does not wait for it.
 	var digest [sha256.Size]byte
 	if st != nil && st.served {
-		if digest = zoneDigest(z); st.digest == digest {
+		if digest = zoneDigest(p); st.digest == digest {
 			st.lastErr = ""
 			// Touched, not changed.
 			if snap := l.zones.Get(st.origin); snap != nil && snap.Serial() == st.serial {
@@ -280,25 +280,28 @@ func (l *loader) install(name string, z *zonefile.Zone, findings zonefile.Findin
 			return nil
 		}
 	}
-	for _, f := range findings.Warnings() {
-		l.log.Warn(f.String(), "zone", origin)
-		l.emit(api.Event{Zone: origin, Kind: "reload-warning", Outcome: api.OutcomeWarning, Serial: z.Serial(), Detail: f.String()})
+	if warnings := findings.Warnings(); len(warnings) > 0 {
+		serial := p.Serial()
+		for _, f := range warnings {
+			l.log.Warn(f.String(), "zone", origin)
+			l.emit(api.Event{Zone: origin, Kind: "reload-warning", Outcome: api.OutcomeWarning, Serial: serial, Detail: f.String()})
+		}
 	}
-	snap, err := Compile(z)
+	snap, err := CompilePacked(p)
 	if err != nil {
 		l.log.Error("zone reload failed: "+err.Error(), "zone", origin, "file", path)
 		return nil
 	}
-	if st != nil && st.served && !zonefile.SerialGreater(z.Serial(), st.serial) {
+	if serial := snap.Serial(); st != nil && st.served && !zonefile.SerialGreater(serial, st.serial) {
 		l.log.Warn("zone content changed but its SOA serial did not increase: secondaries will not fetch this version until the serial increases",
-			"zone", origin, "file", path, "serial", z.Serial(), "previous_serial", st.serial)
-		l.emit(api.Event{Zone: origin, Kind: "serial-not-increased", Outcome: api.OutcomeWarning, Serial: z.Serial(),
-			Detail: fmt.Sprintf("content changed but the serial went from %d to %d: secondaries will not fetch it until the serial increases", st.serial, z.Serial())})
+			"zone", origin, "file", path, "serial", serial, "previous_serial", st.serial)
+		l.emit(api.Event{Zone: origin, Kind: "serial-not-increased", Outcome: api.OutcomeWarning, Serial: serial,
+			Detail: fmt.Sprintf("content changed but the serial went from %d to %d: secondaries will not fetch it until the serial increases", st.serial, serial)})
 	}
 	first := st == nil || !st.served
-	l.serve(name, snap, len(z.Records), z.Includes, func() [sha256.Size]byte {
+	l.serve(name, snap, p.Len(), p.Includes, func() [sha256.Size]byte {
 		if first {
-			return zoneDigest(z)
+			return zoneDigest(p)
 		}
 		return digest
 	}, false)
@@ -346,9 +349,10 @@ func (l *loader) serve(name string, snap *Snapshot, records int, includes []stri
 	}
 }
 
-// zoneDigest hashes a zone's records in canonical wire form.
-func zoneDigest(z *zonefile.Zone) [sha256.Size]byte {
-	return zonefile.Digest(z)
+// zoneDigest hashes a zone's records in canonical wire form: the
+// zonefile.Digest of the zone p was packed from.
+func zoneDigest(p *zonefile.Packed) [sha256.Size]byte {
+	return p.Digest()
 }
 
 // cachePath returns the compiled cache file of the zonefile name.
@@ -388,17 +392,17 @@ func (l *loader) loadCached(name string) bool {
 	return true
 }
 
-// cacheParsed writes the compiled cache of snap, which serves z, just
+// cacheParsed writes the compiled cache of snap, which serves p, just
 // parsed from the zonefile name whose stamp was before when the parse
 // began. The cache is stamped with the SHA-256 of the bytes parsed,
 // provided the file's size and time are still those of before: a file
 // written meanwhile is not the one parsed, and is reloaded anyway.
 // l.mu is held.
-func (l *loader) cacheParsed(name string, snap *Snapshot, z *zonefile.Zone, before fileStamp) {
+func (l *loader) cacheParsed(name string, snap *Snapshot, p *zonefile.Packed, before fileStamp) {
 	if l.cacheDir == "" {
 		return
 	}
-	if len(z.Includes) > 0 {
+	if len(p.Includes) > 0 {
 		// The stamp covers one file, not those it includes.
 		l.dropCache(name)
 		return
@@ -407,7 +411,7 @@ func (l *loader) cacheParsed(name string, snap *Snapshot, z *zonefile.Zone, befo
 	// The sum is of the very bytes parsed: if the file changed after the
 	// stamp was taken without the stamp showing it (the kernel's file
 	// clock is coarse), the next start finds its sum differs and parses.
-	sum := z.FileSum
+	sum := p.FileSum
 	l.saveCache(name, snap, func() (cacheStamp, bool) {
 		if sum == ([sha256.Size]byte{}) || before == (fileStamp{}) || stampOf(path) != before {
 			return cacheStamp{}, false
