@@ -171,12 +171,16 @@ func TestSortMatchesLegacy(t *testing.T) {
 	}
 }
 
-// TestBigZoneMatchesLegacy runs zones big enough for the radix sort.
+// TestBigZoneMatchesLegacy runs zones big enough for the radix sort,
+// sorted in parallel buckets in the later rounds.
 func TestBigZoneMatchesLegacy(t *testing.T) {
-	defer func(n int) { parallelRecords = n }(parallelRecords)
+	defer func(n, m int) { parallelRecords, parallelSort = n, m }(parallelRecords, parallelSort)
 	parallelRecords = 1000
 	r := rand.New(rand.NewPCG(5, 6))
 	for round := range 3 {
+		if round > 0 {
+			parallelSort = 16
+		}
 		var b strings.Builder
 		if round == 0 {
 			b.WriteString(randomZone(r))

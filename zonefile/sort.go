@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/miekg/dns"
 )
@@ -147,6 +150,68 @@ func sortItems(items []sortItem, keys []byte) []sortItem {
 		runs = append(runs, r)
 		i = j
 	}
+	out := make([]sortItem, len(items))
+	if workers := runtime.GOMAXPROCS(0); workers > 1 && len(runs) >= parallelSort {
+		sortRunsParallel(items, runs, keys, out, workers)
+	} else {
+		sortRuns(items, runs, keys, out)
+	}
+	return out
+}
+
+// parallelSort is the number of owners from which they are sorted in
+// parallel. Tests lower it.
+var parallelSort = 1 << 16
+
+// sortRunsParallel is sortRuns over buckets of runs that share the
+// first two bytes of their heads: no owner spans two buckets, and the
+// buckets are in order, so each is sorted into its own window of out
+// by one of workers goroutines.
+func sortRunsParallel(items, runs []sortItem, keys []byte, out []sortItem, workers int) {
+	const digits = 1 << 16
+	first := make([]int, digits+1) // where each bucket starts in part
+	size := make([]int, digits+1)  // where each bucket's items start in out
+	for _, r := range runs {
+		first[r.head>>48+1]++
+		size[r.head>>48+1] += int(r.typ)
+	}
+	for d := 1; d <= digits; d++ {
+		first[d] += first[d-1]
+		size[d] += size[d-1]
+	}
+	part := make([]sortItem, len(runs))
+	next := slices.Clone(first[:digits])
+	for _, r := range runs {
+		d := r.head >> 48
+		part[next[d]] = r
+		next[d]++
+	}
+	var buckets []int
+	for d := range digits {
+		if first[d+1] > first[d] {
+			buckets = append(buckets, d)
+		}
+	}
+	var taken atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, len(buckets)) {
+		wg.Go(func() {
+			for {
+				i := int(taken.Add(1)) - 1
+				if i >= len(buckets) {
+					return
+				}
+				d := buckets[i]
+				sortRuns(items, part[first[d]:first[d+1]], keys, out[size[d]:size[d+1]])
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// sortRuns sorts runs (see sortItems) and writes their items, each
+// owner's put in type order, into out, which holds exactly those items.
+func sortRuns(items, runs []sortItem, keys []byte, out []sortItem) {
 	runs = radixSortHeads(runs)
 	for i := 0; i < len(runs); {
 		j := i + 1
@@ -163,20 +228,20 @@ func sortItems(items []sortItem, keys []byte) []sortItem {
 		}
 		i = j
 	}
-	out := make([]sortItem, 0, len(items))
 	byType := func(a, b sortItem) int {
 		if a.typ != b.typ {
 			return cmp.Compare(a.typ, b.typ)
 		}
 		return cmp.Compare(a.idx, b.idx)
 	}
+	o := 0
 	for i := 0; i < len(runs); {
-		start := len(out)
+		start := o
 		j := i
 		for ; j < len(runs) && (j == i || compareOwner(&runs[i], &runs[j], keys) == 0); j++ {
-			out = append(out, items[runs[j].idx:runs[j].idx+runs[j].typ]...)
+			o += copy(out[o:], items[runs[j].idx:runs[j].idx+runs[j].typ])
 		}
-		if owner := out[start:]; len(owner) > 1 {
+		if owner := out[start:o]; len(owner) > 1 {
 			if len(owner) <= 8 {
 				insertionSort(owner, byType)
 			} else {
@@ -185,7 +250,6 @@ func sortItems(items []sortItem, keys []byte) []sortItem {
 		}
 		i = j
 	}
-	return out
 }
 
 // insertionSort sorts a few items.
