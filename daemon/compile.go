@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 
@@ -203,8 +204,12 @@ func (c *compiler) build() error {
 		}
 		c.recNode[i], lastOwner, last = n, ob, n
 	}
+	// The name index is built beside the packing below, which reads
+	// and writes other fields of the nodes and never looks a name up.
+	var index sync.WaitGroup
+	defer index.Wait()
 	if !c.indexed {
-		s.buildIndex()
+		index.Go(s.buildIndex)
 	}
 
 	// Group the records by node, keeping their order (a counting sort).
