@@ -196,7 +196,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 // What a parse keeps alive holds no pointers, so collecting more often
 // costs little, and it keeps the peak resident size during the load
 // near the size of what is served rather than twice it.
-const startGCPercent = 50
+const startGCPercent = 25
 
 // loadGCPercent sets startGCPercent, unless GOGC says otherwise, and
 // returns what restores the previous target.

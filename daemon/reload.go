@@ -254,8 +254,11 @@ func (l *loader) reloadFile(name string) {
 		l.emit(api.Event{Zone: origin, Kind: "reload-error", Outcome: api.OutcomeError, Detail: detail})
 		return
 	}
+	// Only these of p outlive the compile: the zone's records are let go
+	// of before the journal packs the served version.
+	sum, includes := p.FileSum, len(p.Includes) > 0
 	if snap := l.install(name, p, findings); snap != nil {
-		l.cacheParsed(name, snap, p, before)
+		l.cacheParsed(name, snap, sum, includes, before)
 	}
 }
 
@@ -392,17 +395,18 @@ func (l *loader) loadCached(name string) bool {
 	return true
 }
 
-// cacheParsed writes the compiled cache of snap, which serves p, just
-// parsed from the zonefile name whose stamp was before when the parse
-// began. The cache is stamped with the SHA-256 of the bytes parsed,
+// cacheParsed writes the compiled cache of snap, the zone just parsed
+// from the zonefile name whose stamp was before when the parse began
+// (includes: it read $INCLUDE files, and is not cached). The cache is
+// stamped with sum, the SHA-256 of the bytes parsed,
 // provided the file's size and time are still those of before: a file
 // written meanwhile is not the one parsed, and is reloaded anyway.
 // l.mu is held.
-func (l *loader) cacheParsed(name string, snap *Snapshot, p *zonefile.Packed, before fileStamp) {
+func (l *loader) cacheParsed(name string, snap *Snapshot, sum [sha256.Size]byte, includes bool, before fileStamp) {
 	if l.cacheDir == "" {
 		return
 	}
-	if len(p.Includes) > 0 {
+	if includes {
 		// The stamp covers one file, not those it includes.
 		l.dropCache(name)
 		return
@@ -411,7 +415,6 @@ func (l *loader) cacheParsed(name string, snap *Snapshot, p *zonefile.Packed, be
 	// The sum is of the very bytes parsed: if the file changed after the
 	// stamp was taken without the stamp showing it (the kernel's file
 	// clock is coarse), the next start finds its sum differs and parses.
-	sum := p.FileSum
 	l.saveCache(name, snap, func() (cacheStamp, bool) {
 		if sum == ([sha256.Size]byte{}) || before == (fileStamp{}) || stampOf(path) != before {
 			return cacheStamp{}, false

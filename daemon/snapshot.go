@@ -8,7 +8,7 @@ import (
 )
 
 // Snapshot is an immutable zone compiled for answering queries. It is
-// built once by Compile and then shared by every query goroutine; nothing
+// built once by CompilePacked (or Compile) and then shared by every query goroutine; nothing
 // in it changes afterwards, so it is read without locks.
 //
 // The served form is flat: a few large slices of fixed-size records that
