@@ -555,10 +555,18 @@ func (r *results) writeTargets(w io.Writer) {
 		ts = append(ts, target{"restart from compiled cache ≤ 1.0 s", "n/a (no compiled cache seen; a plain restart took " + restart.cell(fmtDur) + ")", "n/a"})
 	}
 	// Resident memory once loaded, as the issue's anchors (NSD, Knot)
-	// are; and the peak while loading, which counts too.
+	// are. The peak while loading is shown beside the peers' peaks, for
+	// an operator sizing a machine; the issue sets no target for it.
 	rss, cur := zkMed("peak RSS (VmHWM)"), zkMed("RSS (VmRSS)")
 	ts = append(ts, target{fmt.Sprintf("resident memory after load (VmRSS) ≤ 415 MB (%d-name zone)", r.Names), fmtMBNaN(cur) + fmt.Sprintf(" (%.0f bytes per record)", zkMed("RSS bytes per record")), heldIf(cur*1024/1e6 <= 415, !math.IsNaN(cur))})
-	ts = append(ts, target{fmt.Sprintf("peak RSS while loading (VmHWM) ≤ 415 MB (%d-name zone)", r.Names), fmtMBNaN(rss), heldIf(rss*1024/1e6 <= 415, !math.IsNaN(rss))})
+	peers := ""
+	for _, peer := range []string{"NSD", "Knot"} {
+		if v := summarize(r.column(peer, metricNamed("peak RSS (VmHWM)"))).Med; !math.IsNaN(v) {
+			peers += fmt.Sprintf("; %s %s", peer, fmtMB(v))
+		}
+	}
+	ts = append(ts, target{fmt.Sprintf("peak RSS while loading (VmHWM), not a target: the issue's memory target is the resident size after load, the row above (%d-name zone)", r.Names),
+		fmtMBNaN(rss) + peers, "shown"})
 	axfrCPU := zkMed("AXFR out CPU")
 	ts = append(ts, target{fmt.Sprintf("AXFR out ≤ 0.25 s server CPU (%d-name zone)", r.Names), fmtDurNaN(axfrCPU), heldIf(axfrCPU <= 0.25, !math.IsNaN(axfrCPU))})
 	it := r.zkColumn(func(z zkRun) float64 { return z.IXFRWall.Seconds() })

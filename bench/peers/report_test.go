@@ -57,7 +57,7 @@ func TestReportZones(t *testing.T) {
 		"fast-path share of the mixed query set ≥ 90% (100000-name query zone) | 95.0% | held",
 		"| 1000000-name zone cold start ≤ 2.0 s (server free to use all 4 CPUs, as parsing in parallel needs) | 500.0 ms (one CPU: 1.00 s) | held |",
 		"resident memory after load (VmRSS) ≤ 415 MB (1000000-name zone) | 297 MB (132 bytes per record) | held",
-		"peak RSS while loading (VmHWM) ≤ 415 MB (1000000-name zone) | 307 MB | held",
+		"peak RSS while loading (VmHWM), not a target: the issue's memory target is the resident size after load, the row above (1000000-name zone) | 307 MB; NSD ",
 		"| RSS bytes per record (1M) |",
 	} {
 		if !strings.Contains(out, want) {
