@@ -340,26 +340,12 @@ func unpackRec(names, data []byte, r *rec) (dns.RR, error) {
 // records are never all held as dns.RR values at once (each is packed
 // as it is parsed).
 func LoadPacked(path, origin string) (*Packed, Findings, error) {
-	data, base, fsys, closer, err := readZonefile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer closer()
-	if origin == "" {
-		origin = OriginFromPath(path)
-	}
-	// Hashed beside the parse, which then holds the only other
-	// reference to the bytes and can let them go once it has read them.
-	sum := make(chan [sha256.Size]byte, 1)
-	go func(b []byte) { sum <- sha256.Sum256(b) }(data)
-	res, findings, err := parse(data, origin, path, base, fsys, false)
-	data = nil
-	fileSum := <-sum
+	res, findings, err := loadFile(path, origin, false)
 	if err != nil {
 		return nil, findings, err
 	}
 	p := res.p.packed(res.origin, res.served)
 	p.Includes = res.includes
-	p.FileSum = fileSum
+	p.FileSum = res.fileSum
 	return p, findings, nil
 }

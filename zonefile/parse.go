@@ -25,6 +25,19 @@ import (
 // zone is nil and err is an *InvalidError listing them. Other errors
 // (the file cannot be opened) are returned as they are.
 func Load(path, origin string) (*Zone, Findings, error) {
+	res, findings, err := loadFile(path, origin, true)
+	if err != nil {
+		return nil, findings, err
+	}
+	z := res.zone()
+	z.FileSum = res.fileSum
+	return z, findings, nil
+}
+
+// loadFile reads, parses and validates the zonefile at path for Load
+// (rich: the dns.RR values are kept) and LoadPacked, and sets the
+// result's fileSum.
+func loadFile(path, origin string, rich bool) (*result, Findings, error) {
 	data, base, fsys, closer, err := readZonefile(path)
 	if err != nil {
 		return nil, nil, err
@@ -37,15 +50,14 @@ func Load(path, origin string) (*Zone, Findings, error) {
 	// reference to the bytes and can let them go once it has read them.
 	sum := make(chan [sha256.Size]byte, 1)
 	go func(b []byte) { sum <- sha256.Sum256(b) }(data)
-	res, findings, err := parse(data, origin, path, base, fsys, true)
+	res, findings, err := parse(data, origin, path, base, fsys, rich)
 	data = nil
 	fileSum := <-sum
 	if err != nil {
 		return nil, findings, err
 	}
-	z := res.zone()
-	z.FileSum = fileSum
-	return z, findings, nil
+	res.fileSum = fileSum
+	return res, findings, nil
 }
 
 // readZonefile reads the zonefile at path whole and returns it, its
@@ -113,6 +125,7 @@ type result struct {
 	p        *parsed
 	served   []uint32
 	includes []string
+	fileSum  [sha256.Size]byte // of the zonefile's bytes, from loadFile
 }
 
 // zone returns the result as a Zone; the parse kept the records.
