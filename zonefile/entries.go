@@ -87,8 +87,9 @@ func (p *parsed) rdata(i uint32) []byte {
 func (pk *packer) entry(rr dns.RR, file, line int32) entry {
 	r, err := pk.add(rr)
 	if err != nil {
+		// Reported by the rules, which name the owner when it packed.
 		h := rr.Header()
-		r = rec{rtype: h.Rrtype, class: h.Class, ttl: h.Ttl, flags: flagNoWire}
+		r = rec{name: r.name, nl: r.nl, rtype: h.Rrtype, class: h.Class, ttl: h.Ttl, flags: flagNoWire}
 	}
 	if hasNoData(rr) {
 		r.flags |= flagNoData

@@ -193,7 +193,8 @@ type packer struct {
 // errRdataLen refuses data that cannot have a 16-bit length.
 var errRdataLen = errors.New("record data over 65535 bytes")
 
-// add packs rr and returns its rec.
+// add packs rr and returns its rec. When only its data fails to pack,
+// the rec still names its owner.
 func (pk *packer) add(rr dns.RR) (rec, error) {
 	h := rr.Header()
 	r := rec{rtype: h.Rrtype, class: h.Class, ttl: h.Ttl}
@@ -215,11 +216,11 @@ func (pk *packer) add(rr dns.RR) (rec, error) {
 	var err error
 	if pk.data, err = pk.appendRdata(pk.data, rr); err != nil {
 		pk.data = pk.data[:at]
-		return rec{}, err
+		return r, err
 	}
 	if len(pk.data)-at > 0xffff {
 		pk.data = pk.data[:at]
-		return rec{}, errRdataLen
+		return r, errRdataLen
 	}
 	r.data, r.dl = uint32(at), uint16(len(pk.data)-at)
 	return r, nil
