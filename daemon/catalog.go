@@ -250,9 +250,6 @@ func (c *catalog) publish() {
 		c.d.log.Error("catalog: " + err.Error())
 		return
 	}
-	c.members, c.serial = members, serial
-	c.mu.Unlock()
-	c.d.zones.Set(snap)
 	var added, removed []string
 	for _, m := range members {
 		if !slices.Contains(old, m) {
@@ -271,8 +268,15 @@ func (c *catalog) publish() {
 	if len(removed) > 0 {
 		detail += "; removed " + strings.Join(removed, " ")
 	}
-	c.d.events.Emit(api.Event{Zone: catalogZone, Kind: "catalog", Outcome: api.OutcomeOK, Serial: serial, Detail: detail})
-	c.d.notifier.zoneChanged(catalogZone, serial)
+	err = c.d.commits.commit(change{snap: snap, owner: ownerCatalog,
+		event: api.Event{Zone: catalogZone, Kind: "catalog", Outcome: api.OutcomeOK, Serial: serial, Detail: detail}})
+	if err != nil {
+		c.mu.Unlock()
+		c.d.log.Error("catalog: " + err.Error())
+		return
+	}
+	c.members, c.serial = members, serial
+	c.mu.Unlock()
 }
 
 // catalogVersion builds the catalog zone of members (RFC 9432 §4).
@@ -500,7 +504,6 @@ func (d *Daemon) removeProvisioned(ctx context.Context, zone, why string) {
 		}
 		detail += "; its file was moved to " + dst
 	}
-	d.zones.Delete(zone)
 	if err := d.store.Zones().Delete(ctx, zone); err != nil && !errors.Is(err, store.ErrNotFound) {
 		d.log.Error("removing a zone: "+err.Error(), "zone", zone)
 	}

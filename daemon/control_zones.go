@@ -291,7 +291,7 @@ func (d *Daemon) handleZoneRemove(r *http.Request) (any, error) {
 		moved = append(moved, dst)
 	}
 	d.loader.changed([]string{fileNameOf(name)})
-	d.zones.Delete(name)
+	d.commits.retire(name, "", true)
 	if sz != nil {
 		if err := storeError(d.store.Zones().Delete(r.Context(), name), "zone "+name); err != nil {
 			return nil, err

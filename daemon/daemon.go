@@ -32,6 +32,7 @@ type Daemon struct {
 	control net.Listener
 
 	keys        *keyring     // tsig.go
+	commits     *committer   // commit.go: the one path of every zone change
 	journal     *journal     // journal.go
 	notifier    *notifier    // notify_out.go
 	secondaries *secondaries // secondary.go
@@ -90,9 +91,16 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 		started: time.Now().UTC(),
 		ready:   make(chan struct{}),
 	}
+	if d.journal, err = newJournal(filepath.Join(cfg.Data, "journal"), log, d.events.Emit); err != nil {
+		srv.closeListeners()
+		ctl.Close()
+		return nil, err
+	}
+	d.commits = newCommitter(zones, d.journal, log, d.events.Emit)
 	d.loader = newLoader(cfg.ZonesDir(), zones, log, d.events.Emit)
 	d.loader.register = d.registerPrimary
-	d.loader.onVersion = d.primaryVersion
+	d.loader.commit = d.commits.commit
+	d.loader.retire = func(origin string) bool { return d.commits.retire(origin, ownerZonefile, false) }
 	if cfg.ZoneCache {
 		d.loader.cacheDir = cfg.CacheDir()
 	}
@@ -100,14 +108,12 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	d.peers = newPeerSet(d)
 	d.health = newHealth(d)
 	srv.SetSpecial(d) // NOTIFY, TSIG, transfers and EDNS EXPIRE: special.go
-	if d.journal, err = newJournal(d); err != nil {
-		srv.closeListeners()
-		ctl.Close()
-		return nil, err
-	}
 	d.notifier = newNotifier(d)
 	d.secondaries = newSecondaries(d)
 	d.catalog = newCatalog(d)
+	d.commits.notify = d.notifier.zoneChanged
+	d.commits.hold = d.health.holdFirstNotify
+	d.commits.native = func(zone string) bool { return d.zoneKind(zone) == api.KindNative }
 	return d, nil
 }
 

@@ -79,15 +79,26 @@ func (l *loader) edit(origin string, req api.EditRequest, policy string, now tim
 	if err := zonefile.Write(&text, &zonefile.Zone{Origin: z.Origin, Records: records}); err != nil {
 		return nil, err
 	}
-	if err := zonefile.ReplaceFile(path, func(w io.Writer) error {
-		_, err := w.Write(text.Bytes())
-		return err
-	}); err != nil {
-		return nil, fmt.Errorf("zone %s: writing %s: %w", origin, path, err)
+	var writeErr error
+	write := func() error {
+		writeErr = zonefile.ReplaceFile(path, func(w io.Writer) error {
+			_, err := w.Write(text.Bytes())
+			return err
+		})
+		if writeErr != nil {
+			writeErr = fmt.Errorf("zone %s: writing %s: %w", origin, path, writeErr)
+		}
+		return writeErr
 	}
-	// What was just validated is what the file now holds: serve it
-	// without reading the file a third time.
-	snap := l.install(name, packed, findings)
+	// What was just validated is what the file will hold: the commit
+	// writes it, then serves it without reading the file a third time.
+	snap := l.install(name, packed, findings, write)
+	if writeErr != nil {
+		return nil, writeErr
+	}
+	if snap == nil {
+		return nil, api.Errorf(api.CodeInternal, "zone %s: the edited version could not be served; nothing was changed", origin)
+	}
 	if st := l.files[name]; st != nil && st.served && st.serial == next {
 		st.written = stampOf(path)
 		l.cacheWritten(name, snap, st.written, text.Bytes())

@@ -188,7 +188,7 @@ func (h *health) startupRound(ctx context.Context) {
 					serial, ps[0].Peer, ps[0].Addr, ps[0].Serial)})
 			continue
 		}
-		h.d.notifier.zoneChanged(zone, serial)
+		h.d.commits.announce(zone, serial)
 	}
 }
 

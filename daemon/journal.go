@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,8 +50,9 @@ const (
 // between its successive versions, persisted under DATA so that IXFR
 // survives a restart.
 type journal struct {
-	d   *Daemon
-	dir string // DATA/journal
+	dir  string // DATA/journal
+	log  *slog.Logger
+	emit func(api.Event) // the activity log
 
 	maxVersions int // differences kept per zone: journalMaxVersions
 	minRecords  int // a chain may hold max(records of the zone, minRecords) records: journalMinRecords
@@ -81,14 +83,15 @@ type zoneJournal struct {
 	snap   *Snapshot // the snapshot serving it; since answers only while it is served
 }
 
-func newJournal(d *Daemon) (*journal, error) {
-	dir := filepath.Join(d.cfg.Data, "journal")
+// newJournal opens the journals kept in dir (DATA/journal), creating it.
+func newJournal(dir string, log *slog.Logger, emit func(api.Event)) (*journal, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("journal directory: %w", err)
 	}
 	return &journal{
-		d:           d,
 		dir:         dir,
+		log:         log,
+		emit:        emit,
 		maxVersions: journalMaxVersions,
 		minRecords:  journalMinRecords,
 		zones:       make(map[string]*zoneJournal),
@@ -97,16 +100,18 @@ func newJournal(d *Daemon) (*journal, error) {
 
 // recordServed stores the difference between the version the journal
 // last recorded (in memory, or on disk on a zone's first load since
-// start) and the version snap serves, which must be the zone's current
-// snapshot. Without one, the chain starts at snap's version. The records
-// are packed from the snapshot, the same way the version before is
-// packed when it is compared (lastPacked).
+// start) and the version snap serves, which is about to become the
+// zone's served snapshot (commit.go calls it). Without one, the chain
+// starts at snap's version. The records are packed from the snapshot,
+// the same way the version before is packed when it is compared
+// (lastPacked).
 func (j *journal) recordServed(snap *Snapshot) error {
-	return j.recordPacked(snap.Origin(), snap.packed())
+	return j.recordPacked(snap.Origin(), snap.packed(), snap)
 }
 
-// recordPacked records the version packed of zone origin.
-func (j *journal) recordPacked(origin string, packed *packedZone) error {
+// recordPacked records the version packed of zone origin, served by snap
+// (nil when it is not served).
+func (j *journal) recordPacked(origin string, packed *packedZone, snap *Snapshot) error {
 	j.write.Lock()
 	defer j.write.Unlock()
 	j.mu.RLock()
@@ -119,7 +124,7 @@ func (j *journal) recordPacked(origin string, packed *packedZone) error {
 	if err != nil {
 		return err
 	}
-	next.snap = j.d.zones.Get(origin)
+	next.snap = snap
 	// In memory the served snapshot stands for the version the chain
 	// ends at: its records are packed again when the next version is
 	// compared (lastPacked), so a zone's records are not held twice.
@@ -240,14 +245,14 @@ func (j *journal) trim(z *zoneJournal, records int) {
 // version served when since was called; a caller answering from a
 // snapshot checks that the last step's To serial is that snapshot's. The
 // records are shared: callers must not modify them.
-func (j *journal) since(zone string, serial uint32) (diffs []journalDiff, ok bool) {
+func (j *journal) since(zone string, serial uint32, served *Snapshot) (diffs []journalDiff, ok bool) {
 	origin := strings.ToLower(dns.Fqdn(zone))
 	j.mu.RLock()
 	st := j.zones[origin]
 	j.mu.RUnlock()
-	// Only the very snapshot the chain ends at: not a secondary zone of
-	// the same name, not a version the journal failed to record.
-	if st == nil || st.snap == nil || j.d.zones.Get(origin) != st.snap {
+	// Only the very version the chain ends at (expired or not): not a
+	// version the journal failed to record.
+	if st == nil || st.snap == nil || !st.snap.SameVersion(served) {
 		return nil, false
 	}
 	if serial == st.serial {
@@ -269,8 +274,23 @@ func freshJournal(origin string, packed *packedZone) *zoneJournal {
 // reset says why a zone's journal starts afresh.
 func (j *journal) reset(origin, why string) {
 	msg := why + "; the IXFR journal starts afresh: secondaries holding an older version will use AXFR once"
-	j.d.log.Warn("journal: "+msg, "zone", origin)
-	j.d.events.Emit(api.Event{Zone: origin, Kind: "journal-reset", Outcome: api.OutcomeWarning, Detail: msg})
+	j.log.Warn("journal: "+msg, "zone", origin)
+	j.emit(api.Event{Zone: origin, Kind: "journal-reset", Outcome: api.OutcomeWarning, Detail: msg})
+}
+
+// drop forgets a removed zone's journal, in memory and on disk, so that a
+// zone added again later under the same name starts a chain of its own.
+func (j *journal) drop(origin string) error {
+	origin = strings.ToLower(dns.Fqdn(origin))
+	j.write.Lock()
+	defer j.write.Unlock()
+	j.mu.Lock()
+	delete(j.zones, origin)
+	j.mu.Unlock()
+	if err := os.Remove(j.path(origin)); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("removing the journal of %s: %w", origin, err)
+	}
+	return nil
 }
 
 // load reads a zone's journal from disk; nil when there is none or it

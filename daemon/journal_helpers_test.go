@@ -13,21 +13,22 @@ import (
 	"zonekeeper/zonefile"
 )
 
-// record is recordServed for the zone cur: packed from the served
-// snapshot when it serves cur's serial, else from cur's records.
-func (j *journal) record(cur *zonefile.Zone) error {
+// record is recordServed for the zone cur, as the commit path records it:
+// packed from the snapshot zones serves when it serves cur's serial, else
+// from cur's records (a version not served).
+func (j *journal) record(zones *Zones, cur *zonefile.Zone) error {
 	if cur == nil || cur.SOA() == nil {
 		return nil
 	}
 	origin := strings.ToLower(dns.Fqdn(cur.Origin))
-	if snap := j.d.zones.Get(origin); snap != nil && snap.Serial() == cur.Serial() {
+	if snap := zones.Get(origin); snap != nil && snap.Serial() == cur.Serial() {
 		return j.recordServed(snap)
 	}
 	packed, err := packZone(cur)
 	if err != nil {
 		return fmt.Errorf("zone %s: %w", origin, err)
 	}
-	return j.recordPacked(origin, packed)
+	return j.recordPacked(origin, packed, nil)
 }
 
 // packZone packs z's records.

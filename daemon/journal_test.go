@@ -29,7 +29,7 @@ type journalFixture struct {
 func newJournalFixture(t testing.TB, data string) *journalFixture {
 	t.Helper()
 	d := &Daemon{cfg: Config{Data: data}, log: slog.New(slog.DiscardHandler), zones: NewZones(), events: newEvents(nil, slog.New(slog.DiscardHandler))}
-	j, err := newJournal(d)
+	j, err := newJournal(filepath.Join(d.cfg.Data, "journal"), d.log, d.events.Emit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func newJournalFixture(t testing.TB, data string) *journalFixture {
 func (f *journalFixture) serve(old, cur *zonefile.Zone) {
 	f.t.Helper()
 	f.d.zones.Set(mustCompile(f.t, cur))
-	if err := f.j.record(cur); err != nil {
+	if err := f.j.record(f.d.zones, cur); err != nil {
 		f.t.Fatalf("record serial %d: %v", cur.Serial(), err)
 	}
 }
@@ -62,7 +62,7 @@ func (f *journalFixture) events() []string {
 // since returns the steps from serial as text, or fails when there are none.
 func (f *journalFixture) since(serial uint32) []string {
 	f.t.Helper()
-	diffs, ok := f.j.since("example.org.", serial)
+	diffs, ok := f.j.since("example.org.", serial, f.d.zones.Get("example.org."))
 	if !ok {
 		f.t.Fatalf("since(%d): the journal does not reach it", serial)
 	}
@@ -71,7 +71,7 @@ func (f *journalFixture) since(serial uint32) []string {
 
 func (f *journalFixture) miss(serial uint32) {
 	f.t.Helper()
-	if diffs, ok := f.j.since("example.org.", serial); ok {
+	if diffs, ok := f.j.since("example.org.", serial, f.d.zones.Get("example.org.")); ok {
 		f.t.Fatalf("since(%d) = %v, want a miss", serial, diffText(diffs))
 	}
 }
@@ -133,7 +133,7 @@ func TestJournalDiff(t *testing.T) {
 			if len(got) != 1 || got[0] != tc.want {
 				t.Fatalf("diff\n got %q\nwant %q", got, tc.want)
 			}
-			d, _ := f.j.since("example.org.", 1)
+			d, _ := f.j.since("example.org.", 1, f.d.zones.Get("example.org."))
 			if d[0].From.Serial != 1 || d[0].To.Serial != 2 || d[0].From.Hdr.Rrtype != dns.TypeSOA {
 				t.Errorf("SOAs %v -> %v", d[0].From, d[0].To)
 			}
@@ -326,13 +326,13 @@ func TestJournalPersists(t *testing.T) {
 		copyJournalFile(t, first.j.path("example.org."), f.j.path("example.net."))
 		z := testZone(t, "example.net.", "@ SOA ns1 host 5 1 1 1 1", "@ NS ns1", "ns1 A 127.0.0.1")
 		f.d.zones.Set(mustCompile(t, z))
-		if err := f.j.record(z); err != nil {
+		if err := f.j.record(f.d.zones, z); err != nil {
 			t.Fatal(err)
 		}
 		if ev := f.events(); !slices.Equal(ev, []string{"journal-reset"}) {
 			t.Errorf("events %v, want a journal-reset", ev)
 		}
-		if _, ok := f.j.since("example.net.", 3); ok {
+		if _, ok := f.j.since("example.net.", 3, f.d.zones.Get("example.net.")); ok {
 			t.Error("example.net. answers from example.org.'s journal")
 		}
 	})
@@ -430,7 +430,7 @@ func copyJournalFile(t *testing.T, from, to string) {
 func BenchmarkJournalRecord(b *testing.B) {
 	data := b.TempDir()
 	d := &Daemon{cfg: Config{Data: data}, log: slog.New(slog.DiscardHandler), zones: NewZones(), events: newEvents(nil, slog.New(slog.DiscardHandler))}
-	j, err := newJournal(d)
+	j, err := newJournal(filepath.Join(d.cfg.Data, "journal"), d.log, d.events.Emit)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -494,7 +494,7 @@ func TestJournalAcrossDaemonRestart(t *testing.T) {
 		// The journal records a version just after it is served: wait
 		// for it rather than race it.
 		waitFor(t, "the 1->2 difference in the journal", func() bool {
-			diffs, ok := td.journal.since("example.org.", 1)
+			diffs, ok := td.journal.since("example.org.", 1, td.zones.Get("example.org."))
 			return ok && len(diffs) == 1
 		})
 	})
@@ -503,7 +503,7 @@ func TestJournalAcrossDaemonRestart(t *testing.T) {
 	}
 	t.Run("second run", func(t *testing.T) {
 		td := startDaemonWith(t, nil, useData, nil)
-		diffs, ok := td.journal.since("example.org.", 1)
+		diffs, ok := td.journal.since("example.org.", 1, td.zones.Get("example.org."))
 		want := []string{
 			"1->2 +two.example.org. 300 IN A 127.0.0.22",
 			"2->3 +three.example.org. 300 IN A 127.0.0.33",

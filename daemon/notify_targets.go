@@ -13,7 +13,9 @@ import (
 	"zonekeeper/store"
 )
 
-// Who a zone's NOTIFY goes to (RFC 1996 §3.6, DESIGN.md): the addresses of
+// Who a zone's NOTIFY goes to (RFC 1996 §3.6, DESIGN.md), for primary and
+// secondary zones alike (RFC 1996 §3.11: a secondary that others transfer
+// from tells them of each version it takes): the addresses of
 // the zone's NS names except the SOA MNAME, on the ns-port setting's port,
 // then the zone's ALSO-NOTIFY metadata, then the global also-notify
 // setting; each address once, in that order, never one of our own
@@ -41,6 +43,11 @@ type notifyTarget struct {
 // ALSO-NOTIFY value), in words.
 func (n *notifier) targets(ctx context.Context, zone string, snap *Snapshot) (targets []notifyTarget, problems []string) {
 	seen := make(map[netip.AddrPort]bool)
+	// A secondary zone's own primaries already have every version it
+	// has: they are not told of it unless configured by name (ALSO-NOTIFY,
+	// also-notify).
+	upstream := n.d.secondaries.ownPrimaries(zone)
+	derived := func(ap netip.AddrPort) bool { return containsAddr(upstream, ap.Addr().Unmap()) }
 	add := func(ap netip.AddrPort, source string) {
 		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 		if seen[ap] || n.isSelf(ap) {
@@ -86,7 +93,9 @@ func (n *notifier) targets(ctx context.Context, zone string, snap *Snapshot) (ta
 			continue
 		}
 		for _, a := range addrs {
-			add(netip.AddrPortFrom(a, port), "ns "+name)
+			if ap := netip.AddrPortFrom(a, port); !derived(ap) {
+				add(ap, "ns "+name)
+			}
 		}
 	}
 
@@ -106,7 +115,9 @@ func (n *notifier) targets(ctx context.Context, zone string, snap *Snapshot) (ta
 		}
 	}
 	for _, p := range n.d.peers.list() {
-		add(p.Addr, "peer "+p.Name)
+		if !derived(p.Addr) {
+			add(p.Addr, "peer "+p.Name)
+		}
 	}
 	return targets, problems
 }

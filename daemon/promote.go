@@ -165,8 +165,8 @@ func (d *Daemon) promote(ctx context.Context, name string) (api.Promoted, error)
 	}
 	res.Millis = float64(time.Since(began).Microseconds()) / 1000
 	res.Serial, res.File, res.FormerPrimaries = fz.serial, path, row.Primaries
-	// The serial did not change: tell the targets explicitly.
-	d.notifier.zoneChanged(name, res.Serial)
+	// The loader's commit of the zone's first version as a primary told
+	// its targets, although the serial did not change.
 	d.health.forget(name)
 
 	sec := d.secondaries.secondaryPath(name)
@@ -392,13 +392,14 @@ func (d *Daemon) demote(ctx context.Context, name string, primaries []string, ke
 	if err := d.store.Zones().RecordCheck(ctx, name, time.Now(), newSerial); err != nil {
 		return nil, err
 	}
+	// The secondary serves the transferred version in place of the
+	// primary's (the zone is answered throughout); then the zonefile
+	// goes, and the loader, no longer the zone's owner, forgets it.
+	d.secondaries.added(name)
 	if err := os.Remove(fz.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("zone %s: removing %s: %w (its copy is in %s)", name, fz.path, err, backup)
 	}
-	// The loader unserves the primary version and the secondary serves
-	// the transferred one at once after it.
 	d.loader.changed([]string{fileNameOf(name)})
-	d.secondaries.added(name)
 	d.health.forget(name)
 	d.events.EmitWait(ctx, api.Event{Zone: name, Kind: "demote", Outcome: api.OutcomeOK, Serial: newSerial, Peer: from.String(),
 		Detail: fmt.Sprintf("primary zone demoted to a secondary of %s: serial %d -> %d transferred in full from %s; the old zonefile (serial %d) is kept in %s",

@@ -259,10 +259,6 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 	if err != nil {
 		return 0, err
 	}
-	if err := s.install(z, v); err != nil {
-		return 0, err
-	}
-	s.recordUpstreamSerial(z.name, upstream, script != "")
 	from := "none"
 	if held != nil {
 		from = fmt.Sprint(held.Serial())
@@ -272,22 +268,30 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 	if len(warnings) > 0 {
 		detail += "; dropped: " + strings.Join(warnings, "; ")
 	}
-	s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: kind, Outcome: api.OutcomeOK, Peer: p.String(), Serial: serial, Detail: detail})
+	s.d.log.Info(kind+": "+detail, "zone", z.name)
+	ev := api.Event{Zone: z.name, Kind: kind, Outcome: api.OutcomeOK, Peer: p.String(), Serial: serial, Detail: detail}
+	if err := s.install(z, v, ev); err != nil {
+		return 0, err
+	}
+	s.recordUpstreamSerial(z.name, upstream, script != "")
 	return serial, nil
 }
 
-// install writes a new version's file and serves it, unless the zone was
-// removed meanwhile. The zone's expire clock restarts: the version is as
-// fresh as the primary's.
-func (s *secondaries) install(z *secZone, v *secVersion) error {
-	s.mu.RLock()
-	gone := s.zones[z.name] != z
-	s.mu.RUnlock()
-	if gone || z.ctx.Err() != nil {
-		return errors.New("the zone was removed during the transfer")
-	}
-	if err := s.writeFile(z.name, v); err != nil {
-		return fmt.Errorf("writing the zone's file: %w", err)
+// install commits a new version, written to the zone's file first,
+// unless the zone was removed meanwhile; ev is the transfer's event. The
+// version is journaled and NOTIFYed to the zone's own downstream targets
+// like any other (commit.go). The zone's expire clock restarts: the
+// version is as fresh as the primary's.
+func (s *secondaries) install(z *secZone, v *secVersion, ev api.Event) error {
+	err := s.d.commits.commit(change{snap: v.snap, owner: ownerSecondary, valid: s.stillServing(z), event: ev,
+		write: func() error {
+			if err := s.writeFile(z.name, v); err != nil {
+				return fmt.Errorf("writing the zone's file: %w", err)
+			}
+			return nil
+		}})
+	if err != nil {
+		return err
 	}
 	now := time.Now()
 	s.mu.Lock()
@@ -298,7 +302,6 @@ func (s *secondaries) install(z *secZone, v *secVersion) error {
 	wasExpired := z.expired
 	z.data, z.snap, z.expired = v.zone, v.snap, false
 	z.lastOK, z.expireAt = now, now.Add(timersOf(v.zone).expire)
-	s.d.zones.Set(v.snap)
 	if wasExpired {
 		s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "expire", Outcome: api.OutcomeOK, Serial: v.zone.Serial(),
 			Detail: "answering again: a new version was transferred"})

@@ -36,10 +36,12 @@ type loader struct {
 	// daemon records the zone in the store. May be nil.
 	register func(origin string)
 
-	// onVersion is called, l.mu held, after a new version of a zone is
-	// served by snap: first on the zone's first load since start, else
-	// oldSerial is the serial of the version it replaced. May be nil.
-	onVersion func(first bool, oldSerial uint32, snap *Snapshot)
+	// commit serves a new version (commit.go): the loader's changes
+	// take the one commit path. retire stops serving a zone whose file
+	// is gone, unless another part serves it now. newLoader's defaults
+	// only swap snapshots, for tests of the loader alone.
+	commit func(change) error
+	retire func(origin string) bool
 
 	mu    sync.Mutex            // serialises reloads (watcher and SIGHUP)
 	files map[string]*fileState // by zonefile name, e.g. "example.org.zone"
@@ -93,7 +95,11 @@ func newLoader(dir string, zones *Zones, log *slog.Logger, emit func(api.Event))
 	if emit == nil {
 		emit = func(api.Event) {}
 	}
-	return &loader{dir: dir, zones: zones, log: log, emit: emit, files: make(map[string]*fileState)}
+	c := newCommitter(zones, nil, log, emit)
+	return &loader{dir: dir, zones: zones, log: log, emit: emit, files: make(map[string]*fileState),
+		commit: c.commit,
+		retire: func(origin string) bool { return c.retire(origin, ownerZonefile, false) },
+	}
 }
 
 // fileZone is what the loader knows of one zonefile, for the control API.
@@ -202,7 +208,7 @@ func (l *loader) reloadFile(name string) {
 		if st != nil {
 			delete(l.files, name)
 			l.dropCache(name)
-			if st.served && l.zones.Delete(st.origin) {
+			if st.served && l.retire(st.origin) {
 				l.log.Info("zone removed: its file is gone", "zone", st.origin, "file", path)
 				l.emit(api.Event{Zone: st.origin, Kind: "zone-unload", Outcome: api.OutcomeWarning,
 					Detail: "no longer served: " + path + " is gone"})
@@ -257,15 +263,16 @@ func (l *loader) reloadFile(name string) {
 	// Only these of p outlive the compile: the zone's records are let go
 	// of before the journal packs the served version.
 	sum, includes := p.FileSum, len(p.Includes) > 0
-	if snap := l.install(name, p, findings); snap != nil {
+	if snap := l.install(name, p, findings, nil); snap != nil {
 		l.cacheParsed(name, snap, sum, includes, before)
 	}
 }
 
-// install serves p, the valid zone just read from the zonefile name,
-// unless it is what is served already. It returns the snapshot that
-// serves p, nil when p could not be served. l.mu is held.
-func (l *loader) install(name string, p *zonefile.Packed, findings zonefile.Findings) *Snapshot {
+// install serves p, the valid zone just read from the zonefile name (or,
+// with write, about to be written there by an edit), unless it is what is
+// served already. It returns the snapshot that serves p, nil when p could
+// not be served. l.mu is held.
+func (l *loader) install(name string, p *zonefile.Packed, findings zonefile.Findings, write func() error) *Snapshot {
 	path := filepath.Join(l.dir, name)
 	origin := zonefile.OriginFromPath(name)
 	st := l.files[name]
@@ -302,31 +309,30 @@ func (l *loader) install(name string, p *zonefile.Packed, findings zonefile.Find
 			Detail: fmt.Sprintf("content changed but the serial went from %d to %d: secondaries will not fetch it until the serial increases", st.serial, serial)})
 	}
 	first := st == nil || !st.served
-	l.serve(name, snap, p.Len(), p.Includes, func() [sha256.Size]byte {
+	if !l.serve(name, snap, p.Len(), p.Includes, func() [sha256.Size]byte {
 		if first {
 			return zoneDigest(p)
 		}
 		return digest
-	}, false)
+	}, false, write) {
+		return nil
+	}
 	return snap
 }
 
-// serve swaps snap in for the zonefile name and records it as the
-// served version: records and includes are the zone's, digest returns
-// its zonefile.Digest (called once snap is served, so that start-up does
-// not wait for it). cached says snap was read from the compiled cache.
-// l.mu is held.
-func (l *loader) serve(name string, snap *Snapshot, records int, includes []string, digest func() [sha256.Size]byte, cached bool) {
+// serve commits snap for the zonefile name and records it as the served
+// version: records and includes are the zone's, digest returns its
+// zonefile.Digest (called once snap is served, so that start-up does not
+// wait for it). cached says snap was read from the compiled cache; write,
+// when set, writes the zonefile first (an edit). It reports whether snap
+// is served. l.mu is held.
+func (l *loader) serve(name string, snap *Snapshot, records int, includes []string, digest func() [sha256.Size]byte, cached bool, write func() error) bool {
 	path := filepath.Join(l.dir, name)
 	origin := snap.Origin()
 	st := l.files[name]
-	l.zones.Set(snap)
 	if st == nil {
 		st = &fileState{origin: origin}
 		l.files[name] = st
-	}
-	if !st.served && l.register != nil {
-		l.register(origin)
 	}
 	verb := "zone loaded"
 	switch {
@@ -337,8 +343,6 @@ func (l *loader) serve(name string, snap *Snapshot, records int, includes []stri
 	}
 	old, first := st.serial, !st.served
 	serial := snap.Serial()
-	st.digest, st.serial, st.includes, st.served, st.records, st.lastErr = digest(), serial, includes, true, records, ""
-	l.log.Info(verb, "zone", origin, "serial", serial, "records", records, "file", path)
 	detail := fmt.Sprintf("%d records from %s", records, path)
 	switch {
 	case cached:
@@ -346,10 +350,19 @@ func (l *loader) serve(name string, snap *Snapshot, records int, includes []stri
 	case !first:
 		detail = fmt.Sprintf("serial %d -> %d, %s", old, serial, detail)
 	}
-	l.emit(api.Event{Zone: origin, Kind: "reload", Outcome: api.OutcomeOK, Serial: serial, Detail: detail})
-	if l.onVersion != nil {
-		l.onVersion(first, old, snap)
+	if first && l.register != nil {
+		l.register(origin)
 	}
+	err := l.commit(change{snap: snap, owner: ownerZonefile, first: first, write: write,
+		event: api.Event{Zone: origin, Kind: "reload", Outcome: api.OutcomeOK, Serial: serial, Detail: detail}})
+	if err != nil {
+		l.log.Error("zone reload failed: "+err.Error(), "zone", origin, "file", path)
+		l.emit(api.Event{Zone: origin, Kind: "reload-error", Outcome: api.OutcomeError, Serial: serial, Detail: err.Error()})
+		return false
+	}
+	st.digest, st.serial, st.includes, st.served, st.records, st.lastErr = digest(), serial, includes, true, records, ""
+	l.log.Info(verb, "zone", origin, "serial", serial, "records", records, "file", path)
+	return true
 }
 
 // zoneDigest hashes a zone's records in canonical wire form: the
@@ -391,7 +404,9 @@ func (l *loader) loadCached(name string) bool {
 		l.dropCache(name)
 		return false
 	}
-	l.serve(name, snap, meta.records, nil, func() [sha256.Size]byte { return meta.digest }, true)
+	if !l.serve(name, snap, meta.records, nil, func() [sha256.Size]byte { return meta.digest }, true, nil) {
+		return false
+	}
 	return true
 }
 

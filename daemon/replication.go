@@ -8,7 +8,6 @@ import (
 
 	"zonekeeper/daemon/api"
 	"zonekeeper/store"
-	"zonekeeper/zonefile"
 )
 
 // Replication is split along these seams, one part per file:
@@ -21,30 +20,9 @@ import (
 //	secondary.go   secondary zones: refresh, retry, expire, NOTIFY in
 //	xfr_in.go      AXFR and IXFR in, applied only when complete and valid
 //
-// This file wires them to the loader and the control API.
-
-// primaryVersion is called by the loader after a new version of a zone
-// from DATA/zones is being served by snap (first on its first load since
-// start): the difference goes to the journal, and a higher serial is
-// announced to the secondaries, never before it is queryable.
-func (d *Daemon) primaryVersion(first bool, oldSerial uint32, snap *Snapshot) {
-	origin, serial := snap.Origin(), snap.Serial()
-	if err := d.journal.recordServed(snap); err != nil {
-		d.log.Error("journal: "+err.Error(), "zone", origin)
-		d.events.Emit(api.Event{Zone: origin, Kind: "journal-error", Outcome: api.OutcomeError, Serial: serial, Detail: err.Error()})
-	}
-	if d.zoneKind(origin) == api.KindNative {
-		return
-	}
-	// At start-up the first NOTIFY waits for the peers' serials
-	// (health.go): a returning old primary never pushes a stale version.
-	if first && d.health.holdFirstNotify(origin, serial) {
-		return
-	}
-	if first || zonefile.SerialGreater(serial, oldSerial) {
-		d.notifier.zoneChanged(origin, serial)
-	}
-}
+// Every new version of a zone, primary or secondary, reaches the journal
+// and the notifier through the commit path (commit.go). This file holds
+// what the control API asks of replication.
 
 // zoneKind returns a zone's kind from the store; a zone the store does
 // not know is a primary (its file is in DATA/zones).

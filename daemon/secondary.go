@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -193,10 +194,20 @@ func (s *secondaries) register(row store.Zone, startup bool) {
 		return
 	}
 	s.zones[name] = z
+	var served *Snapshot
 	if z.snap != nil {
-		s.d.zones.Set(z.snap.WithExpired(z.expired))
+		served = z.snap.WithExpired(z.expired)
 	}
 	s.mu.Unlock()
+	if served != nil {
+		// The version of our own file: journaled (a restart keeps the
+		// chain the downstream secondaries ask for), not announced.
+		err := s.d.commits.commit(change{snap: served, owner: ownerSecondary, announce: announceNone, valid: s.stillServing(z)})
+		if err != nil {
+			s.d.log.Warn("secondary zone not served: "+err.Error(), "zone", name)
+			return
+		}
+	}
 
 	if detail != "" {
 		s.report(slog.LevelInfo, api.Event{Zone: name, Kind: "reload", Outcome: api.OutcomeOK, Serial: data.Serial(), Detail: detail})
@@ -243,7 +254,7 @@ func (s *secondaries) tick(now time.Time) time.Duration {
 // expired, so queries get SERVFAIL. s.mu is held.
 func (s *secondaries) expireLocked(z *secZone, now time.Time) {
 	z.expired = true
-	s.d.zones.Set(z.snap.WithExpired(true))
+	s.d.commits.markExpired(z.snap, true)
 	t := timersOf(z.data)
 	since := "never checked"
 	if !z.lastOK.IsZero() {
@@ -300,7 +311,7 @@ func (s *secondaries) settle(z *secZone, res checkResult, scheduled bool) {
 		z.expireAt = now.Add(exp)
 		if z.expired && z.snap != nil {
 			z.expired = false
-			s.d.zones.Set(z.snap.WithExpired(false))
+			s.d.commits.markExpired(z.snap, false)
 			recovered = true
 		}
 		z.next = now.Add(refreshJitter(t.refresh))
@@ -416,6 +427,37 @@ func (s *secondaries) retrieve(ctx context.Context, zone string) error {
 	return nil
 }
 
+// stillServing returns the commit check of a version of z: the zone is
+// still registered as z (not removed or handed over meanwhile).
+func (s *secondaries) stillServing(z *secZone) func() error {
+	return func() error {
+		s.mu.RLock()
+		gone := s.zones[z.name] != z
+		s.mu.RUnlock()
+		if gone || z.ctx.Err() != nil {
+			return errors.New("the zone was removed during the transfer")
+		}
+		return nil
+	}
+}
+
+// ownPrimaries returns the addresses of a secondary zone's own primaries
+// (not the peers that are candidates for every zone), as last read; none
+// for a zone that is not a secondary here.
+func (s *secondaries) ownPrimaries(zone string) []netip.Addr {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	z := s.zones[strings.ToLower(dns.Fqdn(zone))]
+	if z == nil {
+		return nil
+	}
+	out := make([]netip.Addr, 0, z.primaries.own)
+	for _, ap := range z.primaries.addrs[:min(z.primaries.own, len(z.primaries.addrs))] {
+		out = append(out, ap.Addr().Unmap())
+	}
+	return out
+}
+
 // zone returns the state of a registered secondary zone, or nil.
 func (s *secondaries) zone(name string) *secZone {
 	s.mu.RLock()
@@ -462,7 +504,7 @@ func (s *secondaries) removed(zone string) {
 	case <-t.C:
 		s.d.log.Warn("secondary zone removed while its check was still stopping", "zone", zone)
 	}
-	s.d.zones.Delete(zone)
+	s.d.commits.retire(zone, ownerSecondary, true)
 	s.poke()
 }
 

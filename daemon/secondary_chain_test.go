@@ -139,3 +139,94 @@ func TestSecondaryLargeZoneFromZonekeeperPrimary(t *testing.T) {
 		}
 	}
 }
+
+// A secondary that others follow passes each change on (RFC 1996 §3.11,
+// RFC 1995): primary 127.0.0.1 → middle 127.0.0.2 → last 127.0.0.3, the
+// middle NOTIFYing the last (ALSO-NOTIFY) and answering its IXFR from a
+// journal of the versions it transferred in, before and after a restart.
+// Refresh is 3600 s everywhere, so only NOTIFY can carry an edit on in
+// the time the test waits.
+func TestSecondaryPassesChangesOn(t *testing.T) {
+	t.Parallel()
+	primary := startNode(t, "127.0.0.1", "", map[string]string{fileNameOf(chainZone): chainZoneText(10, "")}, func(c *Config) {
+		c.AllowAXFR = []string{"127.0.0.2/32"}
+	})
+	// The test asks its IXFRs from 127.0.0.1.
+	feeds := func(c *Config) { c.AllowAXFR = []string{"127.0.0.3/32", "127.0.0.1/32"} }
+	middle := startNode(t, "127.0.0.2", "", nil, feeds)
+	last := startNode(t, "127.0.0.3", "", nil, nil)
+	ctx := context.Background()
+	for _, n := range []struct {
+		from, to *secondaryNode
+	}{{primary, middle}, {middle, last}} {
+		if err := n.from.store.Meta().Set(ctx, chainZone, store.MetaAlsoNotify, []string{n.to.addr}); err != nil {
+			t.Fatal(err)
+		}
+		n.to.addSecondaryZone(t, chainZone, "", n.from.addr)
+	}
+	eventually(t, 10*time.Second, "serial 10 at the end of the chain", func() bool { return last.servedSerial(t, chainZone) == 10 },
+		func() string { return eventDump(last.events(t, chainZone, "")) })
+
+	var serials []uint32
+	for i, name := range []string{"one", "two", "three"} {
+		res, err := primary.loader.edit(chainZone, api.EditRequest{Op: api.EditAdd, Name: name, Type: "A", Data: []string{fmt.Sprintf("127.0.0.%d", 30+i)}}, api.SerialIncrement, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		serials = append(serials, res.NewSerial)
+		eventually(t, 5*time.Second, fmt.Sprintf("serial %d at the end of the chain", res.NewSerial),
+			func() bool { return last.servedSerial(t, chainZone) == int64(res.NewSerial) },
+			func() string {
+				return "middle:\n" + eventDump(middle.events(t, chainZone, "")) + "last:\n" + eventDump(last.events(t, chainZone, ""))
+			})
+		last.waitEvent(t, chainZone, "ixfr-in", fmt.Sprintf("serial %d -> %d", res.OldSerial, res.NewSerial), 5*time.Second)
+		middle.waitEvent(t, chainZone, "notify-out", fmt.Sprintf("serial %d", res.NewSerial), 5*time.Second)
+	}
+	if r := last.ask(t, "three."+chainZone, dns.TypeA); len(r.Answer) != 1 {
+		t.Fatalf("three at the end of the chain: %v", r)
+	}
+
+	// IXFR from serial 10 against the middle: three steps, not the zone.
+	checkSteps := func(n *secondaryNode) {
+		t.Helper()
+		rrs := ixfrFrom(t, n.addr, 10)
+		var soas []uint32
+		for _, rr := range rrs {
+			if soa, ok := rr.(*dns.SOA); ok {
+				soas = append(soas, soa.Serial)
+			}
+		}
+		cur := serials[2]
+		want := []uint32{cur, 10, serials[0], serials[0], serials[1], serials[1], cur, cur}
+		if fmt.Sprint(soas) != fmt.Sprint(want) {
+			t.Fatalf("IXFR from 10 at %s: SOA serials %v, want the difference sequence %v\n%v", n.addr, soas, want, rrs)
+		}
+	}
+	checkSteps(middle)
+	middle.stopFn()
+	again := startNode(t, "127.0.0.2", middle.cfg.Data, nil, feeds)
+	eventually(t, 10*time.Second, "the middle serving again", func() bool { return again.servedSerial(t, chainZone) == int64(serials[2]) },
+		func() string { return eventDump(again.events(t, chainZone, "")) })
+	checkSteps(again)
+}
+
+// ixfrFrom asks addr for the chain zone's IXFR from serial (RFC 1995) over
+// TCP and returns every record of the answer.
+func ixfrFrom(t *testing.T, addr string, serial uint32) []dns.RR {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetIxfr(chainZone, serial, "ns1."+chainZone, "hostmaster."+chainZone)
+	tr := &dns.Transfer{DialTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second}
+	ch, err := tr.In(m, addr)
+	if err != nil {
+		t.Fatalf("IXFR from %s: %v", addr, err)
+	}
+	var rrs []dns.RR
+	for env := range ch {
+		if env.Error != nil {
+			t.Fatalf("IXFR from %s: %v", addr, env.Error)
+		}
+		rrs = append(rrs, env.RR...)
+	}
+	return rrs
+}

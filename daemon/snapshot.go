@@ -333,3 +333,12 @@ func (s *Snapshot) buildIndex() {
 		x.place(h, h>>32<<32|uint64(uint32(i)+1))
 	}
 }
+
+// SameVersion reports whether s and o serve the same compiled version of
+// a zone, marked expired or not (WithExpired shares the compiled data).
+func (s *Snapshot) SameVersion(o *Snapshot) bool {
+	if s == nil || o == nil {
+		return s == o
+	}
+	return s == o || (len(s.nodes) > 0 && len(o.nodes) > 0 && &s.nodes[0] == &o.nodes[0])
+}

@@ -124,7 +124,7 @@ func (d *Daemon) serveXFR(w SpecialWriter, req *dns.Msg, from netip.AddrPort, tc
 			d.xfrDone(x, zone, "ixfr-out", fmt.Sprintf("IXFR of %s from %s%s: serial %d is current (ours %d): one SOA", zone, peer, keyText, client.Serial, cur.Serial), cur.Serial)
 			return
 		}
-		if diffs, ok := d.journal.since(zone, client.Serial); ok && journalReaches(diffs, client.Serial, cur.Serial) {
+		if diffs, ok := d.journal.since(zone, client.Serial, snap); ok && journalReaches(diffs, client.Serial, cur.Serial) {
 			records, style = ixfrSequence(cur, diffs), fmt.Sprintf("incremental, serial %d to %d in %d steps", client.Serial, cur.Serial, len(diffs))
 			if !tcp {
 				if !x.whole(records) {

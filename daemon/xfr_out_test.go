@@ -326,7 +326,7 @@ func BenchmarkAXFROut(b *testing.B) {
 	td := startSpecialDaemon(b, nil, nil, nil)
 	z := spBigZone("big.test.", 200_000, 0)
 	spServeZone(b, td, z)
-	if err := td.journal.record(z); err != nil {
+	if err := td.journal.record(td.zones, z); err != nil {
 		b.Fatal(err)
 	}
 	k := spAddTestKey(b, td, "big.key.", "hmac-sha256")
@@ -383,7 +383,7 @@ func TestIXFRFromJournal(t *testing.T) {
 	}
 	// The journal records the version after it is served.
 	waitFor(t, "the journal", func() bool {
-		diffs, ok := td.journal.since("example.org.", 7)
+		diffs, ok := td.journal.since("example.org.", 7, td.zones.Get("example.org."))
 		return ok && len(diffs) == 2
 	})
 	want := []string{

@@ -39,6 +39,24 @@ func NewZones() *Zones {
 func (z *Zones) Set(s *Snapshot) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
+	z.setLocked(s)
+}
+
+// replaceVersion swaps s in only while the snapshot served for its origin
+// is the same version (SameVersion), marked otherwise: a newer version
+// committed meanwhile stays. It reports whether s was swapped in.
+func (z *Zones) replaceVersion(s *Snapshot) bool {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if !z.cur.Load().byKey[string(s.wire)].SameVersion(s) {
+		return false
+	}
+	z.setLocked(s)
+	return true
+}
+
+// setLocked is Set with z.mu held.
+func (z *Zones) setLocked(s *Snapshot) {
 	old := z.cur.Load()
 	t := &zoneTable{byKey: make(map[string]*Snapshot, len(old.byKey)+1)}
 	for k, v := range old.byKey {
