@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"zonekeeper/daemon/answer"
 	"zonekeeper/store"
 )
 
@@ -48,7 +49,7 @@ func TestTransferAccess(t *testing.T) {
 				}
 				ede := false
 				for _, o := range m.IsEdns0().Option {
-					if e, ok := o.(*dns.EDNS0_EDE); ok && e.InfoCode == edeProhibited {
+					if e, ok := o.(*dns.EDNS0_EDE); ok && e.InfoCode == answer.EDEProhibited {
 						ede = true
 					}
 				}

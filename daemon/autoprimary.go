@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"zonekeeper/daemon/answer"
+
 	"github.com/miekg/dns"
 
 	"zonekeeper/daemon/api"
@@ -127,10 +129,10 @@ func (d *Daemon) askNotifier(ctx context.Context, server netip.AddrPort, zone st
 	m := new(dns.Msg)
 	m.SetQuestion(zone, qtype)
 	m.RecursionDesired = false
-	m.SetEdns0(DefaultUDPSize, false)
+	m.SetEdns0(answer.DefaultUDPSize, false)
 	var r *dns.Msg
 	for _, network := range []string{"udp", "tcp"} {
-		c := &dns.Client{Net: network, Timeout: autoprimaryQueryTimeout, UDPSize: DefaultUDPSize,
+		c := &dns.Client{Net: network, Timeout: autoprimaryQueryTimeout, UDPSize: answer.DefaultUDPSize,
 			Dialer: d.secondaries.dialer(network, server.Addr(), autoprimaryQueryTimeout)}
 		var err error
 		r, _, err = c.ExchangeContext(ctx, m, server.String())

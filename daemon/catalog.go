@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"zonekeeper/daemon/answer"
+
 	"github.com/miekg/dns"
 
 	"zonekeeper/daemon/api"
@@ -244,7 +246,7 @@ func (c *catalog) publish() {
 	}
 	old := c.members
 	serial := max(c.serial+1, uint32(time.Now().Unix()))
-	snap, err := Compile(catalogVersion(members, serial))
+	snap, err := answer.Compile(catalogVersion(members, serial))
 	if err != nil {
 		c.mu.Unlock()
 		c.d.log.Error("catalog: " + err.Error())

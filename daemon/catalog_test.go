@@ -14,6 +14,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"zonekeeper/daemon/answer"
 	"zonekeeper/daemon/api"
 	"zonekeeper/store"
 )
@@ -203,7 +204,7 @@ func TestParseCatalog(t *testing.T) {
 	if err != nil || !slices.Equal(got, members) {
 		t.Fatalf("round trip: %v %v", got, err)
 	}
-	if _, err := Compile(z); err != nil {
+	if _, err := answer.Compile(z); err != nil {
 		t.Fatal(err)
 	}
 	// Version 1 catalogs, and junk members, are refused or skipped.

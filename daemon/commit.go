@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"zonekeeper/daemon/answer"
+
 	"github.com/miekg/dns"
 
 	"zonekeeper/daemon/api"
@@ -55,8 +57,8 @@ const (
 
 // change is one new version of a zone, on its way to being served.
 type change struct {
-	snap  *Snapshot // the compiled version; its origin names the zone
-	owner string    // ownerZonefile, ownerSecondary or ownerCatalog
+	snap  *answer.Snapshot // the compiled version; its origin names the zone
+	owner string           // ownerZonefile, ownerSecondary or ownerCatalog
 
 	// first says this is the zone's first version from this owner since
 	// start (a primary's first load, a promote): it is announced even at
@@ -79,7 +81,7 @@ type change struct {
 
 // committer is the one path by which a zone's served version changes.
 type committer struct {
-	zones   *Zones
+	zones   *answer.Zones
 	journal *journal
 	log     *slog.Logger
 	emit    func(api.Event)
@@ -94,7 +96,7 @@ type committer struct {
 }
 
 // newCommitter returns the commit path over zones and journal.
-func newCommitter(zones *Zones, j *journal, log *slog.Logger, emit func(api.Event)) *committer {
+func newCommitter(zones *answer.Zones, j *journal, log *slog.Logger, emit func(api.Event)) *committer {
 	return &committer{
 		zones: zones, journal: j, log: log, emit: emit,
 		notify: func(string, uint32) {},
@@ -163,7 +165,7 @@ func (c *committer) commit(ch change) error {
 
 // record puts snap's version in the zone's journal; a committer without
 // a journal (tests of the loader alone) keeps none.
-func (c *committer) record(snap *Snapshot) error {
+func (c *committer) record(snap *answer.Snapshot) error {
 	if c.journal == nil {
 		return nil
 	}
@@ -172,7 +174,7 @@ func (c *committer) record(snap *Snapshot) error {
 
 // announceChange queues the NOTIFY of a committed version, when its kind
 // of change calls for one.
-func (c *committer) announceChange(ch change, prev *Snapshot) {
+func (c *committer) announceChange(ch change, prev *answer.Snapshot) {
 	origin, serial := ch.snap.Origin(), ch.snap.Serial()
 	newer := prev == nil || zonefile.SerialGreater(serial, prev.Serial())
 	switch {
@@ -222,6 +224,6 @@ func (c *committer) retire(zone, owner string, dropJournal bool) bool {
 // check succeeds. It changes nothing when another version was committed
 // meanwhile (that commit decided the zone's state). It takes no commit
 // turn, so that the secondaries may call it with their lock held.
-func (c *committer) markExpired(snap *Snapshot, expired bool) {
-	c.zones.replaceVersion(snap.WithExpired(expired))
+func (c *committer) markExpired(snap *answer.Snapshot, expired bool) {
+	c.zones.ReplaceVersion(snap.WithExpired(expired))
 }

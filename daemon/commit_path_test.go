@@ -15,7 +15,7 @@ import (
 // code of daemon/ or its packages but commit.go swaps or removes a
 // snapshot in a zone table, writes a journal or queues a NOTIFY of a new
 // version. The check reads the source: every name that holds a zone
-// table (a field, variable or parameter of type *Zones) and every call
+// table (a field, variable or parameter of type *answer.Zones) and every call
 // of a writer through such a name, the journal's writers and the
 // notifier's zoneChanged, outside commit.go, is reported with file:line.
 func TestOnlyTheCommitPathChangesZones(t *testing.T) {
@@ -69,7 +69,7 @@ func TestOnlyTheCommitPathChangesZones(t *testing.T) {
 		t.Fatal("found no zone table field named zones: the check would be vacuous")
 	}
 
-	writers := map[string]bool{"Set": true, "Delete": true, "replaceVersion": true, "setLocked": true}
+	writers := map[string]bool{"Set": true, "Delete": true, "ReplaceVersion": true, "setLocked": true}
 	journalWriters := map[string]bool{"recordServed": true, "recordPacked": true, "drop": true}
 	var found, allowed []string
 	for i, f := range files {
@@ -107,14 +107,14 @@ func TestOnlyTheCommitPathChangesZones(t *testing.T) {
 	for _, at := range found {
 		t.Errorf("%s: only commit.go changes what a zone serves, its journal and its NOTIFY; go through the committer", at)
 	}
-	for _, want := range []string{"zones.Set", "zones.Delete", "journal.recordServed", "journal.drop", "zones.replaceVersion"} {
+	for _, want := range []string{"zones.Set", "zones.Delete", "journal.recordServed", "journal.drop", "zones.ReplaceVersion"} {
 		if !slices.ContainsFunc(allowed, func(s string) bool { return strings.HasSuffix(s, want) }) {
 			t.Errorf("commit.go has no call of %s: the check no longer matches the code", want)
 		}
 	}
 }
 
-// isZonesType reports whether typ is Zones or *Zones, of this package or
+// isZonesType reports whether typ is answer.Zones or *answer.Zones, of this package or
 // qualified by another.
 func isZonesType(typ ast.Expr) bool {
 	if star, ok := typ.(*ast.StarExpr); ok {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"zonekeeper/daemon/answer"
 )
 
 // DefaultConfigFile is read by serve when it exists and no --config is given.
@@ -34,8 +36,11 @@ type Config struct {
 	UDPSize        int           // udp-size: 1232
 	UDPWorkers     int           // udp-workers: 0, one UDP socket and reader per CPU the process may use (GOMAXPROCS)
 	TCPIdleTimeout time.Duration // tcp-idle-timeout: 10s
-	EventsMax      int           // events-max: 100000
-	LogLevel       slog.Level    // log-level: info
+	// tcpWriteTimeout bounds one TCP reply write; 0 is the listeners'
+	// default. Tests shorten it.
+	tcpWriteTimeout time.Duration
+	EventsMax       int        // events-max: 100000
+	LogLevel        slog.Level // log-level: info
 
 	FastPath        bool // fast-path: yes, answer repeated plain queries from a cache of ready replies
 	FastPathEntries int  // fast-path-entries: auto (0), slots of that cache: four per name served, 4 Ki to 1 Mi
@@ -62,7 +67,7 @@ func DefaultConfig() Config {
 		LogLevel:       slog.LevelInfo,
 
 		FastPath:        true,
-		FastPathEntries: DefaultFastPathEntries,
+		FastPathEntries: answer.DefaultFastPathEntries,
 		ZoneCache:       true,
 	}
 }
@@ -144,8 +149,8 @@ func (c *Config) Set(key, value string) error {
 		}
 		var n int64
 		n, err = positiveInt(value)
-		if err == nil && n > maxFastPathEntries {
-			err = fmt.Errorf("%d is above %d", n, maxFastPathEntries)
+		if err == nil && n > answer.MaxFastPathEntries {
+			err = fmt.Errorf("%d is above %d", n, answer.MaxFastPathEntries)
 		}
 		c.FastPathEntries = int(n)
 	case "zone-cache":

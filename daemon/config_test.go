@@ -1,12 +1,15 @@
 package daemon
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"zonekeeper/daemon/answer"
 )
 
 func TestConfigFile(t *testing.T) {
@@ -70,5 +73,41 @@ func TestParseAddr(t *testing.T) {
 	}
 	if _, err := ParseAddr("localhost", 53); err == nil {
 		t.Error("host name accepted")
+	}
+}
+
+func TestFastPathSettings(t *testing.T) {
+	c := DefaultConfig()
+	if !c.FastPath || c.FastPathEntries != answer.DefaultFastPathEntries {
+		t.Errorf("defaults: fast-path %t, fast-path-entries %d", c.FastPath, c.FastPathEntries)
+	}
+	if err := c.Set("fast-path", "no"); err != nil || c.FastPath {
+		t.Errorf("fast-path no: %v, %t", err, c.FastPath)
+	}
+	if err := c.Set("fast-path-entries", "1000"); err != nil || c.FastPathEntries != 1000 {
+		t.Errorf("fast-path-entries 1000: %v, %d", err, c.FastPathEntries)
+	}
+	for key, bad := range map[string]string{"fast-path": "maybe", "fast-path-entries": "0"} {
+		if err := c.Set(key, bad); err == nil {
+			t.Errorf("%s %s: accepted", key, bad)
+		}
+	}
+	if err := c.Set("fast-path-entries", fmt.Sprint(answer.MaxFastPathEntries+1)); err == nil {
+		t.Error("fast-path-entries above the maximum: accepted")
+	}
+}
+
+func TestConfigUDPWorkers(t *testing.T) {
+	c := DefaultConfig()
+	if c.UDPWorkers != 0 {
+		t.Errorf("default udp-workers %d, want 0", c.UDPWorkers)
+	}
+	if err := c.Set("udp-workers", "4"); err != nil || c.UDPWorkers != 4 {
+		t.Errorf("udp-workers 4: %d, %v", c.UDPWorkers, err)
+	}
+	for _, bad := range []string{"-1", "many", "100000"} {
+		if err := c.Set("udp-workers", bad); err == nil {
+			t.Errorf("udp-workers %s accepted", bad)
+		}
 	}
 }

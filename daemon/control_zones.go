@@ -142,7 +142,7 @@ func (d *Daemon) handleZoneShow(r *http.Request) (any, error) {
 	// The records served now, whatever the zone's kind: a secondary's
 	// come from its last transfer.
 	if snap := d.zones.Get(name); snap != nil {
-		if err := snap.eachRR(func(rr dns.RR) bool {
+		if err := snap.EachRR(func(rr dns.RR) bool {
 			detail.Records = append(detail.Records, recordOf(rr))
 			return true
 		}); err != nil {

@@ -11,6 +11,10 @@ import (
 	"runtime/debug"
 	"time"
 
+	"zonekeeper/daemon/listen"
+
+	"zonekeeper/daemon/answer"
+
 	"golang.org/x/sync/errgroup"
 
 	"zonekeeper/daemon/api"
@@ -24,8 +28,8 @@ import (
 type Daemon struct {
 	cfg     Config
 	log     *slog.Logger
-	zones   *Zones
-	server  *Server
+	zones   *answer.Zones
+	server  *listen.Server
 	loader  *loader
 	store   *store.DB
 	events  *events
@@ -61,13 +65,14 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 			db.Close()
 		}
 	}()
-	zones := NewZones()
-	srv := NewServer(ServerConfig{
-		Listen:         cfg.Listen,
-		UDPSize:        uint16(cfg.UDPSize),
-		UDPWorkers:     cfg.UDPWorkers,
-		TCPIdleTimeout: cfg.TCPIdleTimeout,
-		Logger:         log,
+	zones := answer.NewZones()
+	srv := listen.NewServer(listen.ServerConfig{
+		Listen:          cfg.Listen,
+		UDPSize:         uint16(cfg.UDPSize),
+		UDPWorkers:      cfg.UDPWorkers,
+		TCPIdleTimeout:  cfg.TCPIdleTimeout,
+		TCPWriteTimeout: cfg.tcpWriteTimeout,
+		Logger:          log,
 
 		FastPath:        cfg.FastPath,
 		FastPathEntries: cfg.FastPathEntries,
@@ -77,7 +82,7 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	}
 	ctl, err := listenControl(cfg.ControlPath())
 	if err != nil {
-		srv.closeListeners()
+		srv.Close()
 		return nil, err
 	}
 	d = &Daemon{
@@ -92,7 +97,7 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 		ready:   make(chan struct{}),
 	}
 	if d.journal, err = newJournal(filepath.Join(cfg.Data, "journal"), log, d.events.Emit); err != nil {
-		srv.closeListeners()
+		srv.Close()
 		ctl.Close()
 		return nil, err
 	}
@@ -130,10 +135,10 @@ func (d *Daemon) registerPrimary(origin string) {
 }
 
 // Zones returns the registry of served zones.
-func (d *Daemon) Zones() *Zones { return d.zones }
+func (d *Daemon) Zones() *answer.Zones { return d.zones }
 
 // Server returns the DNS server, for its bound addresses.
-func (d *Daemon) Server() *Server { return d.server }
+func (d *Daemon) Server() *listen.Server { return d.server }
 
 // Ready is closed once the zones are loaded and watched.
 func (d *Daemon) Ready() <-chan struct{} { return d.ready }

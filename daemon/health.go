@@ -29,6 +29,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"zonekeeper/daemon/answer"
+
 	"github.com/miekg/dns"
 
 	"zonekeeper/daemon/api"
@@ -247,7 +249,7 @@ func (h *health) round(ctx context.Context) {
 }
 
 // prune forgets peers that are gone and zones no longer served.
-func (h *health) prune(peers []peer, snaps []*Snapshot) {
+func (h *health) prune(peers []peer, snaps []*answer.Snapshot) {
 	served := make(map[string]bool, len(snaps))
 	for _, s := range snaps {
 		served[s.Origin()] = true

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"zonekeeper/daemon/answer"
+
 	"github.com/miekg/dns"
 
 	"zonekeeper/daemon/api"
@@ -36,7 +38,7 @@ type healthServer struct {
 // zoneServers returns the servers that should hold zone, served as snap,
 // the apex NS names with the addresses known for each (nil: none
 // anywhere), and whether the system resolver was asked.
-func (h *health) zoneServers(ctx context.Context, zone string, snap *Snapshot) (servers []*healthServer, nsAddrs map[string][]netip.Addr, resolved bool) {
+func (h *health) zoneServers(ctx context.Context, zone string, snap *answer.Snapshot) (servers []*healthServer, nsAddrs map[string][]netip.Addr, resolved bool) {
 	byAddr := make(map[netip.AddrPort]*healthServer)
 	add := func(ap netip.AddrPort, source string, stealth bool) {
 		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
@@ -322,7 +324,7 @@ func lintFailed(lint []api.LintFinding) bool {
 
 // roundServers checks the servers of every served zone, a few zones at
 // once.
-func (h *health) roundServers(ctx context.Context, snaps []*Snapshot) {
+func (h *health) roundServers(ctx context.Context, snaps []*answer.Snapshot) {
 	slots := make(chan struct{}, healthParallel)
 	var wg sync.WaitGroup
 	for _, snap := range snaps {

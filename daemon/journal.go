@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"zonekeeper/daemon/answer"
+
 	"github.com/miekg/dns"
 
 	"zonekeeper/daemon/api"
@@ -80,7 +82,7 @@ type zoneJournal struct {
 	last   *packedZone // the version the chain ends at; nil in memory once snap serves it (lastPacked)
 	serial uint32      // its serial
 	digest [sha256.Size]byte
-	snap   *Snapshot // the snapshot serving it; since answers only while it is served
+	snap   *answer.Snapshot // the snapshot serving it; since answers only while it is served
 }
 
 // newJournal opens the journals kept in dir (DATA/journal), creating it.
@@ -105,13 +107,13 @@ func newJournal(dir string, log *slog.Logger, emit func(api.Event)) (*journal, e
 // starts at snap's version. The records are packed from the snapshot,
 // the same way the version before is packed when it is compared
 // (lastPacked).
-func (j *journal) recordServed(snap *Snapshot) error {
-	return j.recordPacked(snap.Origin(), snap.packed(), snap)
+func (j *journal) recordServed(snap *answer.Snapshot) error {
+	return j.recordPacked(snap.Origin(), packSnapshot(snap), snap)
 }
 
 // recordPacked records the version packed of zone origin, served by snap
 // (nil when it is not served).
-func (j *journal) recordPacked(origin string, packed *packedZone, snap *Snapshot) error {
+func (j *journal) recordPacked(origin string, packed *packedZone, snap *answer.Snapshot) error {
 	j.write.Lock()
 	defer j.write.Unlock()
 	j.mu.RLock()
@@ -147,7 +149,7 @@ func (j *journal) recordPacked(origin string, packed *packedZone, snap *Snapshot
 // its file, or packed from the snapshot that served it.
 func (z *zoneJournal) lastPacked() *packedZone {
 	if z.last == nil {
-		return z.snap.packed()
+		return packSnapshot(z.snap)
 	}
 	return z.last
 }
@@ -245,7 +247,7 @@ func (j *journal) trim(z *zoneJournal, records int) {
 // version served when since was called; a caller answering from a
 // snapshot checks that the last step's To serial is that snapshot's. The
 // records are shared: callers must not modify them.
-func (j *journal) since(zone string, serial uint32, served *Snapshot) (diffs []journalDiff, ok bool) {
+func (j *journal) since(zone string, serial uint32, served *answer.Snapshot) (diffs []journalDiff, ok bool) {
 	origin := strings.ToLower(dns.Fqdn(zone))
 	j.mu.RLock()
 	st := j.zones[origin]
@@ -407,13 +409,13 @@ func (p *packedZone) wire(i int) []byte { return p.buf[p.offs[i]:p.offs[i+1]] }
 // owner, type, class, data: everything but the TTL) and its type.
 func (p *packedZone) key(i int) (string, uint16, error) {
 	w := p.wire(i)
-	n := nameLen(w)
+	n := answer.NameLen(w)
 	if n < 0 || len(w) < n+10 {
 		return "", 0, fmt.Errorf("journal: malformed record %d", i)
 	}
 	k := make([]byte, 0, len(w)-4)
 	k = append(k, w[:n]...)
-	lowerInPlace(k)
+	answer.LowerInPlace(k)
 	k = append(k, w[n:n+4]...) // type, class
 	k = append(k, w[n+8:]...)  // rdlength, rdata
 	return string(k), binary.BigEndian.Uint16(w[n:]), nil
@@ -422,13 +424,13 @@ func (p *packedZone) key(i int) (string, uint16, error) {
 // rtype returns record i's type.
 func (p *packedZone) rtype(i int) uint16 {
 	w := p.wire(i)
-	return binary.BigEndian.Uint16(w[nameLen(w):])
+	return binary.BigEndian.Uint16(w[answer.NameLen(w):])
 }
 
 // ttl returns record i's TTL.
 func (p *packedZone) ttl(i int) uint32 {
 	w := p.wire(i)
-	n := nameLen(w)
+	n := answer.NameLen(w)
 	return binary.BigEndian.Uint32(w[n+4:])
 }
 

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 
+	"zonekeeper/daemon/answer"
+
 	"github.com/miekg/dns"
 )
 
@@ -73,7 +75,7 @@ func encodeDiff(d journalDiff) ([]byte, error) {
 	var b []byte
 	b = binary.AppendUvarint(b, uint64(len(d.Removed)))
 	b = binary.AppendUvarint(b, uint64(len(d.Added)))
-	scratch := make([]byte, dns.MaxMsgSize+maxNameLen+16)
+	scratch := make([]byte, dns.MaxMsgSize+answer.MaxNameLen+16)
 	rrs := make([]dns.RR, 0, 2+len(d.Removed)+len(d.Added))
 	rrs = append(append(append(rrs, d.From, d.To), d.Removed...), d.Added...)
 	for _, rr := range rrs {
@@ -198,7 +200,7 @@ func decodeDiff(block []byte) (journalDiff, error) {
 func unpackedZone(buf []byte, serial uint32) (*packedZone, error) {
 	p := &packedZone{buf: buf, serial: serial}
 	for off := 0; off < len(buf); {
-		n := nameLen(buf[off:])
+		n := answer.NameLen(buf[off:])
 		if n < 0 || off+n+10 > len(buf) {
 			return nil, fmt.Errorf("last version: %w", errJournalFormat)
 		}

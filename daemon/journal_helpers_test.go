@@ -10,13 +10,14 @@ import (
 
 	"github.com/miekg/dns"
 
+	"zonekeeper/daemon/answer"
 	"zonekeeper/zonefile"
 )
 
 // record is recordServed for the zone cur, as the commit path records it:
 // packed from the snapshot zones serves when it serves cur's serial, else
 // from cur's records (a version not served).
-func (j *journal) record(zones *Zones, cur *zonefile.Zone) error {
+func (j *journal) record(zones *answer.Zones, cur *zonefile.Zone) error {
 	if cur == nil || cur.SOA() == nil {
 		return nil
 	}
@@ -34,7 +35,7 @@ func (j *journal) record(zones *Zones, cur *zonefile.Zone) error {
 // packZone packs z's records.
 func packZone(z *zonefile.Zone) (*packedZone, error) {
 	p := &packedZone{offs: make([]int, 0, len(z.Records)+1), serial: z.Serial()}
-	scratch := make([]byte, dns.MaxMsgSize+maxNameLen+16)
+	scratch := make([]byte, dns.MaxMsgSize+answer.MaxNameLen+16)
 	for _, rr := range z.Records {
 		n, err := dns.PackRR(rr, scratch, 0, nil, false)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"zonekeeper/daemon/answer"
 	"zonekeeper/daemon/api"
 	"zonekeeper/zonefile"
 )
@@ -28,7 +29,7 @@ type journalFixture struct {
 
 func newJournalFixture(t testing.TB, data string) *journalFixture {
 	t.Helper()
-	d := &Daemon{cfg: Config{Data: data}, log: slog.New(slog.DiscardHandler), zones: NewZones(), events: newEvents(nil, slog.New(slog.DiscardHandler))}
+	d := &Daemon{cfg: Config{Data: data}, log: slog.New(slog.DiscardHandler), zones: answer.NewZones(), events: newEvents(nil, slog.New(slog.DiscardHandler))}
 	j, err := newJournal(filepath.Join(d.cfg.Data, "journal"), d.log, d.events.Emit)
 	if err != nil {
 		t.Fatal(err)
@@ -429,7 +430,7 @@ func copyJournalFile(t *testing.T, from, to string) {
 
 func BenchmarkJournalRecord(b *testing.B) {
 	data := b.TempDir()
-	d := &Daemon{cfg: Config{Data: data}, log: slog.New(slog.DiscardHandler), zones: NewZones(), events: newEvents(nil, slog.New(slog.DiscardHandler))}
+	d := &Daemon{cfg: Config{Data: data}, log: slog.New(slog.DiscardHandler), zones: answer.NewZones(), events: newEvents(nil, slog.New(slog.DiscardHandler))}
 	j, err := newJournal(filepath.Join(d.cfg.Data, "journal"), d.log, d.events.Emit)
 	if err != nil {
 		b.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"zonekeeper/daemon/answer"
+
 	"github.com/miekg/dns"
 
 	"zonekeeper/store"
@@ -41,7 +43,7 @@ type notifyTarget struct {
 // targets returns the NOTIFY targets of zone, served as snap, and what
 // prevented others (an NS name without an address, a malformed
 // ALSO-NOTIFY value), in words.
-func (n *notifier) targets(ctx context.Context, zone string, snap *Snapshot) (targets []notifyTarget, problems []string) {
+func (n *notifier) targets(ctx context.Context, zone string, snap *answer.Snapshot) (targets []notifyTarget, problems []string) {
 	seen := make(map[netip.AddrPort]bool)
 	// A secondary zone's own primaries already have every version it
 	// has: they are not told of it unless configured by name (ALSO-NOTIFY,
@@ -136,8 +138,8 @@ func (n *notifier) peerKey(ctx context.Context, p peer) *store.Key {
 }
 
 // apexNSNames returns the names of the zone's apex NS RRset.
-func apexNSNames(snap *Snapshot) []string {
-	rds := snap.apexNSRdata()
+func apexNSNames(snap *answer.Snapshot) []string {
+	rds := snap.ApexNSRdata()
 	names := make([]string, 0, len(rds))
 	for _, rd := range rds {
 		if name, _, err := dns.UnpackDomainName(rd, 0); err == nil {
@@ -150,29 +152,8 @@ func apexNSNames(snap *Snapshot) []string {
 // knownAddrs returns the addresses of name found in data served here: in
 // the zone being notified (glue included) and in the served zone name
 // belongs to.
-func (n *notifier) knownAddrs(name string, own *Snapshot) []netip.Addr {
-	key, err := wireName(name)
-	if err != nil {
-		return nil
-	}
-	lowerInPlace(key)
-	sources := []*Snapshot{own}
-	if s := n.d.zones.cur.Load().zoneFor(key, dns.TypeA); s != nil && s != own {
-		sources = append(sources, s)
-	}
-	var out []netip.Addr
-	for _, s := range sources {
-		if !isSubdomain(key, s.wire) {
-			continue
-		}
-		for _, rd := range s.addrRdata(key) {
-			a, ok := netip.AddrFromSlice(rd)
-			if ok && !containsAddr(out, a.Unmap()) {
-				out = append(out, a.Unmap())
-			}
-		}
-	}
-	return out
+func (n *notifier) knownAddrs(name string, own *answer.Snapshot) []netip.Addr {
+	return n.d.zones.HostAddrs(name, own)
 }
 
 // resolve asks the system resolver for name's addresses.

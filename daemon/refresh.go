@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"zonekeeper/daemon/answer"
+
 	"github.com/miekg/dns"
 
 	"zonekeeper/daemon/api"
@@ -362,10 +364,10 @@ func (s *secondaries) exchangeSOA(ctx context.Context, network string, p netip.A
 	m := new(dns.Msg)
 	m.SetQuestion(zone, dns.TypeSOA)
 	m.RecursionDesired = false
-	m.SetEdns0(DefaultUDPSize, false)
+	m.SetEdns0(answer.DefaultUDPSize, false)
 	opt := m.IsEdns0()
 	opt.Option = append(opt.Option, &dns.EDNS0_EXPIRE{Code: dns.EDNS0EXPIRE, Empty: true})
-	c := &dns.Client{Net: network, Timeout: soaQueryTimeout, Dialer: s.dialer(network, p.Addr(), soaQueryTimeout), UDPSize: DefaultUDPSize}
+	c := &dns.Client{Net: network, Timeout: soaQueryTimeout, Dialer: s.dialer(network, p.Addr(), soaQueryTimeout), UDPSize: answer.DefaultUDPSize}
 	if key != nil {
 		m.SetTsig(key.name, key.algorithm, tsigFudge, time.Now().Unix())
 		c.TsigProvider = key.provider()

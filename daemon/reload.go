@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"zonekeeper/daemon/answer"
+
 	"zonekeeper/daemon/api"
 	"zonekeeper/zonefile"
 )
@@ -28,7 +30,7 @@ const zoneFileExt = ".zone"
 // the zone being served.
 type loader struct {
 	dir   string
-	zones *Zones
+	zones *answer.Zones
 	log   *slog.Logger
 	emit  func(api.Event) // activity log; may be nil
 
@@ -91,7 +93,7 @@ func stampOf(path string) fileStamp {
 	return fileStamp{size: fi.Size(), mtime: fi.ModTime()}
 }
 
-func newLoader(dir string, zones *Zones, log *slog.Logger, emit func(api.Event)) *loader {
+func newLoader(dir string, zones *answer.Zones, log *slog.Logger, emit func(api.Event)) *loader {
 	if emit == nil {
 		emit = func(api.Event) {}
 	}
@@ -272,7 +274,7 @@ func (l *loader) reloadFile(name string) {
 // with write, about to be written there by an edit), unless it is what is
 // served already. It returns the snapshot that serves p, nil when p could
 // not be served. l.mu is held.
-func (l *loader) install(name string, p *zonefile.Packed, findings zonefile.Findings, write func() error) *Snapshot {
+func (l *loader) install(name string, p *zonefile.Packed, findings zonefile.Findings, write func() error) *answer.Snapshot {
 	path := filepath.Join(l.dir, name)
 	origin := zonefile.OriginFromPath(name)
 	st := l.files[name]
@@ -297,7 +299,7 @@ func (l *loader) install(name string, p *zonefile.Packed, findings zonefile.Find
 			l.emit(api.Event{Zone: origin, Kind: "reload-warning", Outcome: api.OutcomeWarning, Serial: serial, Detail: f.String()})
 		}
 	}
-	snap, err := CompilePacked(p)
+	snap, err := answer.CompilePacked(p)
 	if err != nil {
 		l.log.Error("zone reload failed: "+err.Error(), "zone", origin, "file", path)
 		return nil
@@ -326,7 +328,7 @@ func (l *loader) install(name string, p *zonefile.Packed, findings zonefile.Find
 // wait for it). cached says snap was read from the compiled cache; write,
 // when set, writes the zonefile first (an edit). It reports whether snap
 // is served. l.mu is held.
-func (l *loader) serve(name string, snap *Snapshot, records int, includes []string, digest func() [sha256.Size]byte, cached bool, write func() error) bool {
+func (l *loader) serve(name string, snap *answer.Snapshot, records int, includes []string, digest func() [sha256.Size]byte, cached bool, write func() error) bool {
 	path := filepath.Join(l.dir, name)
 	origin := snap.Origin()
 	st := l.files[name]
@@ -377,7 +379,7 @@ func (l *loader) cachePath(name string) string {
 	if base == "" {
 		base = "_root"
 	}
-	return filepath.Join(l.cacheDir, base+cacheExt)
+	return filepath.Join(l.cacheDir, base+answer.CacheExt)
 }
 
 // loadCached serves the zonefile name from its compiled cache when the
@@ -390,8 +392,8 @@ func (l *loader) loadCached(name string) bool {
 	if err != nil {
 		return false
 	}
-	stamp := cacheStamp{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-	snap, meta, err := loadCache(cpath, stamp, func() ([sha256.Size]byte, error) { return hashFile(path) })
+	stamp := answer.CacheStamp{Size: fi.Size(), Mtime: fi.ModTime().UnixNano()}
+	snap, meta, err := answer.LoadCache(cpath, stamp, func() ([sha256.Size]byte, error) { return answer.HashFile(path) })
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return false
@@ -404,7 +406,7 @@ func (l *loader) loadCached(name string) bool {
 		l.dropCache(name)
 		return false
 	}
-	if !l.serve(name, snap, meta.records, nil, func() [sha256.Size]byte { return meta.digest }, true, nil) {
+	if !l.serve(name, snap, meta.Records, nil, func() [sha256.Size]byte { return meta.Digest }, true, nil) {
 		return false
 	}
 	return true
@@ -417,7 +419,7 @@ func (l *loader) loadCached(name string) bool {
 // provided the file's size and time are still those of before: a file
 // written meanwhile is not the one parsed, and is reloaded anyway.
 // l.mu is held.
-func (l *loader) cacheParsed(name string, snap *Snapshot, sum [sha256.Size]byte, includes bool, before fileStamp) {
+func (l *loader) cacheParsed(name string, snap *answer.Snapshot, sum [sha256.Size]byte, includes bool, before fileStamp) {
 	if l.cacheDir == "" {
 		return
 	}
@@ -430,27 +432,27 @@ func (l *loader) cacheParsed(name string, snap *Snapshot, sum [sha256.Size]byte,
 	// The sum is of the very bytes parsed: if the file changed after the
 	// stamp was taken without the stamp showing it (the kernel's file
 	// clock is coarse), the next start finds its sum differs and parses.
-	l.saveCache(name, snap, func() (cacheStamp, bool) {
+	l.saveCache(name, snap, func() (answer.CacheStamp, bool) {
 		if sum == ([sha256.Size]byte{}) || before == (fileStamp{}) || stampOf(path) != before {
-			return cacheStamp{}, false
+			return answer.CacheStamp{}, false
 		}
-		return cacheStamp{size: before.size, mtime: before.mtime.UnixNano(), sum: sum}, true
+		return answer.CacheStamp{Size: before.size, Mtime: before.mtime.UnixNano(), Sum: sum}, true
 	})
 }
 
 // cacheWritten writes the compiled cache of snap, the version an edit
 // through the daemon installed after writing text to the zonefile name,
 // which then had stamp written. l.mu is held.
-func (l *loader) cacheWritten(name string, snap *Snapshot, written fileStamp, text []byte) {
+func (l *loader) cacheWritten(name string, snap *answer.Snapshot, written fileStamp, text []byte) {
 	if l.cacheDir == "" || snap == nil {
 		return
 	}
 	path := filepath.Join(l.dir, name)
-	l.saveCache(name, snap, func() (cacheStamp, bool) {
+	l.saveCache(name, snap, func() (answer.CacheStamp, bool) {
 		if written == (fileStamp{}) || int64(len(text)) != written.size || stampOf(path) != written {
-			return cacheStamp{}, false
+			return answer.CacheStamp{}, false
 		}
-		return cacheStamp{size: written.size, mtime: written.mtime.UnixNano(), sum: sha256.Sum256(text)}, true
+		return answer.CacheStamp{Size: written.size, Mtime: written.mtime.UnixNano(), Sum: sha256.Sum256(text)}, true
 	})
 }
 
@@ -459,12 +461,12 @@ func (l *loader) cacheWritten(name string, snap *Snapshot, written fileStamp, te
 // stamp of the zonefile snap was compiled from, false when it cannot be
 // known (the cache is then removed). A write superseded by a later one
 // before it starts is skipped. l.mu is held.
-func (l *loader) saveCache(name string, snap *Snapshot, stamp func() (cacheStamp, bool)) {
+func (l *loader) saveCache(name string, snap *answer.Snapshot, stamp func() (answer.CacheStamp, bool)) {
 	st := l.files[name]
 	if st == nil || !st.served || st.serial != snap.Serial() {
 		return
 	}
-	meta := cacheMeta{records: st.records, digest: st.digest}
+	meta := answer.CacheMeta{Records: st.records, Digest: st.digest}
 	cpath := l.cachePath(name)
 	gen := l.nextCacheGen(cpath)
 	origin := snap.Origin()
@@ -489,7 +491,7 @@ func (l *loader) saveCache(name string, snap *Snapshot, stamp func() (cacheStamp
 			l.log.Warn("zone cache not written: "+err.Error(), "zone", origin)
 			return
 		}
-		if err := zonefile.ReplaceFile(cpath, func(w io.Writer) error { return writeCache(w, snap, s, meta) }); err != nil {
+		if err := zonefile.ReplaceFile(cpath, func(w io.Writer) error { return answer.WriteCache(w, snap, s, meta) }); err != nil {
 			l.log.Warn("zone cache not written: "+err.Error(), "zone", origin)
 			return
 		}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"zonekeeper/daemon/answer"
+
 	"github.com/miekg/dns"
 
 	"zonekeeper/daemon/api"
@@ -60,21 +62,21 @@ type secZone struct {
 	busy   chan struct{} // holds one token while a check or retrieve runs
 
 	// Guarded by secondaries.mu.
-	primaries   primarySet     // as read at the last check, for NOTIFY
-	primariesAt time.Time      // when primaries was read
-	data        *zonefile.Zone // the version held; nil: pending
-	snap        *Snapshot      // data compiled, served unless expired
-	next        time.Time      // the next check; zero while one runs
-	lastOK      time.Time      // the last successful check
-	expireAt    time.Time      // stop answering at this time
-	failures    int            // checks failed since the last success
-	lastGood    int            // index of the primary that answered last
-	lastErr     string         // why the last check failed
-	running     bool           // a scheduled check is under way
-	retrieving  bool           // `zone retrieve` is under way
-	again       bool           // a NOTIFY came during a check: check again after it
-	notifier    netip.Addr     // the primary or peer whose NOTIFY is checked first
-	expired     bool           // answering SERVFAIL
+	primaries   primarySet       // as read at the last check, for NOTIFY
+	primariesAt time.Time        // when primaries was read
+	data        *zonefile.Zone   // the version held; nil: pending
+	snap        *answer.Snapshot // data compiled, served unless expired
+	next        time.Time        // the next check; zero while one runs
+	lastOK      time.Time        // the last successful check
+	expireAt    time.Time        // stop answering at this time
+	failures    int              // checks failed since the last success
+	lastGood    int              // index of the primary that answered last
+	lastErr     string           // why the last check failed
+	running     bool             // a scheduled check is under way
+	retrieving  bool             // `zone retrieve` is under way
+	again       bool             // a NOTIFY came during a check: check again after it
+	notifier    netip.Addr       // the primary or peer whose NOTIFY is checked first
+	expired     bool             // answering SERVFAIL
 }
 
 func newSecondaries(d *Daemon) *secondaries {
@@ -194,7 +196,7 @@ func (s *secondaries) register(row store.Zone, startup bool) {
 		return
 	}
 	s.zones[name] = z
-	var served *Snapshot
+	var served *answer.Snapshot
 	if z.snap != nil {
 		served = z.snap.WithExpired(z.expired)
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"zonekeeper/daemon/answer"
+
 	"github.com/miekg/dns"
 
 	"zonekeeper/zonefile"
@@ -29,7 +31,7 @@ func (s *secondaries) secondaryPath(zone string) string {
 }
 
 // loadFile reads a secondary zone's file; a missing file is (nil, nil).
-func (s *secondaries) loadFile(zone string) (*zonefile.Zone, *Snapshot, error) {
+func (s *secondaries) loadFile(zone string) (*zonefile.Zone, *answer.Snapshot, error) {
 	path := s.secondaryPath(zone)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil
@@ -38,7 +40,7 @@ func (s *secondaries) loadFile(zone string) (*zonefile.Zone, *Snapshot, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %s", path, firstError(err))
 	}
-	snap, err := Compile(z)
+	snap, err := answer.Compile(z)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -48,7 +50,7 @@ func (s *secondaries) loadFile(zone string) (*zonefile.Zone, *Snapshot, error) {
 // secVersion is a transferred zone ready to be written and served.
 type secVersion struct {
 	zone *zonefile.Zone
-	snap *Snapshot
+	snap *answer.Snapshot
 	text []byte // canonical zonefile text
 }
 
@@ -78,7 +80,7 @@ func (s *secondaries) prepare(zone string, recs []dns.RR) (*secVersion, []string
 	if err := zonefile.Write(&text, z); err != nil {
 		return nil, nil, fmt.Errorf("writing the transferred zone: %w", err)
 	}
-	snap, err := Compile(z)
+	snap, err := answer.Compile(z)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the transferred zone cannot be served: %w", err)
 	}

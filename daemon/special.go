@@ -8,6 +8,10 @@ import (
 	"strings"
 	"sync"
 
+	"zonekeeper/daemon/listen"
+
+	"zonekeeper/daemon/answer"
+
 	"github.com/miekg/dns"
 
 	"zonekeeper/daemon/api"
@@ -29,7 +33,7 @@ import (
 //     zone apex only, RFC 7314) and its signature.
 
 // ServeSpecial implements SpecialHandler for the daemon's server.
-func (d *Daemon) ServeSpecial(w SpecialWriter, req *dns.Msg, raw []byte, from netip.AddrPort, tcp bool) {
+func (d *Daemon) ServeSpecial(w listen.SpecialWriter, req *dns.Msg, raw []byte, from netip.AddrPort, tcp bool) {
 	sig, fail := d.verifyTSIG(req, raw, from)
 	if fail != nil {
 		d.send(w, req, d.reply(req, dns.RcodeNotAuth), sig, tcp)
@@ -76,7 +80,7 @@ func (d *Daemon) reply(req *dns.Msg, rcode int) *dns.Msg {
 // opt returns our OPT RR for a reply to a query with OPT RR o: our UDP
 // payload size, the DO bit copied, version 0.
 func (d *Daemon) opt(o *dns.OPT) *dns.OPT {
-	r := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT, Class: uint16(max(d.cfg.UDPSize, minUDPSize))}}
+	r := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT, Class: uint16(max(d.cfg.UDPSize, answer.MinUDPSize))}}
 	if o.Do() {
 		r.SetDo()
 	}
@@ -112,7 +116,7 @@ func wantsExpire(req *dns.Msg) bool {
 
 // expireOf returns the EXPIRE value of a served zone (RFC 7314): the
 // seconds a secondary has left, the SOA EXPIRE of any other zone (§3).
-func (d *Daemon) expireOf(s *Snapshot) uint32 {
+func (d *Daemon) expireOf(s *answer.Snapshot) uint32 {
 	if secs, ok := d.secondaries.expireRemaining(s.Origin()); ok {
 		return secs
 	}
@@ -123,15 +127,15 @@ func (d *Daemon) expireOf(s *Snapshot) uint32 {
 func (d *Daemon) udpLimitOf(req *dns.Msg) int {
 	o := req.IsEdns0()
 	if o == nil {
-		return minUDPSize
+		return answer.MinUDPSize
 	}
-	return max(minUDPSize, min(int(o.UDPSize()), d.cfg.UDPSize))
+	return max(answer.MinUDPSize, min(int(o.UDPSize()), d.cfg.UDPSize))
 }
 
 // send packs m, the one reply to req, signs it when sig says so and
 // writes it. A UDP reply that does not fit the client's size goes out
 // truncated: TC set, no records but the OPT and TSIG RRs.
-func (d *Daemon) send(w SpecialWriter, req, m *dns.Msg, sig *signer, tcp bool) {
+func (d *Daemon) send(w listen.SpecialWriter, req, m *dns.Msg, sig *signer, tcp bool) {
 	b, err := sig.sign(m)
 	if err == nil && !tcp && len(b) > d.udpLimitOf(req) {
 		m.Truncated = true
@@ -148,11 +152,11 @@ func (d *Daemon) send(w SpecialWriter, req, m *dns.Msg, sig *signer, tcp bool) {
 
 // slowResponders are fast-path responders for the slow path, which
 // answers the plain part of special queries with them.
-var slowResponders = sync.Pool{New: func() any { return &responder{} }}
+var slowResponders sync.Pool // of *answer.Responder
 
 // serveQuery answers a plain query that was signed or carried the EDNS
 // EXPIRE option.
-func (d *Daemon) serveQuery(w SpecialWriter, req *dns.Msg, tcp bool, sig *signer) {
+func (d *Daemon) serveQuery(w listen.SpecialWriter, req *dns.Msg, tcp bool, sig *signer) {
 	plain := req.Copy()
 	plain.Extra = slices.DeleteFunc(plain.Extra, func(rr dns.RR) bool { return rr.Header().Rrtype == dns.TypeTSIG })
 	expire := false
@@ -166,7 +170,7 @@ func (d *Daemon) serveQuery(w SpecialWriter, req *dns.Msg, tcp bool, sig *signer
 		})
 		if sig != nil && !tcp {
 			// Leave room for the TSIG RR.
-			o.SetUDPSize(max(minUDPSize, o.UDPSize()-uint16(min(int(o.UDPSize()), tsigReserve(sig)))))
+			o.SetUDPSize(max(answer.MinUDPSize, o.UDPSize()-uint16(min(int(o.UDPSize()), tsigReserve(sig)))))
 		}
 	}
 	in, err := plain.Pack()
@@ -174,9 +178,11 @@ func (d *Daemon) serveQuery(w SpecialWriter, req *dns.Msg, tcp bool, sig *signer
 		d.send(w, req, d.reply(req, dns.RcodeFormatError), sig, tcp)
 		return
 	}
-	r := slowResponders.Get().(*responder)
-	r.zones, r.udpSize, r.full, r.handoff = d.zones, uint16(max(d.cfg.UDPSize, minUDPSize)), false, false
-	out := r.respond(in, tcp)
+	r, _ := slowResponders.Get().(*answer.Responder)
+	if r == nil || !r.Answers(d.zones) {
+		r = answer.NewResponder(d.zones, answer.ResponderConfig{UDPSize: uint16(d.cfg.UDPSize)})
+	}
+	out := r.Respond(in, tcp)
 	m := new(dns.Msg)
 	if out != nil {
 		err = m.Unpack(out)
@@ -208,7 +214,7 @@ func tsigReserve(sig *signer) int {
 // autoprimary, which may provision it (the secondary side decides). AA
 // is set when the answer is NOERROR. Each one is logged as a notify-in
 // event: here, or by the secondary side for what it decides.
-func (d *Daemon) serveNotify(w SpecialWriter, req *dns.Msg, from netip.AddrPort, tcp bool, sig *signer) {
+func (d *Daemon) serveNotify(w listen.SpecialWriter, req *dns.Msg, from netip.AddrPort, tcp bool, sig *signer) {
 	peer := from.Addr().Unmap()
 	ev := api.Event{Kind: "notify-in", Peer: peer.String()}
 	keyText := ""

@@ -6,6 +6,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"zonekeeper/daemon/answer"
 	"zonekeeper/store"
 )
 
@@ -39,9 +40,8 @@ func FuzzServeSpecial(f *testing.F) {
 	f.Add(b, true)
 	from := netip.MustParseAddrPort("127.0.0.3:5353")
 	f.Fuzz(func(t *testing.T, in []byte, tcp bool) {
-		r := newResponder(td.zones, 1232, false)
-		r.handoff = true
-		if out := r.respond(in, tcp); out != nil || !r.special {
+		r := answer.NewResponder(td.zones, answer.ResponderConfig{UDPSize: 1232, Handoff: true})
+		if out := r.Respond(in, tcp); out != nil || !r.Special() {
 			return
 		}
 		req := new(dns.Msg)

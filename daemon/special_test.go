@@ -15,6 +15,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"zonekeeper/daemon/answer"
 	"zonekeeper/store"
 	"zonekeeper/zonefile"
 )
@@ -246,7 +247,7 @@ func spFindEvent(t testing.TB, td *testDaemon, kind, text string) store.Event {
 }
 
 // spCompileTestZone compiles zonefile text for origin.
-func spCompileTestZone(t testing.TB, origin, text string) *Snapshot {
+func spCompileTestZone(t testing.TB, origin, text string) *answer.Snapshot {
 	t.Helper()
 	z, _, err := zonefile.Parse(strings.NewReader(text), origin, "")
 	if err != nil {
@@ -428,7 +429,8 @@ func TestExpireOption(t *testing.T) {
 // what it would hand off as before: NOTIFY NOTIMP, TSIG NOTAUTH, IXFR
 // REFUSED, and ignores EXPIRE.
 func TestSpecialWithoutHandler(t *testing.T) {
-	r := newResponder(testZones(t), 1232, false)
+	zs := testZones(t)
+	r := answer.NewResponder(zs, answer.ResponderConfig{UDPSize: 1232})
 	for _, c := range []struct {
 		name  string
 		msg   *dns.Msg
@@ -445,8 +447,8 @@ func TestSpecialWithoutHandler(t *testing.T) {
 		}(), dns.RcodeSuccess},
 	} {
 		b, _ := c.msg.Pack()
-		out := r.respond(b, true)
-		if out == nil || r.special {
+		out := r.Respond(b, true)
+		if out == nil || r.Special() {
 			t.Fatalf("%s: handed off without a handler", c.name)
 		}
 		if m := spUnpack(t, out); m.Rcode != c.rcode {
@@ -454,10 +456,10 @@ func TestSpecialWithoutHandler(t *testing.T) {
 		}
 	}
 	// With a handler the same messages are handed off.
-	r.handoff = true
+	r = answer.NewResponder(zs, answer.ResponderConfig{UDPSize: 1232, Handoff: true})
 	for _, m := range []*dns.Msg{spNotify("example.org."), spXfrRequest("example.org.", dns.TypeIXFR, 1)} {
 		b, _ := m.Pack()
-		if out := r.respond(b, false); out != nil || !r.special {
+		if out := r.Respond(b, false); out != nil || !r.Special() {
 			t.Errorf("%v not handed off", m.Question[0])
 		}
 	}

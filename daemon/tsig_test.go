@@ -12,6 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"zonekeeper/daemon/answer"
 	"zonekeeper/store"
 )
 
@@ -253,8 +254,8 @@ func spVerifyErrorMAC(reply []byte, key store.Key, requestMAC string) error {
 	buf := binary.BigEndian.AppendUint16(nil, uint16(len(reqMAC)))
 	buf = append(buf, reqMAC...)
 	buf = append(buf, msg...)
-	name, _ := wireName(strings.ToLower(ts.Hdr.Name))
-	alg, _ := wireName(strings.ToLower(ts.Algorithm))
+	name, _ := answer.WireName(strings.ToLower(ts.Hdr.Name))
+	alg, _ := answer.WireName(strings.ToLower(ts.Algorithm))
 	buf = append(buf, name...)
 	buf = binary.BigEndian.AppendUint16(buf, dns.ClassANY)
 	buf = binary.BigEndian.AppendUint32(buf, 0)

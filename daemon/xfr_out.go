@@ -7,6 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"zonekeeper/daemon/listen"
+
+	"zonekeeper/daemon/answer"
+
 	"github.com/miekg/dns"
 
 	"zonekeeper/daemon/api"
@@ -44,7 +48,7 @@ const xfrMsgBudget = 32 << 10
 
 // serveXFR answers an AXFR or IXFR request whose TSIG RR, if any, was
 // verified (sig is then its signer).
-func (d *Daemon) serveXFR(w SpecialWriter, req *dns.Msg, from netip.AddrPort, tcp bool, sig *signer) {
+func (d *Daemon) serveXFR(w listen.SpecialWriter, req *dns.Msg, from netip.AddrPort, tcp bool, sig *signer) {
 	q := req.Question[0]
 	ixfr := q.Qtype == dns.TypeIXFR
 	zone := strings.ToLower(dns.Fqdn(q.Name))
@@ -59,7 +63,7 @@ func (d *Daemon) serveXFR(w SpecialWriter, req *dns.Msg, from netip.AddrPort, tc
 	}
 	fail := func(rcode int, ede uint16, outcome, why string) {
 		m := d.reply(req, rcode)
-		if ede != edeAbsent {
+		if ede != answer.EDEAbsent {
 			addEDE(m, ede)
 		}
 		d.send(w, req, m, sig, tcp)
@@ -70,7 +74,7 @@ func (d *Daemon) serveXFR(w SpecialWriter, req *dns.Msg, from netip.AddrPort, tc
 	switch {
 	case q.Qclass != dns.ClassINET:
 		m := d.reply(req, dns.RcodeRefused)
-		addEDE(m, edeNotSupported)
+		addEDE(m, answer.EDENotSupported)
 		d.send(w, req, m, sig, tcp)
 		return
 	case !ixfr && !tcp:
@@ -80,21 +84,21 @@ func (d *Daemon) serveXFR(w SpecialWriter, req *dns.Msg, from netip.AddrPort, tc
 	snap := d.zones.Get(zone)
 	if snap == nil {
 		if row, ok := d.zoneRecord(zone); ok && string(row.Kind) == api.KindSecondary {
-			fail(dns.RcodeServerFailure, edeAbsent, api.OutcomeWarning, "secondary zone not transferred yet")
+			fail(dns.RcodeServerFailure, answer.EDEAbsent, api.OutcomeWarning, "secondary zone not transferred yet")
 			return
 		}
-		fail(dns.RcodeNotAuth, edeAbsent, api.OutcomeWarning, "zone not served here")
+		fail(dns.RcodeNotAuth, answer.EDEAbsent, api.OutcomeWarning, "zone not served here")
 		return
 	}
 	g := d.mayTransfer(zone, peer, sig.keyName())
 	if !g.ok {
-		fail(dns.RcodeRefused, edeProhibited, api.OutcomeWarning, g.why)
+		fail(dns.RcodeRefused, answer.EDEProhibited, api.OutcomeWarning, g.why)
 		return
 	}
 	keyText += " (" + g.why + ")"
 
 	if snap.Expired() {
-		fail(dns.RcodeServerFailure, edeAbsent, api.OutcomeWarning, "the zone expired: it is not served until a transfer succeeds")
+		fail(dns.RcodeServerFailure, answer.EDEAbsent, api.OutcomeWarning, "the zone expired: it is not served until a transfer succeeds")
 		return
 	}
 	expire, wantExpire := uint32(0), wantsExpire(req)
@@ -116,7 +120,7 @@ func (d *Daemon) serveXFR(w SpecialWriter, req *dns.Msg, from netip.AddrPort, tc
 	if ixfr {
 		client, ok := ixfrClientSOA(req, zone)
 		if !ok {
-			fail(dns.RcodeFormatError, edeAbsent, api.OutcomeError, "no SOA of the zone in the authority section")
+			fail(dns.RcodeFormatError, answer.EDEAbsent, api.OutcomeError, "no SOA of the zone in the authority section")
 			return
 		}
 		if !zonefile.SerialGreater(cur.Serial, client.Serial) {
@@ -175,7 +179,7 @@ func kindOf(ixfr bool) string {
 }
 
 // sendWire sends the whole zone served by snap from its wire data.
-func (x *xfrStream) sendWire(snap *Snapshot) error {
+func (x *xfrStream) sendWire(snap *answer.Snapshot) error {
 	w, err := newWireXFR(x)
 	if err != nil {
 		return err
@@ -229,10 +233,10 @@ func journalReaches(diffs []journalDiff, from, to uint32) bool {
 // axfrSequence yields a zone in AXFR order (RFC 5936 §2.2): the SOA,
 // every other record, the SOA again. The served data leads with the
 // apex SOA (eachRecord), so only the closing one is added.
-func axfrSequence(s *Snapshot) iter.Seq[dns.RR] {
+func axfrSequence(s *answer.Snapshot) iter.Seq[dns.RR] {
 	return func(yield func(dns.RR) bool) {
 		more := true
-		err := s.eachRR(func(rr dns.RR) bool {
+		err := s.EachRR(func(rr dns.RR) bool {
 			more = yield(rr)
 			return more
 		})
@@ -276,7 +280,7 @@ func ixfrSequence(cur *dns.SOA, diffs []journalDiff) iter.Seq[dns.RR] {
 // them, signing each when the request was signed.
 type xfrStream struct {
 	d          *Daemon
-	w          SpecialWriter
+	w          listen.SpecialWriter
 	req        *dns.Msg
 	sig        *signer
 	tcp        bool
@@ -363,7 +367,7 @@ func (x *xfrStream) whole(records iter.Seq[dns.RR]) bool {
 	size := 0
 	for rr := range records {
 		size += dns.Len(rr)
-		if size > maxMsgLen {
+		if size > answer.MaxMsgLen {
 			return false
 		}
 		x.m.Answer = append(x.m.Answer, rr)

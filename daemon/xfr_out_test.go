@@ -22,37 +22,6 @@ import (
 	"zonekeeper/zonefile"
 )
 
-// spBigZone builds a zone of n records: SOA, NS, the NS address, and a
-// mix of A, AAAA, MX and TXT records (txtLen bytes of text each).
-func spBigZone(origin string, n, txtLen int) *zonefile.Zone {
-	hdr := func(name string, t uint16) dns.RR_Header {
-		return dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET, Ttl: 3600}
-	}
-	z := &zonefile.Zone{Origin: origin}
-	z.Records = append(z.Records,
-		&dns.SOA{Hdr: hdr(origin, dns.TypeSOA), Ns: "ns1." + origin, Mbox: "host." + origin, Serial: 42, Refresh: 7200, Retry: 3600, Expire: 1209600, Minttl: 300},
-		&dns.NS{Hdr: hdr(origin, dns.TypeNS), Ns: "ns1." + origin},
-		&dns.A{Hdr: hdr("ns1."+origin, dns.TypeA), A: net.IPv4(127, 0, 0, 1).To4()},
-	)
-	text := fmt.Sprintf("%0*d", txtLen, 0)
-	for i := 0; len(z.Records) < n; i++ {
-		name := fmt.Sprintf("host%d.%s", i, origin)
-		var rr dns.RR
-		switch {
-		case txtLen > 0 || i%4 == 3:
-			rr = &dns.TXT{Hdr: hdr(name, dns.TypeTXT), Txt: []string{fmt.Sprintf("record %d %s", i, text)}}
-		case i%4 == 0:
-			rr = &dns.A{Hdr: hdr(name, dns.TypeA), A: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}).AsSlice()}
-		case i%4 == 1:
-			rr = &dns.AAAA{Hdr: hdr(name, dns.TypeAAAA), AAAA: netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 12: byte(i >> 24), 13: byte(i >> 16), 14: byte(i >> 8), 15: byte(i)}).AsSlice()}
-		default:
-			rr = &dns.MX{Hdr: hdr(name, dns.TypeMX), Preference: uint16(i), Mx: fmt.Sprintf("mail%d.%s", i%100, origin)}
-		}
-		z.Records = append(z.Records, rr)
-	}
-	return z
-}
-
 // spServeZone serves z as a primary zone of td, registered in the store.
 func spServeZone(t testing.TB, td *testDaemon, z *zonefile.Zone) {
 	t.Helper()
@@ -135,7 +104,7 @@ func TestXFRConnectionReuse(t *testing.T) {
 // the write deadline cuts the client off and the transfer is logged as
 // failed.
 func TestAXFRSlowReaderCutOff(t *testing.T) {
-	td := startSpecialDaemon(t, nil, nil, func(d *Daemon) { d.server.cfg.TCPWriteTimeout = time.Second })
+	td := startSpecialDaemon(t, nil, func(c *Config) { c.tcpWriteTimeout = time.Second }, nil)
 	spServeZone(t, td, spBigZone("slow.test.", 60_000, 200)) // some 13 MB, more than socket buffers hold
 	spSetTestMeta(t, td, "slow.test.", store.MetaAllowAXFRFrom, "127.0.0.2")
 

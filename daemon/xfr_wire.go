@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"zonekeeper/daemon/answer"
+
 	"github.com/miekg/dns"
 )
 
@@ -51,11 +53,11 @@ func newWireXFR(x *xfrStream) (*wireXFR, error) {
 	if err != nil {
 		return nil, err
 	}
-	apex, err := wireName(x.req.Question[0].Name)
+	apex, err := answer.WireName(x.req.Question[0].Name)
 	if err != nil {
 		return nil, err
 	}
-	lowerInPlace(apex)
+	answer.LowerInPlace(apex)
 	w := &wireXFR{x: x, head: head, apex: apex}
 	if o := x.req.IsEdns0(); o != nil {
 		if w.opt, err = packRR(x.d.opt(o)); err != nil {
@@ -70,7 +72,7 @@ func newWireXFR(x *xfrStream) (*wireXFR, error) {
 			}
 		}
 	}
-	w.msg = make([]byte, 0, wireMsgLimit+maxMsgLen)
+	w.msg = make([]byte, 0, wireMsgLimit+answer.MaxMsgLen)
 	w.reset()
 	return w, nil
 }
@@ -94,11 +96,11 @@ func (w *wireXFR) reset() {
 // sendSnapshot streams the zone snap serves in AXFR order (RFC 5936
 // §2.2): its SOA, every other record in canonical order, the SOA again.
 // The served data leads with the apex SOA, which is kept for the end.
-func (w *wireXFR) sendSnapshot(snap *Snapshot) error {
+func (w *wireXFR) sendSnapshot(snap *answer.Snapshot) error {
 	var soa, rr []byte
 	var err error
-	snap.eachRecord(func(owner []byte, rtype, class uint16, ttl uint32, rdata []byte) bool {
-		rr = appendWireRR(rr[:0], owner, rtype, class, ttl, rdata)
+	snap.EachRecord(func(owner []byte, rtype, class uint16, ttl uint32, rdata []byte) bool {
+		rr = answer.AppendWireRR(rr[:0], owner, rtype, class, ttl, rdata)
 		if soa == nil {
 			if rtype != dns.TypeSOA {
 				err = fmt.Errorf("the served data does not start with the SOA")
@@ -124,7 +126,7 @@ func (w *wireXFR) sendSnapshot(snap *Snapshot) error {
 // add appends one uncompressed wire record, sending the message first
 // when the record would take it past wireMsgLimit.
 func (w *wireXFR) add(rr []byte) error {
-	n := nameLen(rr)
+	n := answer.NameLen(rr)
 	if n < 0 || len(rr) < n+10 {
 		return fmt.Errorf("malformed packed record")
 	}
@@ -166,7 +168,7 @@ func (w *wireXFR) appendCompressed(rest []byte) {
 	}
 	rdata := rest[10:]
 	name := rdata[min(fixed, len(rdata)):]
-	if len(rdata) < fixed || nameLen(name) != len(name) {
+	if len(rdata) < fixed || answer.NameLen(name) != len(name) {
 		w.msg = append(w.msg, rest...) // not the shape expected: as it is
 		return
 	}
@@ -184,7 +186,7 @@ func (w *wireXFR) appendCompressed(rest []byte) {
 func (w *wireXFR) appendName(msg, name []byte) []byte {
 	for off := 0; off < len(name) && name[off] != 0; off += int(name[off]) + 1 {
 		if len(name)-off == len(w.apex) {
-			if equalFold(name[off:], w.apex) {
+			if answer.EqualFold(name[off:], w.apex) {
 				msg = append(msg, name[:off]...)
 				return append(msg, 0xC0, 12)
 			}

@@ -65,6 +65,12 @@ func forbidden(from, to string) string {
 	case within(from, "zonekeeper/tui") && !within(to, "zonekeeper/tui") &&
 		!within(to, "zonekeeper/daemon/api") && !within(to, "zonekeeper/daemon/client"):
 		return "the TUI talks to the daemon only through daemon/api and daemon/client"
+	case within(from, "zonekeeper/daemon/answer") && !within(to, "zonekeeper/daemon/answer") && !within(to, "zonekeeper/zonefile"):
+		return "the query path (daemon/answer) imports only zonefile"
+	case within(from, "zonekeeper/daemon/listen") && to != "zonekeeper/daemon/answer" && !within(to, "zonekeeper/zonefile"):
+		return "the listeners (daemon/listen) import only daemon/answer and zonefile"
+	case within(to, "zonekeeper/daemon/answer/answertest"):
+		return "answertest is for tests only"
 	case within(to, "zonekeeper/cmd"):
 		return "nothing imports the command"
 	case within(from, "zonekeeper/daemon") && within(to, "zonekeeper/tui"):
