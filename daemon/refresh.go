@@ -228,6 +228,7 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 			kind, recs = "axfr-in", nil
 		} else {
 			messages, nbytes = msgs, nb
+			note = "; incremental"
 			if full {
 				note = "; the primary answered with the full zone"
 			}

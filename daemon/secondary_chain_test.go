@@ -179,7 +179,10 @@ func TestSecondaryPassesChangesOn(t *testing.T) {
 			func() string {
 				return "middle:\n" + eventDump(middle.events(t, chainZone, "")) + "last:\n" + eventDump(last.events(t, chainZone, ""))
 			})
-		last.waitEvent(t, chainZone, "ixfr-in", fmt.Sprintf("serial %d -> %d", res.OldSerial, res.NewSerial), 5*time.Second)
+		ev := last.waitEvent(t, chainZone, "ixfr-in", fmt.Sprintf("serial %d -> %d", res.OldSerial, res.NewSerial), 5*time.Second)
+		if !strings.Contains(ev.Detail, "; incremental") {
+			t.Errorf("ixfr-in at the end of the chain: %q, want an incremental transfer", ev.Detail)
+		}
 		middle.waitEvent(t, chainZone, "notify-out", fmt.Sprintf("serial %d", res.NewSerial), 5*time.Second)
 	}
 	if r := last.ask(t, "three."+chainZone, dns.TypeA); len(r.Answer) != 1 {
