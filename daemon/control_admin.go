@@ -32,7 +32,7 @@ var tsigAlgorithms = map[string]int{
 const minSecretBytes = 16
 
 func (d *Daemon) handleStatus(r *http.Request) (any, error) {
-	zs, err := d.allZones(r)
+	zs, err := d.allZones(r.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +257,7 @@ func (d *Daemon) handleMetaSet(r *http.Request) (any, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	z, sz, err := d.zoneByName(r, name)
+	z, sz, err := d.zoneByName(r.Context(), name)
 	if err != nil {
 		return nil, err
 	}

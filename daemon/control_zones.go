@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -76,8 +77,8 @@ func (d *Daemon) zoneView(sz *store.Zone, fz *fileZone) api.Zone {
 }
 
 // allZones lists every zone: those in the store and those with a file.
-func (d *Daemon) allZones(r *http.Request) ([]api.Zone, error) {
-	stored, err := d.store.Zones().List(r.Context())
+func (d *Daemon) allZones(ctx context.Context) ([]api.Zone, error) {
+	stored, err := d.store.Zones().List(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -102,8 +103,8 @@ func (d *Daemon) allZones(r *http.Request) ([]api.Zone, error) {
 }
 
 // zoneByName returns the API view of one zone, or a not-found error.
-func (d *Daemon) zoneByName(r *http.Request, name string) (api.Zone, *store.Zone, error) {
-	sz, err := d.store.Zones().Get(r.Context(), name)
+func (d *Daemon) zoneByName(ctx context.Context, name string) (api.Zone, *store.Zone, error) {
+	sz, err := d.store.Zones().Get(ctx, name)
 	var szp *store.Zone
 	if err == nil {
 		szp = &sz
@@ -122,7 +123,7 @@ func (d *Daemon) zoneByName(r *http.Request, name string) (api.Zone, *store.Zone
 }
 
 func (d *Daemon) handleZoneList(r *http.Request) (any, error) {
-	zs, err := d.allZones(r)
+	zs, err := d.allZones(r.Context())
 	if zs == nil {
 		zs = []api.Zone{}
 	}
@@ -134,7 +135,7 @@ func (d *Daemon) handleZoneShow(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	z, _, err := d.zoneByName(r, name)
+	z, _, err := d.zoneByName(r.Context(), name)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +198,7 @@ func (d *Daemon) handleAddSecondary(r *http.Request) (any, error) {
 	}
 	d.secondaries.added(name)
 	d.events.EmitWait(r.Context(), api.Event{Zone: name, Kind: "zone-add", Outcome: api.OutcomeOK, Detail: "secondary zone added: " + detail})
-	z, _, err := d.zoneByName(r, name)
+	z, _, err := d.zoneByName(r.Context(), name)
 	return z, err
 }
 
@@ -225,7 +226,7 @@ func (d *Daemon) handleZoneSet(r *http.Request) (any, error) {
 	default:
 		return nil, api.Errorf(api.CodeBadRequest, "unknown serial policy %q: use increment, date or unixtime", req.SerialPolicy)
 	}
-	z, sz, err := d.zoneByName(r, name)
+	z, sz, err := d.zoneByName(r.Context(), name)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +254,7 @@ func (d *Daemon) handleZoneSet(r *http.Request) (any, error) {
 		return nil, err
 	}
 	d.events.EmitWait(r.Context(), api.Event{Zone: name, Kind: "zone-set", Outcome: api.OutcomeOK, Detail: strings.Join(changes, ", ")})
-	z, _, err = d.zoneByName(r, name)
+	z, _, err = d.zoneByName(r.Context(), name)
 	return z, err
 }
 
@@ -262,7 +263,7 @@ func (d *Daemon) handleZoneRemove(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	z, sz, err := d.zoneByName(r, name)
+	z, sz, err := d.zoneByName(r.Context(), name)
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +315,7 @@ func (d *Daemon) handleEdit(r *http.Request) (any, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	z, _, err := d.zoneByName(r, name)
+	z, _, err := d.zoneByName(r.Context(), name)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
@@ -41,62 +40,6 @@ type exportPlan struct {
 	Keys   []store.Key // every key the zones name, once, by name
 	Zones  []exportZone
 	Notes  []string // comments at the top
-}
-
-// handleExport serves GET /v1/export?format=bind|knot|nsd&role=...&zones=a,b.
-func (d *Daemon) handleExport(r *http.Request) (any, error) {
-	q := r.URL.Query()
-	format, role := q.Get("format"), q.Get("role")
-	if role == "" {
-		role = api.ExportRoleSecondary
-	}
-	render, ok := exportRenderers[format]
-	if !ok {
-		return nil, api.Errorf(api.CodeBadRequest, "export format %q: use bind, knot or nsd", format)
-	}
-	if role != api.ExportRoleSecondary && role != api.ExportRolePrimary {
-		return nil, api.Errorf(api.CodeBadRequest, "export role %q: use secondary or primary", role)
-	}
-	all, err := d.allZones(r)
-	if err != nil {
-		return nil, err
-	}
-	known := make(map[string]bool, len(all))
-	var names []string
-	for _, z := range all {
-		known[z.Name] = true
-		names = append(names, z.Name)
-	}
-	if list := q.Get("zones"); list != "" {
-		names = nil
-		for _, s := range strings.Split(list, ",") {
-			name, err := zoneName(strings.TrimSpace(s))
-			if err != nil {
-				return nil, err
-			}
-			if !known[name] {
-				return nil, api.Errorf(api.CodeNotFound, "zone %s is not known here (see `zonekeeper zone list`)", name)
-			}
-			if !slices.Contains(names, name) {
-				names = append(names, name)
-			}
-		}
-	}
-	plan := d.exportPlan(r.Context(), format, role, names)
-	res := api.ExportResult{Format: format, Role: role, Zones: names, Config: render(plan)}
-	if res.Zones == nil {
-		res.Zones = []string{}
-	}
-	keys := make([]string, 0, len(plan.Keys))
-	for _, k := range plan.Keys {
-		keys = append(keys, k.Name)
-	}
-	detail := fmt.Sprintf("%s %s fragment for %d zone(s)", format, role, len(names))
-	if len(keys) > 0 {
-		detail += ", with the secrets of " + strings.Join(keys, ", ")
-	}
-	d.events.Emit(api.Event{Kind: "export", Outcome: api.OutcomeOK, Detail: detail})
-	return res, nil
 }
 
 // exportPlan gathers what the fragment for names says: the keys, and for

@@ -22,7 +22,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -484,17 +483,4 @@ func (h *health) checkZone(ctx context.Context, zone string) {
 		})
 	}
 	wg.Wait()
-}
-
-func (d *Daemon) handleZoneHealth(r *http.Request) (any, error) {
-	name, err := zoneName(r.PathValue("name"))
-	if err != nil {
-		return nil, err
-	}
-	if _, _, err := d.zoneByName(r, name); err != nil {
-		return nil, err
-	}
-	d.health.checkZone(r.Context(), name)
-	z, _, err := d.zoneByName(r, name)
-	return z, err
 }

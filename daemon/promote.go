@@ -23,7 +23,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -253,53 +252,6 @@ func (d *Daemon) promoteAll(ctx context.Context, from string) (*api.PromoteResul
 	return out, nil
 }
 
-func (d *Daemon) handlePromote(r *http.Request) (any, error) {
-	name, err := zoneName(r.PathValue("name"))
-	if err != nil {
-		return nil, err
-	}
-	if err := decode(r, &struct{}{}); err != nil {
-		return nil, err
-	}
-	res, err := d.promote(r.Context(), name)
-	if err != nil {
-		var ae *api.Error
-		if !errors.As(err, &ae) || ae.Code == api.CodeInternal {
-			d.events.Emit(api.Event{Zone: name, Kind: "promote", Outcome: api.OutcomeError, Detail: "not promoted: " + err.Error()})
-		}
-		return nil, err
-	}
-	return &api.PromoteResult{Zones: []api.Promoted{res}}, nil
-}
-
-func (d *Daemon) handlePromoteAll(r *http.Request) (any, error) {
-	var req api.PromoteRequest
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	return d.promoteAll(r.Context(), req.From)
-}
-
-func (d *Daemon) handleDemote(r *http.Request) (any, error) {
-	name, err := zoneName(r.PathValue("name"))
-	if err != nil {
-		return nil, err
-	}
-	var req api.DemoteRequest
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	if len(req.Primaries) == 0 {
-		return nil, api.Errorf(api.CodeBadRequest, "zone %s: give the new primary with --primary ADDR", name)
-	}
-	if req.TSIGKey != "" {
-		if req.TSIGKey, err = d.existingKey(r, req.TSIGKey); err != nil {
-			return nil, err
-		}
-	}
-	return d.demote(r.Context(), name, req.Primaries, req.TSIGKey)
-}
-
 // demote turns primary zone name into a secondary of primaries (IP[:port]
 // or peer names), its requests signed with key, else with the peer's key.
 func (d *Daemon) demote(ctx context.Context, name string, primaries []string, key string) (*api.DemoteResult, error) {
@@ -404,7 +356,7 @@ func (d *Daemon) demote(ctx context.Context, name string, primaries []string, ke
 	d.events.EmitWait(ctx, api.Event{Zone: name, Kind: "demote", Outcome: api.OutcomeOK, Serial: newSerial, Peer: from.String(),
 		Detail: fmt.Sprintf("primary zone demoted to a secondary of %s: serial %d -> %d transferred in full from %s; the old zonefile (serial %d) is kept in %s",
 			strings.Join(stored, ", "), oldSerial, newSerial, from, oldSerial, backup)})
-	z, _, err := d.zoneByNameCtx(ctx, name)
+	z, _, err := d.zoneByName(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -433,13 +385,4 @@ func (d *Daemon) fetchFull(ctx context.Context, zone string, ps primarySet) (*se
 		return v, p, nil
 	}
 	return nil, netip.AddrPort{}, errors.New(strings.Join(why, "; "))
-}
-
-// zoneByNameCtx is zoneByName without a request.
-func (d *Daemon) zoneByNameCtx(ctx context.Context, name string) (api.Zone, *store.Zone, error) {
-	r, err := http.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
-	if err != nil {
-		return api.Zone{}, nil, err
-	}
-	return d.zoneByName(r, name)
 }

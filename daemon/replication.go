@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"context"
-	"net/http"
-	"net/netip"
 	"strings"
 
 	"zonekeeper/daemon/api"
@@ -38,54 +36,4 @@ func (d *Daemon) zoneKind(origin string) string {
 func (d *Daemon) zoneRecord(origin string) (store.Zone, bool) {
 	z, err := d.store.Zones().Get(context.Background(), strings.ToLower(origin))
 	return z, err == nil
-}
-
-func (d *Daemon) handleRetrieve(r *http.Request) (any, error) {
-	name, err := zoneName(r.PathValue("name"))
-	if err != nil {
-		return nil, err
-	}
-	z, _, err := d.zoneByName(r, name)
-	if err != nil {
-		return nil, err
-	}
-	if z.Kind != api.KindSecondary {
-		return nil, api.Errorf(api.CodeNotPermitted, "zone %s is a %s zone: only secondaries are retrieved from primaries", name, z.Kind)
-	}
-	if err := d.secondaries.retrieve(r.Context(), name); err != nil {
-		return nil, err
-	}
-	z, _, err = d.zoneByName(r, name)
-	return z, err
-}
-
-func (d *Daemon) handleNotify(r *http.Request) (any, error) {
-	name, err := zoneName(r.PathValue("name"))
-	if err != nil {
-		return nil, err
-	}
-	var req api.NotifyRequest
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	z, _, err := d.zoneByName(r, name)
-	if err != nil {
-		return nil, err
-	}
-	switch z.State {
-	case api.StateServing, api.StateFresh, api.StateChecking, api.StateStale, api.StateExpiring:
-	default:
-		return nil, api.Errorf(api.CodeNotPermitted, "zone %s is not being served (%s): nothing to announce", name, z.State)
-	}
-	if req.Addr == "" {
-		return d.notifier.notifyAll(r.Context(), name)
-	}
-	ap, err := ParseAddr(req.Addr, 53)
-	if pe, ok := d.peers.byName(req.Addr); err != nil && ok {
-		ap, err = pe.Addr, nil
-	}
-	if err != nil {
-		return nil, api.Errorf(api.CodeBadRequest, "notify-host: %v, nor the name of a peer", err)
-	}
-	return d.notifier.notifyHost(r.Context(), name, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
 }

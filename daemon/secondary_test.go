@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -86,7 +85,7 @@ func TestSecondaryTransfersAndFollowsNotify(t *testing.T) {
 		t.Fatalf("stored check: %+v, %v", row, err)
 	}
 	// zone list shows it fresh.
-	z, _, err := n.zoneByName(httptest.NewRequest("GET", "/", nil), testSecZone)
+	z, _, err := n.zoneByName(context.Background(), testSecZone)
 	if err != nil || z.State != api.StateFresh || z.Serial != 2 || z.Records != 5 || z.LastSerial != 2 || !strings.HasSuffix(z.File, "/secondary/sec.test.zone") {
 		t.Errorf("zone view %+v (%v)", z, err)
 	}

@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
@@ -98,38 +97,17 @@ func (l *loader) setSerial(origin string, serial uint32) (uint32, error) {
 	return old, nil
 }
 
-// handleSetSerial is POST /v1/zones/{name}/set-serial: plan the steps,
-// and unless a dry run, carry them out, waiting after each step of a
-// decrease for every NOTIFY target of the zone to serve it.
-func (d *Daemon) handleSetSerial(r *http.Request) (any, error) {
-	name, err := zoneName(r.PathValue("name"))
-	if err != nil {
-		return nil, err
-	}
-	var req api.SetSerialRequest
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	if req.TimeoutSeconds < 0 {
-		return nil, api.Errorf(api.CodeBadRequest, "timeout %gs is negative", req.TimeoutSeconds)
-	}
-	timeout := setSerialDefaultTimeout
-	if req.TimeoutSeconds > 0 {
-		timeout = time.Duration(req.TimeoutSeconds * float64(time.Second))
-	}
-	z, _, err := d.zoneByName(r, name)
-	if err != nil {
-		return nil, err
-	}
-	if z.Kind == api.KindSecondary {
-		return nil, api.Errorf(api.CodeNotPermitted, "zone %s is a secondary: set its serial on its primary", name)
-	}
+// setSerial plans the steps from a zone's serial to target (RFC 1982)
+// and, unless dryRun, carries them out, waiting after each step of a
+// decrease, for at most timeout, for every NOTIFY target of the zone to
+// serve it.
+func (d *Daemon) setSerial(ctx context.Context, name string, target uint32, dryRun bool, timeout time.Duration) (*api.SetSerialResult, error) {
 	snap := d.zones.Get(name)
 	if snap == nil || snap.SOA() == nil {
 		return nil, api.Errorf(api.CodeNotPermitted, "zone %s is not being served: fix its zonefile first", name)
 	}
 	cur := snap.Serial()
-	res := &api.SetSerialResult{Zone: name, OldSerial: cur, Serial: cur, Plan: serialPlan(cur, req.Serial), DryRun: req.DryRun, Log: []string{}}
+	res := &api.SetSerialResult{Zone: name, OldSerial: cur, Serial: cur, Plan: serialPlan(cur, target), DryRun: dryRun, Log: []string{}}
 	if res.Plan == nil {
 		res.Plan = []uint32{}
 	}
@@ -140,17 +118,16 @@ func (d *Daemon) handleSetSerial(r *http.Request) (any, error) {
 	case len(res.Plan) == 0:
 		logf("zone %s is at serial %d already: nothing to do", name, cur)
 		return res, nil
-	case !serialDecrease(cur, req.Serial):
-		logf("plan: %d -> %d, an increase: one step", cur, req.Serial)
+	case !serialDecrease(cur, target):
+		logf("plan: %d -> %d, an increase: one step", cur, target)
 	default:
 		logf("plan: %s (%d steps, RFC 1982)", planText(cur, res.Plan), len(res.Plan))
 	}
-	if req.DryRun {
+	if dryRun {
 		logf("dry run: nothing changed")
 		return res, nil
 	}
-	wait := serialDecrease(cur, req.Serial)
-	ctx := r.Context()
+	wait := serialDecrease(cur, target)
 	for i, step := range res.Plan {
 		if _, err := d.loader.setSerial(name, step); err != nil {
 			d.events.Emit(api.Event{Zone: name, Kind: "set-serial", Outcome: api.OutcomeError, Serial: res.Serial,
