@@ -57,7 +57,7 @@ const maxFilterString = 1 << 20
 // filterScriptOf returns the path of zone's AXFR filter script, "" when
 // it has none. A relative path is relative to the data directory.
 func (s *secondaries) filterScriptOf(ctx context.Context, zone string) (string, error) {
-	values, err := s.d.store.Meta().Get(ctx, zone, store.MetaLuaAXFRScript)
+	values, err := s.db.Meta().Get(ctx, zone, store.MetaLuaAXFRScript)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", fmt.Errorf("reading the zone's %s: %w", store.MetaLuaAXFRScript, err)
 	}
@@ -66,7 +66,7 @@ func (s *secondaries) filterScriptOf(ctx context.Context, zone string) (string, 
 	}
 	path := strings.TrimSpace(values[0])
 	if !filepath.IsAbs(path) {
-		path = filepath.Join(s.d.cfg.Data, path)
+		path = filepath.Join(s.data, path)
 	}
 	return path, nil
 }
@@ -108,7 +108,7 @@ func (s *secondaries) recordUpstreamSerial(zone string, serial uint32, filtered 
 	path := s.upstreamSerialPath(zone)
 	if !filtered {
 		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			s.d.log.Warn("removing the primary's serial of a zone: "+err.Error(), "zone", zone)
+			s.log.Warn("removing the primary's serial of a zone: "+err.Error(), "zone", zone)
 		}
 		return
 	}
@@ -117,7 +117,7 @@ func (s *secondaries) recordUpstreamSerial(zone string, serial uint32, filtered 
 		return err
 	})
 	if err != nil {
-		s.d.log.Warn("keeping the primary's serial of a filtered zone: "+err.Error(), "zone", zone)
+		s.log.Warn("keeping the primary's serial of a filtered zone: "+err.Error(), "zone", zone)
 	}
 }
 

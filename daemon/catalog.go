@@ -62,7 +62,21 @@ const (
 
 // catalog produces this node's catalog and consumes its peers'.
 type catalog struct {
-	d     *Daemon
+	zones       *answer.Zones
+	db          *store.DB // zones, keys
+	keys        *keyring
+	peers       *peerSet
+	secondaries *secondaries      // reads peers' catalogs; provisions and removes their zones
+	notifier    *notifier         // greets a new peer
+	commits     *committer        // serves our own catalog
+	fileZones   func() []fileZone // the loader's zonefiles: our primary zones
+	fileZone    func(string) (fileZone, bool)
+	ready       <-chan struct{} // the zones are loaded: the catalog may be published
+	interval    time.Duration   // health-interval: peers' catalogs are read as often
+	data        string          // DATA: removed zones' files go to DATA/backup
+	log         *slog.Logger
+	emit        func(api.Event)
+
 	wg    sync.WaitGroup // fetches and greetings under way
 	grace time.Duration  // catalogGrace
 
@@ -79,17 +93,32 @@ type catalog struct {
 	serial  uint32               // the serial published; 0 before the first
 }
 
+// newCatalog returns the catalog of d's primary zones and the reader of
+// its peers' catalogs.
 func newCatalog(d *Daemon) *catalog {
 	return &catalog{
-		d:       d,
-		grace:   catalogGrace,
-		wake:    make(chan struct{}, 1),
-		fetch:   make(map[string]bool),
-		greet:   make(map[string]bool),
-		busy:    make(map[string]bool),
-		lastErr: make(map[string]string),
-		retryAt: make(map[string]time.Time),
-		listed:  make(map[string][]string),
+		zones:       d.zones,
+		db:          d.store,
+		keys:        d.keys,
+		peers:       d.peers,
+		secondaries: d.secondaries,
+		notifier:    d.notifier,
+		commits:     d.commits,
+		fileZones:   d.loader.list,
+		fileZone:    d.loader.get,
+		ready:       d.ready,
+		interval:    d.cfg.HealthInterval,
+		data:        d.cfg.Data,
+		log:         d.log,
+		emit:        d.events.Emit,
+		grace:       catalogGrace,
+		wake:        make(chan struct{}, 1),
+		fetch:       make(map[string]bool),
+		greet:       make(map[string]bool),
+		busy:        make(map[string]bool),
+		lastErr:     make(map[string]string),
+		retryAt:     make(map[string]time.Time),
+		listed:      make(map[string][]string),
 	}
 }
 
@@ -103,13 +132,13 @@ func (c *catalog) Run(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 		return nil
-	case <-c.d.ready:
+	case <-c.ready:
 	}
 	c.publish()
 	c.requestAll()
 	poll := time.NewTicker(catalogPoll)
 	defer poll.Stop()
-	health := time.NewTicker(max(c.d.cfg.HealthInterval, time.Second))
+	health := time.NewTicker(max(c.interval, time.Second))
 	defer health.Stop()
 	for {
 		c.dispatch(ctx)
@@ -156,7 +185,7 @@ func (c *catalog) peerNotified(p peer) {
 // requestAll asks for the catalog of every peer of role peer.
 func (c *catalog) requestAll() {
 	c.mu.Lock()
-	for _, p := range c.d.peers.list() {
+	for _, p := range c.peers.list() {
 		if p.Role == rolePeer {
 			c.fetch[p.Name] = true
 		}
@@ -184,7 +213,7 @@ func (c *catalog) dispatch(ctx context.Context) {
 	defer c.mu.Unlock()
 	for name := range c.greet {
 		delete(c.greet, name)
-		if p, ok := c.d.peers.byName(name); ok {
+		if p, ok := c.peers.byName(name); ok {
 			c.wg.Go(func() { c.greetPeer(ctx, p) })
 		}
 	}
@@ -193,7 +222,7 @@ func (c *catalog) dispatch(ctx context.Context) {
 			continue
 		}
 		delete(c.fetch, name)
-		p, ok := c.d.peers.byName(name)
+		p, ok := c.peers.byName(name)
 		if !ok || p.Role != rolePeer {
 			continue
 		}
@@ -214,7 +243,7 @@ func (c *catalog) dispatch(ctx context.Context) {
 // primaryZones returns the zones this node is primary for: every file
 // of DATA/zones that is not a native zone, sorted.
 func (c *catalog) primaryZones() []string {
-	rows, err := c.d.store.Zones().List(context.Background())
+	rows, err := c.db.Zones().List(context.Background())
 	if err != nil {
 		return nil
 	}
@@ -223,7 +252,7 @@ func (c *catalog) primaryZones() []string {
 		kind[r.Name] = r.Kind
 	}
 	var out []string
-	for _, fz := range c.d.loader.list() {
+	for _, fz := range c.fileZones() {
 		if k, ok := kind[fz.origin]; ok && k != store.KindPrimary {
 			continue
 		}
@@ -249,7 +278,7 @@ func (c *catalog) publish() {
 	snap, err := answer.Compile(catalogVersion(members, serial))
 	if err != nil {
 		c.mu.Unlock()
-		c.d.log.Error("catalog: " + err.Error())
+		c.log.Error("catalog: " + err.Error())
 		return
 	}
 	var added, removed []string
@@ -270,11 +299,11 @@ func (c *catalog) publish() {
 	if len(removed) > 0 {
 		detail += "; removed " + strings.Join(removed, " ")
 	}
-	err = c.d.commits.commit(change{snap: snap, owner: ownerCatalog,
+	err = c.commits.commit(change{snap: snap, owner: ownerCatalog,
 		event: api.Event{Zone: catalogZone, Kind: "catalog", Outcome: api.OutcomeOK, Serial: serial, Detail: detail}})
 	if err != nil {
 		c.mu.Unlock()
-		c.d.log.Error("catalog: " + err.Error())
+		c.log.Error("catalog: " + err.Error())
 		return
 	}
 	c.members, c.serial = members, serial
@@ -350,11 +379,11 @@ func (c *catalog) fetchPeer(ctx context.Context, p peer) {
 		}
 		c.report(slog.LevelWarn, api.Event{Zone: catalogZone, Kind: "catalog-in", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeWarning,
 			Detail: fmt.Sprintf("catalog of peer %s at %s not read: %s; its zones are not provisioned here until it is (retried every %s and when it NOTIFYs)",
-				p.Name, p.Addr, why, c.d.cfg.HealthInterval)})
+				p.Name, p.Addr, why, c.interval)})
 	}
 	var key *xfrKey
 	if p.Key != "" {
-		k, err := c.d.secondaries.keyNamed(ctx, p.Key)
+		k, err := c.secondaries.keyNamed(ctx, p.Key)
 		if err != nil {
 			fail(err.Error())
 			return
@@ -363,7 +392,7 @@ func (c *catalog) fetchPeer(ctx context.Context, p peer) {
 	}
 	fctx, cancel := context.WithTimeout(ctx, catalogFetchTimeout)
 	defer cancel()
-	recs, _, _, err := c.d.secondaries.receive(fctx, catalogZone, p.Addr, key, nil)
+	recs, _, _, err := c.secondaries.receive(fctx, catalogZone, p.Addr, key, nil)
 	if err != nil {
 		fail("AXFR: " + err.Error())
 		return
@@ -394,9 +423,9 @@ func (c *catalog) reconcile(ctx context.Context, p peer, members []string) {
 		if ctx.Err() != nil {
 			return
 		}
-		c.d.provisionFromPeer(ctx, p, m, "listed in its catalog")
+		c.provisionFromPeer(ctx, p, m, "listed in its catalog")
 	}
-	rows, err := c.d.store.Zones().List(ctx)
+	rows, err := c.db.Zones().List(ctx)
 	if err != nil {
 		return
 	}
@@ -413,13 +442,13 @@ func (c *catalog) reconcile(ctx context.Context, p peer, members []string) {
 		if other, ok := c.listedElsewhere(p.Name, row.Name); ok {
 			// The zone moved (promoted on another peer, demoted on p):
 			// it stays, now provisioned from the peer that lists it.
-			if err := c.d.store.Zones().SetAccount(ctx, row.Name, peerAccountPrefix+other.Name); err == nil {
-				c.d.events.Emit(api.Event{Zone: row.Name, Kind: "catalog-in", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeOK,
+			if err := c.db.Zones().SetAccount(ctx, row.Name, peerAccountPrefix+other.Name); err == nil {
+				c.emit(api.Event{Zone: row.Name, Kind: "catalog-in", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeOK,
 					Detail: fmt.Sprintf("no longer in the catalog of peer %s, but in that of peer %s: kept, now as a zone of %s", p.Name, other.Name, other.Name)})
 			}
 			continue
 		}
-		c.d.removeProvisioned(ctx, row.Name, fmt.Sprintf("no longer in the catalog of peer %s", p.Name))
+		c.removeProvisioned(ctx, row.Name, fmt.Sprintf("no longer in the catalog of peer %s", p.Name))
 	}
 }
 
@@ -432,7 +461,7 @@ func (c *catalog) listedElsewhere(name, zone string) (peer, bool) {
 		if other == name || !slices.Contains(members, zone) {
 			continue
 		}
-		if p, ok := c.d.peers.byName(other); ok && p.Role == rolePeer {
+		if p, ok := c.peers.byName(other); ok && p.Role == rolePeer {
 			return p, true
 		}
 	}
@@ -444,7 +473,7 @@ func (c *catalog) listedElsewhere(name, zone string) (peer, bool) {
 // list by then is removed (the NOTIFY may have been for a zone the peer
 // dropped at once). It reports whether the zone was provisioned.
 func (c *catalog) provisionNotified(p peer, zone string) bool {
-	if !c.d.provisionFromPeer(context.Background(), p, zone, "NOTIFY from it for a zone not served here") {
+	if !c.provisionFromPeer(context.Background(), p, zone, "NOTIFY from it for a zone not served here") {
 		return false
 	}
 	if p.Role == rolePeer {
@@ -459,57 +488,57 @@ func (c *catalog) provisionNotified(p peer, zone string) bool {
 
 // provisionFromPeer adds zone as a secondary of peer p, signed with p's
 // key, unless the zone is known here. It reports whether it did.
-func (d *Daemon) provisionFromPeer(ctx context.Context, p peer, zone, why string) bool {
+func (c *catalog) provisionFromPeer(ctx context.Context, p peer, zone, why string) bool {
 	if zone == catalogZone {
 		return false
 	}
-	if _, ok := d.loader.get(zone); ok {
+	if _, ok := c.fileZone(zone); ok {
 		return false
 	}
-	if _, err := d.store.Zones().Get(ctx, zone); !errors.Is(err, store.ErrNotFound) {
+	if _, err := c.db.Zones().Get(ctx, zone); !errors.Is(err, store.ErrNotFound) {
 		return false
 	}
 	row := store.Zone{Name: zone, Kind: store.KindSecondary, Primaries: []string{p.Addr.String()}, TSIGKey: p.Key,
 		Account: peerAccountPrefix + p.Name}
-	if err := d.store.Zones().Add(ctx, row); err != nil {
+	if err := c.db.Zones().Add(ctx, row); err != nil {
 		if !errors.Is(err, store.ErrExists) {
-			d.log.Error("provisioning a zone from a peer: "+err.Error(), "zone", zone, "peer", p.Name)
+			c.log.Error("provisioning a zone from a peer: "+err.Error(), "zone", zone, "peer", p.Name)
 		}
 		return false
 	}
-	d.secondaries.added(zone)
+	c.secondaries.added(zone)
 	signed := "unsigned"
 	if p.Key != "" {
 		signed = "signed with " + p.Key
 	}
-	d.events.Emit(api.Event{Zone: zone, Kind: "zone-add", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeOK,
+	c.emit(api.Event{Zone: zone, Kind: "zone-add", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeOK,
 		Detail: fmt.Sprintf("secondary zone provisioned from peer %s (%s): primary %s, %s", p.Name, why, p.Addr, signed)})
 	return true
 }
 
 // removeProvisioned removes a secondary zone provisioned from a peer:
 // it stops being served, and its file moves to DATA/backup.
-func (d *Daemon) removeProvisioned(ctx context.Context, zone, why string) {
-	d.secondaries.removed(zone)
+func (c *catalog) removeProvisioned(ctx context.Context, zone, why string) {
+	c.secondaries.removed(zone)
 	detail := "secondary zone removed: " + why
-	src := filepath.Join(d.secondaries.secondaryDir(), fileNameOf(zone))
+	src := filepath.Join(c.secondaries.secondaryDir(), fileNameOf(zone))
 	if _, err := os.Stat(src); err == nil {
-		backup := filepath.Join(d.cfg.Data, "backup")
+		backup := filepath.Join(c.data, "backup")
 		dst := filepath.Join(backup, fileNameOf(zone)+"."+time.Now().UTC().Format("20060102T150405Z"))
 		if err := os.MkdirAll(backup, 0o755); err != nil {
-			d.log.Error("backup directory: "+err.Error(), "zone", zone)
+			c.log.Error("backup directory: "+err.Error(), "zone", zone)
 			return
 		}
 		if err := os.Rename(src, dst); err != nil {
-			d.log.Error("moving a removed zone's file: "+err.Error(), "zone", zone)
+			c.log.Error("moving a removed zone's file: "+err.Error(), "zone", zone)
 			return
 		}
 		detail += "; its file was moved to " + dst
 	}
-	if err := d.store.Zones().Delete(ctx, zone); err != nil && !errors.Is(err, store.ErrNotFound) {
-		d.log.Error("removing a zone: "+err.Error(), "zone", zone)
+	if err := c.db.Zones().Delete(ctx, zone); err != nil && !errors.Is(err, store.ErrNotFound) {
+		c.log.Error("removing a zone: "+err.Error(), "zone", zone)
 	}
-	d.events.Emit(api.Event{Zone: zone, Kind: "zone-remove", Outcome: api.OutcomeOK, Detail: detail})
+	c.emit(api.Event{Zone: zone, Kind: "zone-remove", Outcome: api.OutcomeOK, Detail: detail})
 }
 
 // greetPeer NOTIFYs a new peer of every primary zone and of the catalog,
@@ -518,10 +547,10 @@ func (c *catalog) greetPeer(ctx context.Context, p peer) {
 	zones := append(c.primaryZones(), catalogZone)
 	t := notifyTarget{addr: p.Addr, source: "peer " + p.Name}
 	if p.Key != "" {
-		k, ok := c.d.keys.lookup(p.Key)
+		k, ok := c.keys.lookup(p.Key)
 		if !ok {
 			var err error
-			if k, err = c.d.store.Keys().Get(ctx, p.Key); err != nil {
+			if k, err = c.db.Keys().Get(ctx, p.Key); err != nil {
 				c.report(slog.LevelWarn, api.Event{Kind: "notify-out", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeError,
 					Detail: fmt.Sprintf("peer %s not NOTIFYed: its key %s does not exist", p.Name, p.Key)})
 				return
@@ -529,13 +558,13 @@ func (c *catalog) greetPeer(ctx context.Context, p peer) {
 		}
 		t.key = &k
 	}
-	if t.addr.IsValid() && c.d.notifier.isSelf(t.addr) {
+	if t.addr.IsValid() && c.notifier.isSelf(t.addr) {
 		return
 	}
 	sem := make(chan struct{}, greetParallel)
 	var wg sync.WaitGroup
 	for _, zone := range zones {
-		snap := c.d.zones.Get(zone)
+		snap := c.zones.Get(zone)
 		if snap == nil || snap.SOA() == nil || snap.Expired() {
 			continue
 		}
@@ -547,7 +576,7 @@ func (c *catalog) greetPeer(ctx context.Context, p peer) {
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			c.d.notifier.sendAll(ctx, zone, snap.SOA(), []notifyTarget{t}, c.d.notifier.demandTries)
+			c.notifier.sendAll(ctx, zone, snap.SOA(), []notifyTarget{t}, c.notifier.demandTries)
 		})
 	}
 	wg.Wait()
@@ -555,6 +584,6 @@ func (c *catalog) greetPeer(ctx context.Context, p peer) {
 
 // report logs an event and records it.
 func (c *catalog) report(level slog.Level, ev api.Event) {
-	c.d.log.Log(context.Background(), level, ev.Detail, "kind", ev.Kind, "peer", ev.Peer)
-	c.d.events.Emit(ev)
+	c.log.Log(context.Background(), level, ev.Detail, "kind", ev.Kind, "peer", ev.Peer)
+	c.emit(ev)
 }

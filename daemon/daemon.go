@@ -109,12 +109,13 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	if cfg.ZoneCache {
 		d.loader.cacheDir = cfg.CacheDir()
 	}
-	d.keys = newKeyring(d)
-	d.peers = newPeerSet(d)
-	d.health = newHealth(d)
+	d.keys = newKeyring(db.Keys(), log)
+	d.peers = newPeerSet(db.Peers(), log)
 	srv.SetSpecial(d) // NOTIFY, TSIG, transfers and EDNS EXPIRE: special.go
 	d.notifier = newNotifier(d)
 	d.secondaries = newSecondaries(d)
+	d.notifier.secondaries = d.secondaries
+	d.health = newHealth(d)
 	d.catalog = newCatalog(d)
 	d.commits.notify = d.notifier.zoneChanged
 	d.commits.hold = d.health.holdFirstNotify

@@ -21,7 +21,9 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -52,7 +54,20 @@ var expireMilestones = []int{50, 90}
 // health checks each zone at each peer and watches for split-brain and
 // expiring secondaries.
 type health struct {
-	d *Daemon
+	zones       *answer.Zones
+	db          *store.DB // the zones' roles
+	peerSet     *peerSet
+	secondaries *secondaries
+	notifier    *notifier
+	commits     *committer                           // sends the start-up NOTIFYs it held
+	files       func(origin string) (fileZone, bool) // the loader's zonefile of a zone
+	listening   func() []net.Addr                    // our own sockets: never a server to check
+	ready       <-chan struct{}                      // the zones are loaded: the first round may start
+	interval    time.Duration                        // health-interval
+	nsPort      int                                  // ns-port
+	resolveNS   bool                                 // notify-resolve
+	log         *slog.Logger
+	emit        func(api.Event)
 
 	mu      sync.Mutex
 	peers   map[string]map[string]*api.PeerState // zone -> peer name -> what was seen
@@ -72,17 +87,32 @@ type countdownMark struct {
 	pct    int
 }
 
+// newHealth returns the health checks of d's zones and peers; d's
+// notifier and secondaries exist already.
 func newHealth(d *Daemon) *health {
 	return &health{
-		d:       d,
-		peers:   make(map[string]map[string]*api.PeerState),
-		split:   make(map[string]string),
-		marks:   make(map[string]countdownMark),
-		startup: true,
-		held:    make(map[string]uint32),
-		servers: make(map[string]map[string]*api.ServerState),
-		order:   make(map[string][]string),
-		lint:    make(map[string][]api.LintFinding),
+		zones:       d.zones,
+		db:          d.store,
+		peerSet:     d.peers,
+		secondaries: d.secondaries,
+		notifier:    d.notifier,
+		commits:     d.commits,
+		files:       d.loader.get,
+		listening:   d.server.Addrs,
+		ready:       d.ready,
+		interval:    d.cfg.HealthInterval,
+		nsPort:      d.cfg.NSPort,
+		resolveNS:   d.cfg.NotifyResolve,
+		log:         d.log,
+		emit:        d.events.Emit,
+		peers:       make(map[string]map[string]*api.PeerState),
+		split:       make(map[string]string),
+		marks:       make(map[string]countdownMark),
+		startup:     true,
+		held:        make(map[string]uint32),
+		servers:     make(map[string]map[string]*api.ServerState),
+		order:       make(map[string][]string),
+		lint:        make(map[string][]api.LintFinding),
 	}
 }
 
@@ -120,10 +150,10 @@ func (h *health) Run(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 		return nil
-	case <-h.d.ready:
+	case <-h.ready:
 	}
 	h.startupRound(ctx)
-	interval := h.d.cfg.HealthInterval
+	interval := h.interval
 	if interval <= 0 {
 		interval = DefaultConfig().HealthInterval
 	}
@@ -138,7 +168,7 @@ func (h *health) Run(ctx context.Context) error {
 			// The servers of each zone (health_servers.go) are checked
 			// apart from the peers: a dead NS does not delay split-brain.
 			var servers sync.WaitGroup
-			servers.Go(func() { h.roundServers(rctx, h.d.zones.List()) })
+			servers.Go(func() { h.roundServers(rctx, h.zones.List()) })
 			h.round(rctx)
 			servers.Wait()
 			cancel()
@@ -165,7 +195,7 @@ func (h *health) countdownLoop(ctx context.Context) {
 // startupRound runs the first round, bounded, then sends the NOTIFYs it
 // held unless a peer is ahead of the zone.
 func (h *health) startupRound(ctx context.Context) {
-	if len(h.d.peers.list()) > 0 {
+	if len(h.peerSet.list()) > 0 {
 		rctx, cancel := context.WithTimeout(ctx, healthStartupWait)
 		h.round(rctx)
 		cancel()
@@ -184,20 +214,20 @@ func (h *health) startupRound(ctx context.Context) {
 	h.mu.Unlock()
 	for zone, serial := range held {
 		if ps := ahead[zone]; len(ps) > 0 {
-			h.d.events.Emit(api.Event{Zone: zone, Kind: "notify-out", Outcome: api.OutcomeError, Serial: serial, Peer: ps[0].Addr,
+			h.emit(api.Event{Zone: zone, Kind: "notify-out", Outcome: api.OutcomeError, Serial: serial, Peer: ps[0].Addr,
 				Detail: fmt.Sprintf("start-up NOTIFY of serial %d not sent: peer %s (%s) serves serial %d, newer than ours (split-brain): this stale version is not pushed",
 					serial, ps[0].Peer, ps[0].Addr, ps[0].Serial)})
 			continue
 		}
-		h.d.commits.announce(zone, serial)
+		h.commits.announce(zone, serial)
 	}
 }
 
 // round asks every peer for the SOA of every served zone and records
 // what it saw.
 func (h *health) round(ctx context.Context) {
-	peers := h.d.peers.list()
-	snaps := h.d.zones.List()
+	peers := h.peerSet.list()
+	snaps := h.zones.List()
 	h.prune(peers, snaps)
 	if len(peers) == 0 {
 		return
@@ -208,7 +238,7 @@ func (h *health) round(ctx context.Context) {
 		var key *xfrKey
 		var keyErr error
 		if p.Key != "" {
-			key, keyErr = h.d.secondaries.keyNamed(ctx, p.Key)
+			key, keyErr = h.secondaries.keyNamed(ctx, p.Key)
 		}
 		// A peer that does not answer one zone is not asked the others
 		// this round: a dead peer costs one timeout, not one per zone.
@@ -280,7 +310,7 @@ func (h *health) prune(peers []peer, snaps []*answer.Snapshot) {
 func (h *health) ask(ctx context.Context, p peer, zone string, key *xfrKey) api.PeerState {
 	ctx, cancel := context.WithTimeout(ctx, healthQueryTimeout)
 	defer cancel()
-	s := h.d.secondaries
+	s := h.secondaries
 	r, err := s.exchangeSOA(ctx, "udp", p.Addr, zone, key)
 	if err == nil && r.Truncated {
 		r, err = s.exchangeSOA(ctx, "tcp", p.Addr, zone, key)
@@ -317,9 +347,9 @@ func (h *health) record(zone string, ours uint32, p peer, st api.PeerState) {
 		st.InSync = st.Serial == ours
 	}
 	primary := false
-	if row, ok := h.d.zoneRecord(zone); ok {
+	if row, err := h.db.Zones().Get(context.Background(), zone); err == nil {
 		primary = row.Kind == store.KindPrimary
-	} else if _, ok := h.d.loader.get(zone); ok {
+	} else if _, ok := h.files(zone); ok {
 		primary = true
 	}
 	ahead := primary && st.Serves && zonefile.SerialGreater(st.Serial, ours)
@@ -351,8 +381,8 @@ func (h *health) record(zone string, ours uint32, p peer, st api.PeerState) {
 		detail := fmt.Sprintf("split-brain: zone %s is primary here at serial %d, but peer %s (%s) serves serial %d, which is newer: two primaries. "+
 			"Keep one: demote here with `zonekeeper zone demote %s --primary %s`, or demote it on %s",
 			zone, ours, p.Name, p.Addr, st.Serial, zone, p.Name, p.Name)
-		h.d.log.Error(detail, "zone", zone, "peer", p.Addr.String())
-		h.d.events.Emit(api.Event{Zone: zone, Kind: "split-brain", Outcome: api.OutcomeError, Peer: p.Addr.Addr().String(), Serial: ours, Detail: detail})
+		h.log.Error(detail, "zone", zone, "peer", p.Addr.String())
+		h.emit(api.Event{Zone: zone, Kind: "split-brain", Outcome: api.OutcomeError, Peer: p.Addr.Addr().String(), Serial: ours, Detail: detail})
 	}
 }
 
@@ -388,7 +418,7 @@ func (h *health) decorate(z api.Zone) api.Zone {
 		}
 	}
 	if z.Kind == api.KindSecondary {
-		if at, ok := h.d.secondaries.expireClock(z.Name); ok {
+		if at, ok := h.secondaries.expireClock(z.Name); ok {
 			left := max(int64(time.Until(at)/time.Second), 0)
 			z.ExpiresAt, z.ExpireIn = at.UTC(), &left
 		}
@@ -417,7 +447,7 @@ func (h *health) countdown(now time.Time) {
 		lastErr          string
 	}
 	var clocks []clock
-	s := h.d.secondaries
+	s := h.secondaries
 	s.mu.RLock()
 	for _, z := range s.zones {
 		if z.data == nil || z.expired || z.failures == 0 || z.lastOK.IsZero() {
@@ -453,7 +483,7 @@ func (h *health) countdown(now time.Time) {
 			continue
 		}
 		left := c.expireAt.Sub(now)
-		h.d.events.Emit(api.Event{Zone: c.name, Kind: "expire-countdown", Outcome: api.OutcomeWarning, Serial: c.serial,
+		h.emit(api.Event{Zone: c.name, Kind: "expire-countdown", Outcome: api.OutcomeWarning, Serial: c.serial,
 			Detail: fmt.Sprintf("no primary has answered for %s, %d%% of the expire period (%s): the zone expires in %s, at %s, and then answers SERVFAIL; last error: %s; if its primary is lost, promote this node: `zonekeeper zone promote %s`",
 				secDur(gone), pct, secDur(period), secDur(max(left, 0)), c.expireAt.UTC().Format(time.RFC3339), secOrNone(c.lastErr), c.name)})
 	}
@@ -462,19 +492,19 @@ func (h *health) countdown(now time.Time) {
 // checkZone asks every peer and every server that should hold one zone
 // for its SOA now (`zone health`).
 func (h *health) checkZone(ctx context.Context, zone string) {
-	snap := h.d.zones.Get(zone)
+	snap := h.zones.Get(zone)
 	if snap == nil || snap.SOA() == nil {
 		return
 	}
 	ours := snap.Serial()
 	var wg sync.WaitGroup
 	wg.Go(func() { h.checkServers(ctx, zone) })
-	for _, p := range h.d.peers.list() {
+	for _, p := range h.peerSet.list() {
 		wg.Go(func() {
 			var key *xfrKey
 			if p.Key != "" {
 				var err error
-				if key, err = h.d.secondaries.keyNamed(ctx, p.Key); err != nil {
+				if key, err = h.secondaries.keyNamed(ctx, p.Key); err != nil {
 					h.record(zone, ours, p, api.PeerState{Error: err.Error()})
 					return
 				}

@@ -50,7 +50,7 @@ func (h *health) zoneServers(ctx context.Context, zone string, snap *answer.Snap
 			return
 		}
 		s := &healthServer{addr: ap, sources: []string{source}, stealth: stealth}
-		for _, p := range h.d.peers.list() {
+		for _, p := range h.peerSet.list() {
 			if p.Addr == ap {
 				s.key = p.Key
 			}
@@ -58,19 +58,19 @@ func (h *health) zoneServers(ctx context.Context, zone string, snap *answer.Snap
 		byAddr[ap] = s
 		servers = append(servers, s)
 	}
-	if h.d.server != nil {
-		for _, a := range h.d.server.Addrs() {
+	if h.listening != nil {
+		for _, a := range h.listening() {
 			if ua, ok := a.(*net.UDPAddr); ok && !ua.AddrPort().Addr().IsUnspecified() {
 				add(ua.AddrPort(), "self", false)
 			}
 		}
 	}
-	n := h.d.notifier
-	port := uint16(h.d.cfg.NSPort)
+	n := h.notifier
+	port := uint16(h.nsPort)
 	nsAddrs = make(map[string][]netip.Addr)
 	for _, name := range apexNSNames(snap) {
 		addrs := n.knownAddrs(name, snap)
-		if len(addrs) == 0 && h.d.cfg.NotifyResolve {
+		if len(addrs) == 0 && h.resolveNS {
 			resolved = true
 			addrs, _ = n.resolve(ctx, name)
 		}
@@ -94,14 +94,14 @@ func (h *health) askServer(ctx context.Context, s *healthServer, zone string, ou
 	var key *xfrKey
 	if s.key != "" {
 		var err error
-		if key, err = h.d.secondaries.keyNamed(ctx, s.key); err != nil {
+		if key, err = h.secondaries.keyNamed(ctx, s.key); err != nil {
 			st.Error = err.Error()
 			return st
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, healthQueryTimeout)
 	defer cancel()
-	sec := h.d.secondaries
+	sec := h.secondaries
 	r, err := sec.exchangeSOA(ctx, "udp", s.addr, zone, key)
 	if err == nil && r.Truncated {
 		r, err = sec.exchangeSOA(ctx, "tcp", s.addr, zone, key)
@@ -136,7 +136,7 @@ func (h *health) askServer(ctx context.Context, s *healthServer, zone string, ou
 // checkServers asks every server that should hold zone for its SOA, keeps
 // what they said, and the lint findings.
 func (h *health) checkServers(ctx context.Context, zone string) {
-	snap := h.d.zones.Get(zone)
+	snap := h.zones.Get(zone)
 	if snap == nil || snap.SOA() == nil || zone == catalogZone {
 		return
 	}
@@ -158,7 +158,7 @@ func (h *health) checkServers(ctx context.Context, zone string) {
 		})
 	}
 	wg.Wait()
-	lint := lintServers(zone, h.d.cfg.NSPort, nsAddrs, resolved, states)
+	lint := lintServers(zone, h.nsPort, nsAddrs, resolved, states)
 
 	var events []api.Event
 	h.mu.Lock()
@@ -182,7 +182,7 @@ func (h *health) checkServers(ctx context.Context, zone string) {
 	h.lint[zone] = lint
 	h.mu.Unlock()
 	for _, ev := range events {
-		h.d.events.Emit(ev)
+		h.emit(ev)
 	}
 }
 

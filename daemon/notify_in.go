@@ -100,7 +100,7 @@ func (s *secondaries) notifyAllowed(ps primarySet, from netip.AddrPort, key stri
 		if i < ps.own {
 			return true
 		}
-		if pr, ok := s.d.peers.trusted(from.Addr(), key); ok && pr.Role == rolePeer {
+		if pr, ok := s.peers.trusted(from.Addr(), key); ok && pr.Role == rolePeer {
 			return true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"zonekeeper/daemon/answer"
 	"zonekeeper/daemon/api"
 	"zonekeeper/store"
 )
@@ -37,7 +39,17 @@ const (
 // notifier sends NOTIFY (RFC 1996) for primary zones whose serial
 // increased, retrying with backoff until each target answers.
 type notifier struct {
-	d *Daemon
+	zones       *answer.Zones // the served versions announced
+	db          *store.DB     // zones' keys and ALSO-NOTIFY metadata
+	keys        *keyring
+	peers       *peerSet          // every peer is a target
+	secondaries *secondaries      // a secondary zone's own primaries and source address; set once both exist
+	listening   func() []net.Addr // our own sockets, never a target
+	nsPort      int               // ns-port: the port of targets found by NS name
+	resolveNS   bool              // notify-resolve: ask the system resolver for NS names without a local address
+	alsoNotify  []string          // also-notify: targets of every zone
+	log         *slog.Logger
+	emit        func(api.Event)
 
 	tries       int           // sends per target after a change: notifyTries
 	demandTries int           // sends per target on demand: notifyDemandTries
@@ -48,15 +60,29 @@ type notifier struct {
 	wake    chan struct{}     // one token: pending has entries
 }
 
+// newNotifier returns a notifier of the zones d serves, to the targets
+// d's configuration, store and peers name.
 func newNotifier(d *Daemon) *notifier {
-	return &notifier{
-		d:           d,
+	n := &notifier{
+		zones:       d.zones,
+		db:          d.store,
+		keys:        d.keys,
+		peers:       d.peers,
+		nsPort:      d.cfg.NSPort,
+		resolveNS:   d.cfg.NotifyResolve,
+		alsoNotify:  d.cfg.AlsoNotify,
+		log:         d.log,
+		emit:        d.events.Emit,
 		tries:       notifyTries,
 		demandTries: notifyDemandTries,
 		firstWait:   notifyFirstWait,
 		pending:     make(map[string]uint32),
 		wake:        make(chan struct{}, 1),
 	}
+	if d.server != nil {
+		n.listening = d.server.Addrs
+	}
+	return n
 }
 
 // Run sends queued NOTIFYs until ctx is cancelled; then it stops the
@@ -122,17 +148,17 @@ func (n *notifier) zoneChanged(zone string, serial uint32) {
 // round notifies every target of zone of its served version, retrying
 // each until it answers, ctx is cancelled or the tries run out.
 func (n *notifier) round(ctx context.Context, zone string, serial uint32) {
-	snap := n.d.zones.Get(zone)
+	snap := n.zones.Get(zone)
 	if snap == nil || snap.SOA() == nil {
-		n.d.log.Debug("NOTIFY: zone no longer served", "zone", zone, "serial", serial)
+		n.log.Debug("NOTIFY: zone no longer served", "zone", zone, "serial", serial)
 		return
 	}
 	targets, problems := n.targets(ctx, zone, snap)
 	for _, p := range problems {
-		n.d.events.Emit(api.Event{Zone: zone, Kind: "notify-out", Outcome: api.OutcomeWarning, Serial: snap.Serial(), Detail: p})
+		n.emit(api.Event{Zone: zone, Kind: "notify-out", Outcome: api.OutcomeWarning, Serial: snap.Serial(), Detail: p})
 	}
 	if len(targets) == 0 {
-		n.d.log.Debug("NOTIFY: the zone has no targets", "zone", zone, "serial", snap.Serial())
+		n.log.Debug("NOTIFY: the zone has no targets", "zone", zone, "serial", snap.Serial())
 		return
 	}
 	results := n.sendAll(ctx, zone, snap.SOA(), targets, n.tries)
@@ -141,8 +167,8 @@ func (n *notifier) round(ctx context.Context, zone string, serial uint32) {
 	}
 	for _, r := range results {
 		if r.Rcode == dns.RcodeToString[dns.RcodeSuccess] && r.Error == "" {
-			if err := n.d.store.Zones().SetNotifiedSerial(context.Background(), zone, snap.Serial(), time.Time{}); err != nil {
-				n.d.log.Debug("NOTIFY: recording the notified serial: "+err.Error(), "zone", zone)
+			if err := n.db.Zones().SetNotifiedSerial(context.Background(), zone, snap.Serial(), time.Time{}); err != nil {
+				n.log.Debug("NOTIFY: recording the notified serial: "+err.Error(), "zone", zone)
 			}
 			return
 		}
@@ -151,7 +177,7 @@ func (n *notifier) round(ctx context.Context, zone string, serial uint32) {
 
 // notifyAll sends NOTIFY to every target of zone now and reports each.
 func (n *notifier) notifyAll(ctx context.Context, zone string) (*api.NotifyResult, error) {
-	snap := n.d.zones.Get(zone)
+	snap := n.zones.Get(zone)
 	if snap == nil || snap.SOA() == nil {
 		return nil, api.Errorf(api.CodeNotPermitted, "zone %s is not being served: nothing to announce", zone)
 	}
@@ -165,8 +191,8 @@ func (n *notifier) notifyAll(ctx context.Context, zone string) (*api.NotifyResul
 	}
 	for _, r := range res.Targets {
 		if r.Rcode == dns.RcodeToString[dns.RcodeSuccess] && r.Error == "" {
-			if err := n.d.store.Zones().SetNotifiedSerial(ctx, zone, snap.Serial(), time.Time{}); err != nil {
-				n.d.log.Debug("NOTIFY: recording the notified serial: "+err.Error(), "zone", zone)
+			if err := n.db.Zones().SetNotifiedSerial(ctx, zone, snap.Serial(), time.Time{}); err != nil {
+				n.log.Debug("NOTIFY: recording the notified serial: "+err.Error(), "zone", zone)
 			}
 			break
 		}
@@ -176,12 +202,12 @@ func (n *notifier) notifyAll(ctx context.Context, zone string) (*api.NotifyResul
 
 // notifyHost sends NOTIFY of zone to one address now.
 func (n *notifier) notifyHost(ctx context.Context, zone string, addr netip.AddrPort) (*api.NotifyResult, error) {
-	snap := n.d.zones.Get(zone)
+	snap := n.zones.Get(zone)
 	if snap == nil || snap.SOA() == nil {
 		return nil, api.Errorf(api.CodeNotPermitted, "zone %s is not being served: nothing to announce", zone)
 	}
 	t := notifyTarget{addr: netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port()), source: "notify-host"}
-	for _, p := range n.d.peers.list() {
+	for _, p := range n.peers.list() {
 		if p.Addr == t.addr && p.Key != "" {
 			t.key = n.peerKey(ctx, p) // a peer's traffic is signed with its key
 		}
@@ -223,7 +249,7 @@ func (n *notifier) send(ctx context.Context, zone string, soa *dns.SOA, t notify
 	res := api.NotifyTarget{Addr: t.addr.String(), Source: t.source}
 	peer := t.addr.Addr().String()
 	event := func(outcome, detail string) {
-		n.d.events.Emit(api.Event{Zone: zone, Kind: "notify-out", Peer: peer, Serial: soa.Serial, Outcome: outcome, Detail: detail})
+		n.emit(api.Event{Zone: zone, Kind: "notify-out", Peer: peer, Serial: soa.Serial, Outcome: outcome, Detail: detail})
 	}
 	m := new(dns.Msg)
 	m.SetNotify(zone)
@@ -233,7 +259,7 @@ func (n *notifier) send(ctx context.Context, zone string, soa *dns.SOA, t notify
 	// one (the address a secondary knows its primary by and checks a
 	// NOTIFY's source against); the kernel's choice otherwise.
 	var local *net.UDPAddr
-	if src := n.d.secondaries.sourceFor(t.addr.Addr()); src.IsValid() {
+	if src := n.secondaries.sourceFor(t.addr.Addr()); src.IsValid() {
 		local = &net.UDPAddr{IP: src.AsSlice()}
 	}
 	conn, err := net.DialUDP("udp", local, net.UDPAddrFromAddrPort(t.addr))
@@ -289,7 +315,7 @@ func (n *notifier) send(ctx context.Context, zone string, soa *dns.SOA, t notify
 		wait *= 2
 	}
 	res.Error = fmt.Sprintf("%s after %d tries in %s", describeNotifyError(lastErr), tries, time.Since(start).Round(time.Second))
-	n.d.log.Warn("NOTIFY unanswered", "zone", zone, "target", t.addr.String(), "serial", soa.Serial, "error", res.Error)
+	n.log.Warn("NOTIFY unanswered", "zone", zone, "target", t.addr.String(), "serial", soa.Serial, "error", res.Error)
 	event(api.OutcomeError, fmt.Sprintf("NOTIFY of serial %d to %s (%s) given up: %s; the secondary will see the serial at its next SOA refresh", soa.Serial, t.addr, how, res.Error))
 	return res
 }
@@ -350,7 +376,7 @@ func (n *notifier) answered(res api.NotifyTarget, r *dns.Msg, err error, t notif
 	if res.Error != "" {
 		detail = "; " + res.Error
 	}
-	n.d.log.Debug("NOTIFY answered", "target", t.addr.String(), "serial", serial, "rcode", res.Rcode, "tries", try)
+	n.log.Debug("NOTIFY answered", "target", t.addr.String(), "serial", serial, "rcode", res.Rcode, "tries", try)
 	event(outcome, fmt.Sprintf("NOTIFY of serial %d answered %s by %s after %d %s in %s%s",
 		serial, res.Rcode, t.addr, try, plural(try, "try", "tries"), took.Round(time.Millisecond), detail))
 	return res
@@ -358,7 +384,7 @@ func (n *notifier) answered(res api.NotifyTarget, r *dns.Msg, err error, t notif
 
 // cancelled ends a send that a newer version or the daemon's stop replaced.
 func (n *notifier) cancelled(res api.NotifyTarget, zone string, t notifyTarget, serial uint32) api.NotifyTarget {
-	n.d.log.Debug("NOTIFY retries stopped: a newer version replaced them, or the daemon stops", "zone", zone, "target", t.addr.String(), "serial", serial)
+	n.log.Debug("NOTIFY retries stopped: a newer version replaced them, or the daemon stops", "zone", zone, "target", t.addr.String(), "serial", serial)
 	res.Error = "cancelled"
 	return res
 }
@@ -391,28 +417,28 @@ func plural(n int, one, many string) string {
 func (n *notifier) zoneKey(ctx context.Context, zone string) (store.Key, bool) {
 	name := ""
 	for _, kind := range []string{store.MetaTSIGAllowAXFR, store.MetaAXFRMasterTSIG} {
-		if v, err := n.d.store.Meta().Get(ctx, zone, kind); err == nil && len(v) > 0 && v[0] != "" {
+		if v, err := n.db.Meta().Get(ctx, zone, kind); err == nil && len(v) > 0 && v[0] != "" {
 			name = v[0]
 			break
 		}
 	}
 	if name == "" {
-		if z, ok := n.d.zoneRecord(zone); ok {
+		if z, err := n.db.Zones().Get(ctx, zone); err == nil {
 			name = z.TSIGKey
 		}
 	}
 	if name == "" {
 		return store.Key{}, false
 	}
-	if k, ok := n.d.keys.lookup(name); ok {
+	if k, ok := n.keys.lookup(name); ok {
 		return k, true
 	}
 	// The keyring is reloaded by the control API; read the store too,
 	// in case a key was added behind its back.
-	if k, err := n.d.store.Keys().Get(ctx, name); err == nil {
+	if k, err := n.db.Keys().Get(ctx, name); err == nil {
 		return k, true
 	}
-	n.d.events.Emit(api.Event{Zone: zone, Kind: "notify-out", Outcome: api.OutcomeWarning,
+	n.emit(api.Event{Zone: zone, Kind: "notify-out", Outcome: api.OutcomeWarning,
 		Detail: fmt.Sprintf("TSIG key %s, named to sign the zone's NOTIFYs, does not exist: NOTIFY goes unsigned; add it with `zonekeeper key add`", name)})
 	return store.Key{}, false
 }

@@ -48,7 +48,7 @@ func (n *notifier) targets(ctx context.Context, zone string, snap *answer.Snapsh
 	// A secondary zone's own primaries already have every version it
 	// has: they are not told of it unless configured by name (ALSO-NOTIFY,
 	// also-notify).
-	upstream := n.d.secondaries.ownPrimaries(zone)
+	upstream := n.secondaries.ownPrimaries(zone)
 	derived := func(ap netip.AddrPort) bool { return containsAddr(upstream, ap.Addr().Unmap()) }
 	add := func(ap netip.AddrPort, source string) {
 		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
@@ -57,7 +57,7 @@ func (n *notifier) targets(ctx context.Context, zone string, snap *answer.Snapsh
 		}
 		seen[ap] = true
 		t := notifyTarget{addr: ap, source: source}
-		for _, p := range n.d.peers.list() {
+		for _, p := range n.peers.list() {
 			if p.Addr == ap && p.Key != "" {
 				t.key = n.peerKey(ctx, p)
 			}
@@ -65,13 +65,13 @@ func (n *notifier) targets(ctx context.Context, zone string, snap *answer.Snapsh
 		targets = append(targets, t)
 	}
 	if zone == catalogZone {
-		for _, p := range n.d.peers.list() {
+		for _, p := range n.peers.list() {
 			add(p.Addr, "peer "+p.Name)
 		}
 		return targets, nil
 	}
 
-	port := uint16(n.d.cfg.NSPort)
+	port := uint16(n.nsPort)
 	mname := ""
 	if soa := snap.SOA(); soa != nil {
 		mname = dns.CanonicalName(soa.Ns)
@@ -82,7 +82,7 @@ func (n *notifier) targets(ctx context.Context, zone string, snap *answer.Snapsh
 		}
 		addrs := n.knownAddrs(name, snap)
 		why := "no address is known here (no A/AAAA in this zone nor in another served zone)"
-		if len(addrs) == 0 && n.d.cfg.NotifyResolve {
+		if len(addrs) == 0 && n.resolveNS {
 			var err error
 			if addrs, err = n.resolve(ctx, name); err != nil {
 				why = "the system resolver found no address (" + err.Error() + ")"
@@ -101,7 +101,7 @@ func (n *notifier) targets(ctx context.Context, zone string, snap *answer.Snapsh
 		}
 	}
 
-	if values, err := n.d.store.Meta().Get(ctx, zone, store.MetaAlsoNotify); err == nil {
+	if values, err := n.db.Meta().Get(ctx, zone, store.MetaAlsoNotify); err == nil {
 		for _, v := range values {
 			ap, err := ParseAddr(strings.TrimSpace(v), 53)
 			if err != nil {
@@ -111,12 +111,12 @@ func (n *notifier) targets(ctx context.Context, zone string, snap *answer.Snapsh
 			add(ap, store.MetaAlsoNotify)
 		}
 	}
-	for _, v := range n.d.cfg.AlsoNotify {
+	for _, v := range n.alsoNotify {
 		if ap, err := ParseAddr(v, 53); err == nil {
 			add(ap, "also-notify")
 		}
 	}
-	for _, p := range n.d.peers.list() {
+	for _, p := range n.peers.list() {
 		if !derived(p.Addr) {
 			add(p.Addr, "peer "+p.Name)
 		}
@@ -128,10 +128,10 @@ func (n *notifier) targets(ctx context.Context, zone string, snap *answer.Snapsh
 // exist (the control API refuses such peers; the NOTIFY then goes signed
 // with the zone's key or unsigned, and the peer refuses it).
 func (n *notifier) peerKey(ctx context.Context, p peer) *store.Key {
-	if k, ok := n.d.keys.lookup(p.Key); ok {
+	if k, ok := n.keys.lookup(p.Key); ok {
 		return &k
 	}
-	if k, err := n.d.store.Keys().Get(ctx, p.Key); err == nil {
+	if k, err := n.db.Keys().Get(ctx, p.Key); err == nil {
 		return &k
 	}
 	return nil
@@ -153,7 +153,7 @@ func apexNSNames(snap *answer.Snapshot) []string {
 // the zone being notified (glue included) and in the served zone name
 // belongs to.
 func (n *notifier) knownAddrs(name string, own *answer.Snapshot) []netip.Addr {
-	return n.d.zones.HostAddrs(name, own)
+	return n.zones.HostAddrs(name, own)
 }
 
 // resolve asks the system resolver for name's addresses.
@@ -176,10 +176,10 @@ func (n *notifier) resolve(ctx context.Context, name string) ([]netip.Addr, erro
 // isSelf reports whether ap is one of our own listening sockets: a NOTIFY
 // there would only be refused by ourselves.
 func (n *notifier) isSelf(ap netip.AddrPort) bool {
-	if n.d.server == nil {
+	if n.listening == nil {
 		return false
 	}
-	for _, a := range n.d.server.Addrs() {
+	for _, a := range n.listening() {
 		ua, ok := a.(*net.UDPAddr)
 		if !ok {
 			continue

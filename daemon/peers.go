@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -9,6 +10,7 @@ import (
 	"github.com/miekg/dns"
 
 	"zonekeeper/daemon/api"
+	"zonekeeper/store"
 )
 
 // The peers of this node (DESIGN.md, "Peers, keys and access"), read
@@ -32,12 +34,14 @@ type peer struct {
 
 // peerSet is the current list of peers, read without locks.
 type peerSet struct {
-	d   *Daemon
-	cur atomic.Pointer[[]peer]
+	store store.PeerStore
+	log   *slog.Logger
+	cur   atomic.Pointer[[]peer]
 }
 
-func newPeerSet(d *Daemon) *peerSet {
-	p := &peerSet{d: d}
+// newPeerSet returns the peers of st, read now and again on reload.
+func newPeerSet(st store.PeerStore, log *slog.Logger) *peerSet {
+	p := &peerSet{store: st, log: log}
 	p.cur.Store(&[]peer{})
 	p.reload()
 	return p
@@ -98,16 +102,16 @@ func (p *peerSet) trusted(a netip.Addr, key string) (peer, bool) {
 // whose address no longer parses is left out (the control API refuses
 // such addresses on the way in).
 func (p *peerSet) reload() {
-	rows, err := p.d.store.Peers().List(context.Background())
+	rows, err := p.store.List(context.Background())
 	if err != nil {
-		p.d.log.Error("peers: cannot read the peer table: " + err.Error())
+		p.log.Error("peers: cannot read the peer table: " + err.Error())
 		return
 	}
 	out := make([]peer, 0, len(rows))
 	for _, r := range rows {
 		ap, err := ParseAddr(r.Addr, 53)
 		if err != nil {
-			p.d.log.Error("peers: bad address in the peer table", "peer", r.Name, "addr", r.Addr)
+			p.log.Error("peers: bad address in the peer table", "peer", r.Name, "addr", r.Addr)
 			continue
 		}
 		key := ""

@@ -75,7 +75,7 @@ func (k *xfrKey) provider() dns.TsigProvider {
 // peer with a key are signed with it, and so are requests to a primary
 // that is a peer when the zone has no key of its own.
 func (s *secondaries) primariesOf(ctx context.Context, zone string) (primarySet, error) {
-	row, err := s.d.store.Zones().Get(ctx, zone)
+	row, err := s.db.Zones().Get(ctx, zone)
 	if err != nil {
 		return primarySet{}, fmt.Errorf("reading the zone's settings: %w", err)
 	}
@@ -83,7 +83,7 @@ func (s *secondaries) primariesOf(ctx context.Context, zone string) (primarySet,
 	for _, p := range row.Primaries {
 		ap, err := ParseAddr(p, 53)
 		if err != nil {
-			pr, ok := s.d.peers.byName(p)
+			pr, ok := s.peers.byName(p)
 			if !ok {
 				return primarySet{}, fmt.Errorf("primary %q is neither an IP address with an optional port nor a peer's name", p)
 			}
@@ -95,7 +95,7 @@ func (s *secondaries) primariesOf(ctx context.Context, zone string) (primarySet,
 		}
 	}
 	ps.own = len(ps.addrs)
-	for _, p := range s.d.peers.list() {
+	for _, p := range s.peers.list() {
 		if p.Role == rolePeer && !slices.Contains(ps.addrs, p.Addr) {
 			ps.addrs = append(ps.addrs, p.Addr)
 		}
@@ -104,7 +104,7 @@ func (s *secondaries) primariesOf(ctx context.Context, zone string) (primarySet,
 		return primarySet{}, fmt.Errorf("no primary is configured (zone demote NAME --primary ADDR)")
 	}
 	name := row.TSIGKey
-	if meta, err := s.d.store.Meta().Get(ctx, zone, store.MetaAXFRMasterTSIG); err == nil && len(meta) > 0 && meta[0] != "" {
+	if meta, err := s.db.Meta().Get(ctx, zone, store.MetaAXFRMasterTSIG); err == nil && len(meta) > 0 && meta[0] != "" {
 		name = meta[0]
 	}
 	if name != "" {
@@ -127,7 +127,7 @@ func (s *secondaries) peerKeys(ctx context.Context, ps *primarySet, zoneKeyed bo
 		if i < ps.own && zoneKeyed {
 			continue
 		}
-		p, ok := s.d.peers.byAddr(a.Addr())
+		p, ok := s.peers.byAddr(a.Addr())
 		if !ok || p.Key == "" || p.Addr != a {
 			continue
 		}
@@ -145,10 +145,10 @@ func (s *secondaries) peerKeys(ctx context.Context, ps *primarySet, zoneKeyed bo
 // keyNamed returns the TSIG key of that name from the keyring, or from
 // the store while the keyring does not hold it.
 func (s *secondaries) keyNamed(ctx context.Context, name string) (*xfrKey, error) {
-	k, ok := s.d.keys.lookup(name)
+	k, ok := s.keys.lookup(name)
 	if !ok {
 		var err error
-		if k, err = s.d.store.Keys().Get(ctx, name); err != nil {
+		if k, err = s.db.Keys().Get(ctx, name); err != nil {
 			return nil, fmt.Errorf("TSIG key %s, which signs requests to the primaries, is not known (key add %s ...)", name, name)
 		}
 	}
@@ -164,7 +164,7 @@ func (s *secondaries) keyNamed(ctx context.Context, name string) (*xfrKey, error
 // (loopback or not), so that a primary's access list sees the address
 // this server is known by; the zero Addr lets the system choose.
 func (s *secondaries) sourceFor(dst netip.Addr) netip.Addr {
-	for _, a := range s.d.server.Addrs() {
+	for _, a := range s.listening() {
 		ua, ok := a.(*net.UDPAddr)
 		if !ok {
 			continue

@@ -65,7 +65,7 @@ func (s *secondaries) handOver(zone string) (*zonefile.Zone, error) {
 	case z.busy <- struct{}{}:
 		<-z.busy
 	case <-t.C:
-		s.d.log.Warn("secondary zone handed over while its check was still stopping", "zone", zone)
+		s.log.Warn("secondary zone handed over while its check was still stopping", "zone", zone)
 	}
 	s.mu.RLock()
 	data := z.data

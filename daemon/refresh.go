@@ -224,7 +224,7 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 		}
 		if err != nil {
 			note = "; IXFR unusable (" + err.Error() + "), fell back to AXFR"
-			s.d.log.Info("IXFR unusable, trying AXFR", "zone", z.name, "primary", p.String(), "reason", err.Error())
+			s.log.Info("IXFR unusable, trying AXFR", "zone", z.name, "primary", p.String(), "reason", err.Error())
 			kind, recs = "axfr-in", nil
 		} else {
 			messages, nbytes = msgs, nb
@@ -245,7 +245,7 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 		messages, nbytes = msgs, nb
 		upstream = serial
 		if script != "" {
-			if recs, err = filterAXFR(ctx, script, p.Addr(), z.name, recs, s.d.cfg.XFRMaxRecords); err != nil {
+			if recs, err = filterAXFR(ctx, script, p.Addr(), z.name, recs, s.xfr.XFRMaxRecords); err != nil {
 				return 0, err
 			}
 			serial = recs[0].(*dns.SOA).Serial
@@ -271,7 +271,7 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 	if len(warnings) > 0 {
 		detail += "; dropped: " + strings.Join(warnings, "; ")
 	}
-	s.d.log.Info(kind+": "+detail, "zone", z.name)
+	s.log.Info(kind+": "+detail, "zone", z.name)
 	ev := api.Event{Zone: z.name, Kind: kind, Outcome: api.OutcomeOK, Peer: p.String(), Serial: serial, Detail: detail}
 	if err := s.install(z, v, ev); err != nil {
 		return 0, err
@@ -286,7 +286,7 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 // like any other (commit.go). The zone's expire clock restarts: the
 // version is as fresh as the primary's.
 func (s *secondaries) install(z *secZone, v *secVersion, ev api.Event) error {
-	err := s.d.commits.commit(change{snap: v.snap, owner: ownerSecondary, valid: s.stillServing(z), event: ev,
+	err := s.commits.commit(change{snap: v.snap, owner: ownerSecondary, valid: s.stillServing(z), event: ev,
 		write: func() error {
 			if err := s.writeFile(z.name, v); err != nil {
 				return fmt.Errorf("writing the zone's file: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -43,7 +44,16 @@ const maxIdleWait = time.Minute
 // secondaries runs the secondary zones: SOA refresh, retry and expire
 // timers, transfers in, NOTIFY in.
 type secondaries struct {
-	d     *Daemon
+	db        *store.DB  // the zones' rows, primaries, keys and metadata
+	commits   *committer // serves each version
+	keys      *keyring
+	peers     *peerSet          // candidate primaries of every zone
+	listening func() []net.Addr // our own sockets: never a primary
+	data      string            // DATA: transferred zones go to DATA/secondary
+	xfr       xfrLimits
+	log       *slog.Logger
+	emit      func(api.Event)
+
 	base  context.Context    // every zone's context derives from it
 	stop  context.CancelFunc // cancels base: Run is over
 	wake  chan struct{}      // pokes Run to look at the zones again
@@ -79,15 +89,34 @@ type secZone struct {
 	expired     bool             // answering SERVFAIL
 }
 
+// xfrLimits bound one transfer in (xfr-timeout, xfr-idle-timeout,
+// xfr-max-bytes, xfr-max-records).
+type xfrLimits struct {
+	XFRTimeout     time.Duration
+	XFRIdleTimeout time.Duration
+	XFRMaxBytes    int64
+	XFRMaxRecords  int64
+}
+
+// newSecondaries returns the secondary zones of d's store, served
+// through its commit path.
 func newSecondaries(d *Daemon) *secondaries {
 	base, stop := context.WithCancel(context.Background())
 	return &secondaries{
-		d:     d,
-		base:  base,
-		stop:  stop,
-		wake:  make(chan struct{}, 1),
-		slots: make(chan struct{}, maxParallelChecks),
-		zones: make(map[string]*secZone),
+		db:        d.store,
+		commits:   d.commits,
+		keys:      d.keys,
+		peers:     d.peers,
+		listening: d.server.Addrs,
+		data:      d.cfg.Data,
+		xfr:       xfrLimits{d.cfg.XFRTimeout, d.cfg.XFRIdleTimeout, d.cfg.XFRMaxBytes, d.cfg.XFRMaxRecords},
+		log:       d.log,
+		emit:      d.events.Emit,
+		base:      base,
+		stop:      stop,
+		wake:      make(chan struct{}, 1),
+		slots:     make(chan struct{}, maxParallelChecks),
+		zones:     make(map[string]*secZone),
 	}
 }
 
@@ -125,9 +154,9 @@ func (s *secondaries) poke() {
 
 // startup registers every secondary zone of the store.
 func (s *secondaries) startup(ctx context.Context) {
-	rows, err := s.d.store.Zones().List(ctx)
+	rows, err := s.db.Zones().List(ctx)
 	if err != nil {
-		s.d.log.Error("secondary zones: cannot list the zones: " + err.Error())
+		s.log.Error("secondary zones: cannot list the zones: " + err.Error())
 		return
 	}
 	for _, row := range rows {
@@ -204,9 +233,9 @@ func (s *secondaries) register(row store.Zone, startup bool) {
 	if served != nil {
 		// The version of our own file: journaled (a restart keeps the
 		// chain the downstream secondaries ask for), not announced.
-		err := s.d.commits.commit(change{snap: served, owner: ownerSecondary, announce: announceNone, valid: s.stillServing(z)})
+		err := s.commits.commit(change{snap: served, owner: ownerSecondary, announce: announceNone, valid: s.stillServing(z)})
 		if err != nil {
-			s.d.log.Warn("secondary zone not served: "+err.Error(), "zone", name)
+			s.log.Warn("secondary zone not served: "+err.Error(), "zone", name)
 			return
 		}
 	}
@@ -256,7 +285,7 @@ func (s *secondaries) tick(now time.Time) time.Duration {
 // expired, so queries get SERVFAIL. s.mu is held.
 func (s *secondaries) expireLocked(z *secZone, now time.Time) {
 	z.expired = true
-	s.d.commits.markExpired(z.snap, true)
+	s.commits.markExpired(z.snap, true)
 	t := timersOf(z.data)
 	since := "never checked"
 	if !z.lastOK.IsZero() {
@@ -313,7 +342,7 @@ func (s *secondaries) settle(z *secZone, res checkResult, scheduled bool) {
 		z.expireAt = now.Add(exp)
 		if z.expired && z.snap != nil {
 			z.expired = false
-			s.d.commits.markExpired(z.snap, false)
+			s.commits.markExpired(z.snap, false)
 			recovered = true
 		}
 		z.next = now.Add(refreshJitter(t.refresh))
@@ -343,8 +372,8 @@ func (s *secondaries) settle(z *secZone, res checkResult, scheduled bool) {
 	switch {
 	case res.aborted:
 	case res.ok:
-		if err := s.d.store.Zones().RecordCheck(context.Background(), z.name, now, res.serial); err != nil {
-			s.d.log.Error("recording the check: "+err.Error(), "zone", z.name)
+		if err := s.db.Zones().RecordCheck(context.Background(), z.name, now, res.serial); err != nil {
+			s.log.Error("recording the check: "+err.Error(), "zone", z.name)
 		}
 		if recovered {
 			s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "expire", Outcome: api.OutcomeOK, Serial: serial,
@@ -394,7 +423,7 @@ func (s *secondaries) retrieve(ctx context.Context, zone string) error {
 	zone = strings.ToLower(zone)
 	z := s.zone(zone)
 	if z == nil {
-		row, err := s.d.store.Zones().Get(ctx, zone)
+		row, err := s.db.Zones().Get(ctx, zone)
 		if err != nil || row.Kind != store.KindSecondary {
 			return api.Errorf(api.CodeNotFound, "zone %s is not a secondary zone here", zone)
 		}
@@ -470,9 +499,9 @@ func (s *secondaries) zone(name string) *secZone {
 // added starts serving a secondary zone registered by the control API.
 func (s *secondaries) added(zone string) {
 	zone = strings.ToLower(dns.Fqdn(zone))
-	row, err := s.d.store.Zones().Get(context.Background(), zone)
+	row, err := s.db.Zones().Get(context.Background(), zone)
 	if err != nil || row.Kind != store.KindSecondary {
-		s.d.log.Error("secondary zone added but not found as a secondary in the store", "zone", zone)
+		s.log.Error("secondary zone added but not found as a secondary in the store", "zone", zone)
 		return
 	}
 	s.register(row, false)
@@ -504,9 +533,9 @@ func (s *secondaries) removed(zone string) {
 	case z.busy <- struct{}{}:
 		<-z.busy
 	case <-t.C:
-		s.d.log.Warn("secondary zone removed while its check was still stopping", "zone", zone)
+		s.log.Warn("secondary zone removed while its check was still stopping", "zone", zone)
 	}
-	s.d.commits.retire(zone, ownerSecondary, true)
+	s.commits.retire(zone, ownerSecondary, true)
 	s.poke()
 }
 
@@ -519,8 +548,8 @@ func (s *secondaries) report(level slog.Level, ev api.Event) {
 	if ev.Serial != 0 {
 		attrs = append(attrs, "serial", ev.Serial)
 	}
-	s.d.log.Log(context.Background(), level, ev.Detail, attrs...)
-	s.d.events.Emit(ev)
+	s.log.Log(context.Background(), level, ev.Detail, attrs...)
+	s.emit(ev)
 }
 
 // joinAddrs renders addresses for a message.

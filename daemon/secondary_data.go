@@ -23,7 +23,7 @@ import (
 // what was served before it.
 
 // secondaryDir is where transferred zones are kept.
-func (s *secondaries) secondaryDir() string { return filepath.Join(s.d.cfg.Data, "secondary") }
+func (s *secondaries) secondaryDir() string { return filepath.Join(s.data, "secondary") }
 
 // secondaryPath is the file of one secondary zone.
 func (s *secondaries) secondaryPath(zone string) string {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -39,12 +40,14 @@ const tsigFudge = 300
 // case-insensitively. Readers take no lock: the set of keys is swapped
 // whole on reload.
 type keyring struct {
-	d    *Daemon
-	keys atomic.Pointer[map[string]store.Key] // fully qualified lower-case name -> key
+	store store.KeyStore
+	log   *slog.Logger
+	keys  atomic.Pointer[map[string]store.Key] // fully qualified lower-case name -> key
 }
 
-func newKeyring(d *Daemon) *keyring {
-	k := &keyring{d: d}
+// newKeyring returns the keys of st, read now and again on reload.
+func newKeyring(st store.KeyStore, log *slog.Logger) *keyring {
+	k := &keyring{store: st, log: log}
 	empty := map[string]store.Key{}
 	k.keys.Store(&empty)
 	k.reload()
@@ -78,9 +81,9 @@ func (k *keyring) provider() dns.TsigProvider { return ringProvider{k} }
 // reload re-reads the keys after the control API changed them. When the
 // store cannot be read the keys in use stay.
 func (k *keyring) reload() {
-	ks, err := k.d.store.Keys().List(context.Background())
+	ks, err := k.store.List(context.Background())
 	if err != nil {
-		k.d.log.Error("reading TSIG keys: " + err.Error() + "; keeping the keys in use")
+		k.log.Error("reading TSIG keys: " + err.Error() + "; keeping the keys in use")
 		return
 	}
 	m := make(map[string]store.Key, len(ks))

@@ -38,7 +38,7 @@ func (e *xfrError) Error() string { return e.why }
 // record of the stream. ixfrFrom is our SOA for an IXFR, nil for an
 // AXFR. The stream is cut off when it breaks any limit.
 func (s *secondaries) receive(ctx context.Context, zone string, primary netip.AddrPort, key *xfrKey, ixfrFrom *dns.SOA) (recs []dns.RR, messages int, bytes int64, err error) {
-	cfg := s.d.cfg
+	cfg := s.xfr
 	ctx, cancel := context.WithTimeout(ctx, cfg.XFRTimeout)
 	defer cancel()
 
