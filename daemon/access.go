@@ -9,10 +9,11 @@ import (
 	"zonekeeper/store"
 )
 
-// Transfer access, as DESIGN.md ("Peers, keys and access") states: a
+// Transfer access (docs/architecture.md, "Peers, keys and access"): a
 // request signed with a key named in the zone's TSIG-ALLOW-AXFR, or from
 // an address in the zone's ALLOW-AXFR-FROM or in the allow-axfr setting,
-// may transfer the zone. Nothing else may, loopback included. A signed
+// or a peer (by its key, or by its address when it has none), may
+// transfer the zone. Nothing else may, loopback included. A signed
 // request is allowed even from an address the IP ACL would refuse; its
 // signature was verified before it gets here.
 
@@ -37,8 +38,9 @@ func (d *Daemon) mayTransfer(zone string, from netip.Addr, key string) xfrGrant 
 			}
 		}
 	}
-	// Peers (DESIGN.md): a peer's key, or a peer's address when the peer
-	// has no key, will grant access here, before the address lists.
+	// Peers (docs/architecture.md, "Peers, keys and access"): a peer's key,
+	// or a peer's address when the peer has no key, will grant access here,
+	// before the address lists.
 	if g, ok := d.peerTransferGrant(zone, from, key); ok {
 		return g
 	}

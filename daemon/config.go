@@ -86,7 +86,8 @@ func (c *Config) ZonesDir() string { return filepath.Join(c.Data, "zones") }
 // CacheDir is where the compiled caches of primary zones live: DATA/cache.
 func (c *Config) CacheDir() string { return filepath.Join(c.Data, "cache") }
 
-// ConfigKeys lists every key Set accepts, in the order of DESIGN.md.
+// ConfigKeys lists every key Set accepts, in the order of
+// docs/architecture.md ("Configuration keys").
 var ConfigKeys = []string{
 	"listen", "data", "control", "health-interval", "ns-port", "notify-resolve",
 	"allow-axfr", "also-notify", "xfr-timeout", "xfr-idle-timeout", "xfr-max-records",
@@ -217,8 +218,9 @@ func list(value string) []string {
 	return out
 }
 
-// ParseAddr parses an ADDR of DESIGN.md: an IP literal with an optional
-// port (53 when absent). Host names are not resolved.
+// ParseAddr parses an ADDR (docs/architecture.md, "ADDR syntax"): an IP
+// literal with an optional port (53 when absent). Host names are not
+// resolved.
 func ParseAddr(s string, defaultPort uint16) (netip.AddrPort, error) {
 	if ap, err := netip.ParseAddrPort(s); err == nil {
 		return ap, nil

@@ -17,7 +17,8 @@ import (
 // peer of role peer has its catalog read and its zones provisioned here.
 
 // peerNameRE is what a peer name may be: it is also accepted where an
-// ADDR is (DESIGN.md), so it must never look like an address.
+// ADDR is (docs/architecture.md, "ADDR syntax"), so it must never look
+// like an address.
 var peerNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*(\.[a-z0-9_-]+)*$`)
 
 // peerName validates and normalises a peer name.

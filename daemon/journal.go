@@ -20,9 +20,10 @@ import (
 	"zonekeeper/zonefile"
 )
 
-// The journal is the source of IXFR (RFC 1995): for each primary zone, the
-// differences between its successive versions, oldest first, ending at the
-// version being served.
+// The journal is the source of IXFR (RFC 1995): for each served zone,
+// primary or secondary (a secondary answers its own downstream servers
+// from it), the differences between its successive versions, oldest
+// first, ending at the version being served.
 //
 // Every difference is computed from the exact records of the version
 // before it, which the journal keeps (in wire form, in memory and on

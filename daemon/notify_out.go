@@ -19,8 +19,9 @@ import (
 	"zonekeeper/store"
 )
 
-// NOTIFY out (RFC 1996). The loader calls zoneChanged, with its lock held,
-// once a new serial is served; the notifier only records the zone in a
+// NOTIFY out (RFC 1996). The commit path (commit.go) calls zoneChanged,
+// possibly with a caller's lock held, once a new version of a primary or
+// secondary zone is served; the notifier only records the zone in a
 // pending set and wakes Run, which starts one round per zone: the targets
 // are computed (notify_targets.go) and each is sent NOTIFY over UDP from
 // an ephemeral port of our service address, again and again with a doubling wait (1s, 2s, 4s, 8s,
@@ -36,8 +37,8 @@ const (
 	notifyFirstWait   = 1 * time.Second // wait for the answer to the first send; doubled after each
 )
 
-// notifier sends NOTIFY (RFC 1996) for primary zones whose serial
-// increased, retrying with backoff until each target answers.
+// notifier sends NOTIFY (RFC 1996) for the zones whose committed version
+// is announced, retrying with backoff until each target answers.
 type notifier struct {
 	zones       *answer.Zones // the served versions announced
 	db          *store.DB     // zones' keys and ALSO-NOTIFY metadata

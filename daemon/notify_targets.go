@@ -15,9 +15,10 @@ import (
 	"zonekeeper/store"
 )
 
-// Who a zone's NOTIFY goes to (RFC 1996 §3.6, DESIGN.md), for primary and
-// secondary zones alike (RFC 1996 §3.11: a secondary that others transfer
-// from tells them of each version it takes): the addresses of
+// Who a zone's NOTIFY goes to (RFC 1996 §3.6; docs/architecture.md,
+// "NOTIFY targets"), for primary and secondary zones alike (RFC 1996
+// §3.11: a secondary that others transfer from tells them of each
+// version it takes): the addresses of
 // the zone's NS names except the SOA MNAME, on the ns-port setting's port,
 // then the zone's ALSO-NOTIFY metadata, then the global also-notify
 // setting; each address once, in that order, never one of our own

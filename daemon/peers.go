@@ -13,12 +13,12 @@ import (
 	"zonekeeper/store"
 )
 
-// The peers of this node (DESIGN.md, "Peers, keys and access"), read
-// from the store into an immutable list swapped atomically, so that the
+// The peers of this node (docs/architecture.md, "Peers, keys and access"),
+// read from the store into an immutable list swapped atomically, so that the
 // query path (access, NOTIFY in and out) reads them without locks. The
 // control API changes the store, then calls reload.
 
-// Peer roles (DESIGN.md, "Peers, keys and access").
+// Peer roles (docs/architecture.md, "Peers, keys and access").
 const (
 	rolePeer      = api.RolePeer      // another zonekeeper node of the cluster: trusted for every zone
 	roleSecondary = api.RoleSecondary // any other server: may transfer and is NOTIFYed, nothing more

@@ -71,9 +71,10 @@ func (k *xfrKey) provider() dns.TsigProvider {
 // zone's AXFR-MASTER-TSIG metadata, else its TSIG key; a key that is
 // named but missing is an error, never a reason to send unsigned. A
 // primary may be given as a peer's name. The peers of role peer follow
-// the zone's own primaries as candidates (DESIGN.md): requests to a
-// peer with a key are signed with it, and so are requests to a primary
-// that is a peer when the zone has no key of its own.
+// the zone's own primaries as candidates (docs/architecture.md, "Peers,
+// keys and access"): requests to a peer with a key are signed with it,
+// and so are requests to a primary that is a peer when the zone has no
+// key of its own.
 func (s *secondaries) primariesOf(ctx context.Context, zone string) (primarySet, error) {
 	row, err := s.db.Zones().Get(ctx, zone)
 	if err != nil {

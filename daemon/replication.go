@@ -11,7 +11,7 @@ import (
 // Replication is split along these seams, one part per file:
 //
 //	tsig.go        keyring: the store's TSIG keys, for verifying and signing
-//	access.go      who may transfer a zone (DESIGN.md, "Peers, keys and access")
+//	access.go      who may transfer a zone (docs/architecture.md, "Peers, keys and access")
 //	xfr_out.go     AXFR and IXFR out, from snapshots and the journal
 //	journal.go     per-zone differences between versions, persisted, for IXFR
 //	notify_out.go  NOTIFY to a zone's secondaries when its serial increases

@@ -232,8 +232,14 @@ func (s *secondaries) register(row store.Zone, startup bool) {
 	s.mu.Unlock()
 	if served != nil {
 		// The version of our own file: journaled (a restart keeps the
-		// chain the downstream secondaries ask for), not announced.
-		err := s.commits.commit(change{snap: served, owner: ownerSecondary, announce: announceNone, valid: s.stillServing(z)})
+		// chain the downstream secondaries ask for); announced unless
+		// read at start-up (a demote's transferred version is news to
+		// the servers that follow this one).
+		how := announceNewer
+		if startup {
+			how = announceNone
+		}
+		err := s.commits.commit(change{snap: served, owner: ownerSecondary, announce: how, valid: s.stillServing(z)})
 		if err != nil {
 			s.log.Warn("secondary zone not served: "+err.Error(), "zone", name)
 			return

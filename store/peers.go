@@ -11,7 +11,7 @@ import (
 
 // The peer table: the servers this node replicates with, by name, each
 // with its address, the TSIG key all traffic with it is signed with,
-// and its role (DESIGN.md, "Peers, keys and access").
+// and its role (docs/architecture.md, "Peers, keys and access").
 
 // Peer roles, as the peers table stores them.
 const (

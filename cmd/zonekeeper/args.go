@@ -48,8 +48,9 @@ func ipArg(what, s string) (string, error) {
 var looksNumeric = regexp.MustCompile(`^[0-9a-fA-F.:\[\]]*[.:][0-9a-fA-F.:\[\]]*$`)
 
 // primaryArg checks one PRIMARY of add-secondary: an IP literal with an
-// optional port, or a peer name (DESIGN.md's ADDR). Host names are not
-// resolved, so something that looks like an address must be one.
+// optional port, or a peer name (docs/architecture.md, "ADDR syntax").
+// Host names are not resolved, so something that looks like an address
+// must be one.
 func primaryArg(s string) (string, error) {
 	if s == "" {
 		return "", fmt.Errorf("empty primary in the list; separate primaries with single commas")

@@ -89,7 +89,8 @@ func leadingGlobals(args []string) (globals, rest []string) {
 	return globals, args
 }
 
-// locator finds the daemon's control socket in the order of DESIGN.md.
+// locator finds the daemon's control socket in the order of
+// docs/architecture.md ("Control socket lookup").
 type locator struct {
 	getenv     func(string) string
 	configFile string // read when it exists and no --config is given

@@ -8,9 +8,11 @@ import (
 	"testing"
 )
 
-// TestImportDirection enforces DESIGN.md's dependency direction:
-// cmd → tui, daemon → zonefile, store; zonefile and store import nothing
-// of the project; tui reaches the daemon only through its API packages.
+// TestImportDirection enforces the import rules of docs/architecture.md
+// ("Package map"): cmd → tui, daemon → zonefile, store; zonefile and
+// store import nothing of the project; tui reaches the daemon only
+// through its API packages; the query path and the listeners import only
+// what they need.
 func TestImportDirection(t *testing.T) {
 	cmd := exec.Command("go", "list", "-json", "zonekeeper/...")
 	cmd.Dir = "../.."

@@ -4,7 +4,7 @@ package main
 // with its own configuration, files and control channel under a temp
 // dir, as a primary (zonefile edits + rndc reload, IXFR from
 // differences, NOTIFY only to explicit targets) or a secondary, with TSIG
-// (DESIGN.md, "Tests and peers").
+// (docs/architecture.md, "Tests and peers").
 
 import (
 	"fmt"

@@ -4,7 +4,7 @@ package main
 // with its own configuration, database and control socket under a temp
 // dir, as a primary (zonefile edits + knotc zone-reload, IXFR from the
 // differences, NOTIFY only to listed remotes) or a secondary, with TSIG
-// (DESIGN.md, "Tests and peers"). The syntax is Knot 3.2's.
+// (docs/architecture.md, "Tests and peers"). The syntax is Knot 3.2's.
 
 import (
 	"fmt"

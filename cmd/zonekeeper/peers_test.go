@@ -3,7 +3,7 @@ package main
 // Helpers that start servers for the interoperability tests: reference
 // servers from Debian packages (NSD here) and the zonekeeper binary
 // itself, each in its own process on loopback with its own files under a
-// temp dir (DESIGN.md, "Tests and peers").
+// temp dir (docs/architecture.md, "Tests and peers").
 
 import (
 	"bytes"
@@ -36,7 +36,7 @@ type peerZone struct {
 }
 
 // peerZonesFromDir lists the zonefiles of dir: every NAME.zone, whose
-// origin is NAME (the DATA/zones naming of DESIGN.md).
+// origin is NAME (docs/architecture.md, "Files in DATA").
 func peerZonesFromDir(t testing.TB, dir string) []peerZone {
 	t.Helper()
 	abs, err := filepath.Abs(dir)

@@ -20,9 +20,9 @@ import (
 //     signed answer, from the slow path).
 //   - An expired secondary zone answers SERVFAIL (lookup.go).
 //   - Messages that need more than a lookup go to the slow path
-//     (ServerConfig.Special, see special.go): NOTIFY, any message with a
+//     (ResponderConfig.Handoff; the daemon's special.go): NOTIFY, any message with a
 //     TSIG RR, AXFR over TCP, IXFR, and an SOA query carrying the EDNS
-//     EXPIRE option. A Server without a Special handler answers them as
+//     EXPIRE option. A responder without Handoff answers them as
 //     NSD does without transfers or keys: NOTIFY gets NOTIMP, a TSIG RR
 //     NOTAUTH, AXFR over TCP and IXFR REFUSED, and EXPIRE is ignored.
 //   - Truncation drops whole additional RRsets (NSD drops records), so no

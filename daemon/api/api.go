@@ -255,7 +255,7 @@ type NotifyTarget struct {
 	Error  string `json:"error,omitempty"` // why no answer came
 }
 
-// Peer roles (DESIGN.md, "Peers, keys and access").
+// Peer roles (docs/architecture.md, "Peers, keys and access").
 const (
 	RolePeer      = "peer"      // another zonekeeper node: trusted for every zone, catalogs exchanged
 	RoleSecondary = "secondary" // any other server: may transfer and is NOTIFYed, nothing more
