@@ -14,6 +14,18 @@ DEPS_DEB  := nsd bind9 bind9-dnsutils knot knot-dnsutils lintian rpm socat strac
 # installs this version into bin/tools.
 NFPM_VERSION := v2.45.2
 NFPM      := bin/tools/nfpm-$(NFPM_VERSION)/nfpm
+# benchstat compares the query path's benchmarks with BENCH_BASE's
+# (`make bench-compare`); the first `make bench-compare` installs this
+# version into bin/tools.
+BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
+BENCHSTAT := bin/tools/benchstat-$(BENCHSTAT_VERSION)/benchstat
+# BENCH_BASE: the commit `make bench-compare` and `make bench-peers`
+# compare the working tree's query path with (b9b80a9: before the query
+# path moved into daemon/answer and daemon/listen). BENCH_ROUNDS
+# interleaved rounds of BENCH_TIME per benchmark and side.
+BENCH_BASE   ?= b9b80a9
+BENCH_ROUNDS ?= 6
+BENCH_TIME   ?= 500ms
 # Architectures `make package` builds; DIST is where the packages go.
 ARCHS     ?= amd64 arm64
 DIST      ?= dist
@@ -34,7 +46,7 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: build run test bench bench-failover bench-peers demo demo-stop deps lint fmt clean package package-test
+.PHONY: build run test bench bench-compare bench-failover bench-peers demo demo-stop deps lint fmt clean package package-test
 
 ## build: the static binary in bin/
 build:
@@ -55,10 +67,18 @@ test: deps lint
 	@# /etc/zonekeeper and /run/zonekeeper for its duration.
 	$(MAKE) package-test
 
-## bench: Go benchmarks of the query path and of live reload, then the failover timings
+## bench: Go benchmarks of the query path and of live reload, the query path against BENCH_BASE (bench-compare), then the failover timings
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	$(MAKE) --no-print-directory bench-compare
 	$(MAKE) --no-print-directory bench-failover
+
+## bench-compare: the query path's Go benchmarks here and at BENCH_BASE (default b9b80a9), interleaved in one run, compared by benchstat
+bench-compare: $(BENCHSTAT)
+	$(GO) run ./bench/compare --base '$(BENCH_BASE)' --rounds '$(BENCH_ROUNDS)' --benchtime '$(BENCH_TIME)' --benchstat $(BENCHSTAT)
+
+$(BENCHSTAT):
+	GOBIN=$(CURDIR)/$(dir $(BENCHSTAT)) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 
 ## bench-failover: three real nodes on 127.0.0.1-3: edit-to-all-secondaries p50/p95 over 100 edits, promote-to-serving
 bench-failover: build
@@ -67,13 +87,15 @@ bench-failover: build
 # Debian packages `make bench-peers` runs beside zonekeeper (and dnsperf,
 # which reads the same query file).
 PEERS_DEB := nsd knot bind9 pdns-server pdns-backend-bind dnsperf bind9-dnsutils knot-dnsutils
-# PEERS_FLAGS: extra flags for bench/peers, e.g. --quick or --reps 1.
+# PEERS_FLAGS: extra flags for bench/peers, e.g. --quick or --reps 1;
+# PEERS_OUT: where the report goes besides stdout (PEERS_OUT= for none).
 PEERS_FLAGS ?=
+PEERS_OUT   ?= bench/results/latest.md
 
-## bench-peers: zonekeeper beside NSD, Knot, BIND, PowerDNS on loopback, one worker each (queries on a 100k-name zone; start, RSS, AXFR on a 1M-name zone); table in bench/results/latest.md (PEERS_FLAGS=--quick to try)
+## bench-peers: zonekeeper beside NSD, Knot, BIND, PowerDNS and zonekeeper at BENCH_BASE on loopback, one worker each (queries on a 100k-name zone; start, RSS, AXFR on a 1M-name zone); table in bench/results/latest.md (PEERS_FLAGS=--quick PEERS_OUT=/tmp/quick.md to try; BENCH_BASE= for no baseline)
 bench-peers: build
 	@$(call install-missing,$(PEERS_DEB))
-	$(GO) run ./bench/peers --bin $(BIN) --out bench/results/latest.md $(PEERS_FLAGS)
+	$(GO) run ./bench/peers --bin $(BIN) --out '$(PEERS_OUT)' --baseline '$(BENCH_BASE)' $(PEERS_FLAGS)
 
 ## demo: three nodes on 127.0.0.1, .2, .3 port 5300 (a primary, b and c its secondaries), data in ./demo-data
 demo: build

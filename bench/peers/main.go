@@ -29,11 +29,18 @@
 // query set several times. Repetitions (--reps) stop early when the next
 // would overrun --budget.
 //
+// With --baseline REV it also builds zonekeeper at commit REV (in a git
+// worktree, removed once built) and runs it as the server zonekeeper@REV
+// with zonekeeper's configuration, right after zonekeeper in every
+// repetition, under the query zone's load only; the report sets the
+// two beside each other with the ratio of their queries per CPU-second
+// (the query path before and after a change, same run, same machine).
+//
 // Run by `make bench-peers` (which builds zonekeeper and installs the
 // Debian packages of the peers first):
 //
-//	go run ./bench/peers --bin bin/zonekeeper --out bench/results/latest.md
-//	go run ./bench/peers --bin bin/zonekeeper --quick
+//	go run ./bench/peers --bin bin/zonekeeper --out bench/results/latest.md --baseline b9b80a9
+//	go run ./bench/peers --bin bin/zonekeeper --quick --baseline b9b80a9
 package main
 
 import (
@@ -52,6 +59,7 @@ import (
 	"syscall"
 	"time"
 	"zonekeeper/bench/internal/ports"
+	"zonekeeper/bench/internal/worktree"
 
 	"zonekeeper/bench/peers/load"
 )
@@ -82,6 +90,7 @@ type options struct {
 	Quick    bool
 	Keep     bool
 	NoPin    bool
+	Baseline string // a commit to build and run as zonekeeper@REV; "" for none
 }
 
 func parseFlags() *options {
@@ -104,6 +113,7 @@ func parseFlags() *options {
 	flag.BoolVar(&o.Quick, "quick", false, "a short trial: 100k-name big zone, 10k-name query zone, 1 repetition, 2 s of load, 20 edits")
 	flag.BoolVar(&o.Keep, "keep", false, "keep the work directory (configs, logs) and print where it is")
 	flag.BoolVar(&o.NoPin, "no-pin", false, "do not pin the servers and the load generator to CPUs 0 and 1")
+	flag.StringVar(&o.Baseline, "baseline", "", "also build zonekeeper at this commit (a git worktree) and run it as zonekeeper@REV under the query load, right after zonekeeper in each repetition, with the same configuration (\"\": none)")
 	flag.Parse()
 	if o.Quick {
 		set := map[string]bool{}
@@ -183,6 +193,7 @@ func run() error {
 		for sig := range sigs {
 			if sig != syscall.SIGPIPE {
 				stopAll()
+				worktree.RemoveLive()
 				if !o.Keep {
 					os.RemoveAll(work)
 				}
@@ -255,7 +266,7 @@ type bench struct {
 	small   *benchZone // the query zone, under the mixed load
 	big     *benchZone // start, RSS, transfers, reload
 	edited  string     // the big zonefile with a higher serial and one more record
-	zkFlags []string
+	zkFlags []string   // zonekeeper's extra serve flags (serveFlags)
 }
 
 // benchZone is one generated zone of origin benchOrigin and its query set.
@@ -304,6 +315,8 @@ func (b *bench) prepare(res *results) error {
 	}
 	zk := zonekeeperKind
 	zk.Binary = b.bin
+	b.zkFlags, res.HasCache = serveFlags(b.bin)
+	zk.Flags = b.zkFlags
 	for _, k := range append([]serverKind{zk}, peerKinds...) {
 		if !wanted[strings.ToLower(k.Name)] {
 			continue
@@ -317,19 +330,18 @@ func (b *bench) prepare(res *results) error {
 			}
 			path = p
 		}
-		b.bins[k.Name] = path
-		b.kinds = append(b.kinds, k)
-		res.Servers = append(res.Servers, k.Name)
-		res.Versions[k.Name] = k.version(path)
+		b.add(res, k, path)
+		if k.Name == "zonekeeper" && b.o.Baseline != "" {
+			base, err := b.baselineKind(res, b.o.Baseline)
+			if err != nil {
+				return fmt.Errorf("--baseline %s: %v (--baseline \"\" runs without it)", b.o.Baseline, err)
+			}
+			b.add(res, base, base.Binary)
+		}
 	}
 	if len(b.kinds) == 0 || b.kinds[0].Name != "zonekeeper" {
 		return errors.New("--servers must start with zonekeeper: every ratio is zonekeeper ÷ peer")
 	}
-	help, _ := exec.Command(b.bin, "serve", "--help").CombinedOutput()
-	if strings.Contains(string(help), "--udp-workers") {
-		b.zkFlags = append(b.zkFlags, "--udp-workers", "1")
-	}
-	res.HasCache = strings.Contains(string(help), "cache")
 
 	t := time.Now()
 	var err error
@@ -353,6 +365,26 @@ func (b *bench) prepare(res *results) error {
 	fmt.Fprintf(os.Stderr, "generated a %d-name query zone (%d records, %d queries) and a %d-name big zone (%d records, %d queries) in %v\n",
 		b.small.Names, b.small.Records, len(b.small.Queries), b.big.Names, b.big.Records, len(b.big.Queries), time.Since(t).Round(time.Millisecond))
 	return nil
+}
+
+// add makes k, its binary at path, one of the servers run.
+func (b *bench) add(res *results, k serverKind, path string) {
+	b.bins[k.Name] = path
+	b.kinds = append(b.kinds, k)
+	res.Servers = append(res.Servers, k.Name)
+	res.Versions[k.Name] = k.version(path)
+}
+
+// serveFlags are the extra `serve` flags the benchmark passes to the
+// zonekeeper binary bin, as far as its `serve --help` offers them (one
+// UDP worker), and whether that help mentions a compiled cache.
+func serveFlags(bin string) ([]string, bool) {
+	help, _ := exec.Command(bin, "serve", "--help").CombinedOutput()
+	var flags []string
+	if strings.Contains(string(help), "--udp-workers") {
+		flags = append(flags, "--udp-workers", "1")
+	}
+	return flags, strings.Contains(string(help), "cache")
 }
 
 // loadConfig is the load generator's configuration: qs against addr.
@@ -388,7 +420,7 @@ func (b *bench) startOn(k serverKind, dir string, z *benchZone, cpus string) (*p
 	}
 	addr = netip.AddrPortFrom(netip.MustParseAddr(serverIP), uint16(port))
 	s := &serverSetup{Dir: dir, Port: port, Origin: benchOrigin, ZoneFile: z.File,
-		Bin: b.bins[k.Name], DeadPort: dead, ZKFlags: b.zkFlags}
+		Bin: b.bins[k.Name], DeadPort: dead, ZKFlags: k.Flags}
 	argv, err := k.argv(s)
 	if err != nil {
 		return nil, addr, 0, err

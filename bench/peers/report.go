@@ -76,6 +76,13 @@ type results struct {
 	QNames   int      // names in the query zone
 	QRecords int      // records in the query zone
 	Servers  []string // table order, zonekeeper first
+	// Baseline is the server name of zonekeeper at the --baseline
+	// commit ("zonekeeper@b9b80a9"), run under the query load only; ""
+	// without one. BaseRev is that commit, Current what the repository's
+	// working tree holds (worktree.Current).
+	Baseline string
+	BaseRev  string
+	Current  string
 	Versions map[string]string
 	Runs     map[string][]serverRun
 	Errors   map[string][]string // per server, what failed
@@ -304,14 +311,33 @@ func (r *results) tag(m metric) string {
 	return zoneTag(r.QNames)
 }
 
-// writeTable writes one row per server of ms, with the version first.
-func (r *results) writeTable(w io.Writer, ms []metric) {
+// peers are the servers compared with zonekeeper: all but zonekeeper
+// and its baseline build.
+func (r *results) peers() []string {
+	var ps []string
+	for _, s := range r.Servers[1:] {
+		if s != r.Baseline {
+			ps = append(ps, s)
+		}
+	}
+	return ps
+}
+
+// bigServers are the servers run with the big zone: all but the
+// baseline build, which runs under the query load only.
+func (r *results) bigServers() []string {
+	return slices.DeleteFunc(slices.Clone(r.Servers), func(s string) bool { return s == r.Baseline })
+}
+
+// writeTable writes one row per server of servers and column of ms,
+// with the version first.
+func (r *results) writeTable(w io.Writer, ms []metric, servers []string) {
 	heads := []string{"server", "version"}
 	for _, m := range ms {
 		heads = append(heads, m.Head+" ("+r.tag(m)+")")
 	}
 	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(heads, " | "), strings.Repeat("---|", len(heads)))
-	for _, s := range r.Servers {
+	for _, s := range servers {
 		row := []string{s, r.Versions[s]}
 		for _, m := range ms {
 			row = append(row, summarize(r.column(s, m)).cell(m.Fmt))
@@ -328,7 +354,7 @@ func (r *results) writeReport(w io.Writer) {
 		benchOrigin, r.QNames, r.QRecords, r.Names, r.Records, zoneTag(r.QNames), zoneTag(r.Names), serverIP, serverCPU, loadCPU, r.allCPUsText(), r.reps())
 
 	p("## Queries: the %d-name query zone under load\n\n%s.\n\n", r.QNames, r.Load)
-	r.writeTable(w, queryMetrics)
+	r.writeTable(w, queryMetrics, r.Servers)
 	if busy := r.busyRuns(); busy != "" {
 		p("\n**The machine was not quiet**: the servers' core was busy with other work during %s. Queries/s and latencies of those runs understate the server; queries/CPU-s still compare. Run again on a quiet machine.\n", busy)
 	}
@@ -336,7 +362,7 @@ func (r *results) writeReport(w io.Writer) {
 	p("Lost: queries unanswered within the load generator's timeout; socket drops: the kernel's UDP RcvbufErrors over the load, system-wide (a server whose receive buffer overflows loses those queries).\n")
 
 	p("\n## Start, memory, AXFR out: the %d-name big zone alone\n\n", r.Names)
-	r.writeTable(w, bigMetrics)
+	r.writeTable(w, bigMetrics, r.bigServers())
 	p("\nStart → serving, 1 CPU: from the process's start, pinned to CPU %s like every other measurement, until it answers a name of the zone authoritatively (polled every 10 ms); start → serving, all CPUs: the same on a second start, in a fresh directory (zonekeeper's data directory with a fresh copy of the zone), the server free to use %s (taskset -c %s) while the load generator is idle: the cold-start target's measure, as parsing in parallel needs more than one core (a server that loads one zone on one thread shows about its 1-CPU time); start → idle: of the pinned start, until it has also settled after that (under 10 ms of CPU in 200 ms, at most 15 s more): a server that still builds something once it answers shows here. RSS: VmRSS and VmHWM (peak), read once the server answers and has settled (under 10 ms of CPU in 200 ms, at most 15 s), before the AXFR, of the largest process of the server's process group (NSD's forked server shares its parent's zone pages; a sum would count them twice); MB = 10⁶ bytes; RSS bytes per record: VmRSS ÷ the zone's records. AXFR out: a TCP client that counts messages and records without decoding them; CPU is the server's over the transfer.\n", serverCPU, r.allCPUsText(), r.cpuList())
 	for _, s := range r.Servers {
 		for _, e := range r.Errors[s] {
@@ -351,7 +377,7 @@ func (r *results) writeReport(w io.Writer) {
 		heads = append(heads, h+" ("+r.tag(m)+")")
 	}
 	p("| %s |\n|%s\n", strings.Join(heads, " | "), strings.Repeat("---|", len(heads)))
-	for _, s := range r.Servers[1:] {
+	for _, s := range r.peers() {
 		row := []string{s}
 		for _, h := range ratioMetrics {
 			row = append(row, r.ratio(s, metricNamed(h)).cell(fmtRatio))
@@ -359,6 +385,9 @@ func (r *results) writeReport(w io.Writer) {
 		p("| %s |\n", strings.Join(row, " | "))
 	}
 	p("\nAbove 1 is better for zonekeeper in the queries columns, worse in the others.\n")
+	if r.Baseline != "" {
+		r.writeBaseline(w)
+	}
 
 	r.writeZonekeeper(w)
 	r.writeTargets(w)
@@ -517,91 +546,6 @@ func percentile(lat []time.Duration, p float64) time.Duration {
 	slices.Sort(s)
 	i := int(math.Ceil(p*float64(len(s)))) - 1
 	return s[max(0, min(i, len(s)-1))]
-}
-
-// target is one line of the targets section.
-type target struct {
-	What  string
-	Value string
-	Held  string // "held", "missed" or "n/a"
-}
-
-func heldIf(ok bool, valid bool) string {
-	switch {
-	case !valid:
-		return "n/a"
-	case ok:
-		return "held"
-	default:
-		return "missed"
-	}
-}
-
-func (r *results) writeTargets(w io.Writer) {
-	zkMed := func(head string) float64 { return summarize(r.column("zonekeeper", metricNamed(head))).Med }
-	var ts []target
-	cpuRatio := r.ratio("NSD", metricNamed("queries/CPU-s"))
-	ts = append(ts, target{fmt.Sprintf("queries per server-CPU-second ≥ 0.9 × NSD's (%d-name query zone)", r.QNames),
-		"zonekeeper ÷ NSD = " + cpuRatio.cell(fmtRatio), heldIf(cpuRatio.Med >= 0.9, cpuRatio.N > 0)})
-	// The cold start on all CPUs, as parsing in parallel needs; the
-	// pinned start beside it.
-	start, start1 := zkMed(startAll), zkMed(startPinned)
-	ts = append(ts, target{fmt.Sprintf("%d-name zone cold start ≤ 2.0 s (server free to use %s, as parsing in parallel needs)", r.Names, r.allCPUsText()),
-		fmtDurNaN(start) + " (one CPU: " + fmtDurNaN(start1) + ")", heldIf(start <= 2.0, !math.IsNaN(start))})
-	restart := r.zkColumn(func(z zkRun) float64 { return z.Restart.Seconds() })
-	if r.hasCache() {
-		ts = append(ts, target{"restart from compiled cache ≤ 1.0 s", restart.cell(fmtDur), heldIf(restart.Med <= 1.0, restart.N > 0)})
-	} else {
-		ts = append(ts, target{"restart from compiled cache ≤ 1.0 s", "n/a (no compiled cache seen; a plain restart took " + restart.cell(fmtDur) + ")", "n/a"})
-	}
-	// Resident memory once loaded, as the issue's anchors (NSD, Knot)
-	// are. The peak while loading is shown beside the peers' peaks, for
-	// an operator sizing a machine; the issue sets no target for it.
-	rss, cur := zkMed("peak RSS (VmHWM)"), zkMed("RSS (VmRSS)")
-	ts = append(ts, target{fmt.Sprintf("resident memory after load (VmRSS) ≤ 415 MB (%d-name zone)", r.Names), fmtMBNaN(cur) + fmt.Sprintf(" (%.0f bytes per record)", zkMed("RSS bytes per record")), heldIf(cur*1024/1e6 <= 415, !math.IsNaN(cur))})
-	peers := ""
-	for _, peer := range []string{"NSD", "Knot"} {
-		if v := summarize(r.column(peer, metricNamed("peak RSS (VmHWM)"))).Med; !math.IsNaN(v) {
-			peers += fmt.Sprintf("; %s %s", peer, fmtMB(v))
-		}
-	}
-	ts = append(ts, target{fmt.Sprintf("peak RSS while loading (VmHWM), not a target: the issue's memory target is the resident size after load, the row above (%d-name zone)", r.Names),
-		fmtMBNaN(rss) + peers, "shown"})
-	axfrCPU := zkMed("AXFR out CPU")
-	ts = append(ts, target{fmt.Sprintf("AXFR out ≤ 0.25 s server CPU (%d-name zone)", r.Names), fmtDurNaN(axfrCPU), heldIf(axfrCPU <= 0.25, !math.IsNaN(axfrCPU))})
-	it := r.zkColumn(func(z zkRun) float64 { return z.IXFRWall.Seconds() })
-	ib := r.zkColumn(func(z zkRun) float64 { return float64(z.IXFRBytes) })
-	ts = append(ts, target{fmt.Sprintf("IXFR of a one-record change < 50 ms and < 1 KB (%d-name zone)", r.Names), it.cell(fmtDur) + ", " + ib.cell(fmtInt) + " bytes",
-		heldIf(it.Med < 0.050 && ib.Med < 1024, it.N > 0 && ib.N > 0)})
-	if len(r.PropLat) > 0 {
-		p95 := percentile(r.PropLat, 0.95)
-		ts = append(ts, target{fmt.Sprintf("edit-to-secondary p95 < 100 ms (%d-record zone)", r.PropZone), fmtDur(p95.Seconds()), heldIf(p95 < 100*time.Millisecond, true)})
-	} else {
-		ts = append(ts, target{"edit-to-secondary p95 < 100 ms", "not measured", "n/a"})
-	}
-	failed := r.zkColumn(func(z zkRun) float64 { return float64(z.ReloadFailed) })
-	ts = append(ts, target{fmt.Sprintf("zero failed queries during the reload of the %d-name zone under load", r.Names), failed.cell(fmtInt) + " failed", heldIf(failed.Max == 0, failed.N > 0)})
-	_, share := r.fastShare()
-	ts = append(ts, target{fmt.Sprintf("fast-path share of the mixed query set ≥ 90%% (%d-name query zone)", r.QNames), share.cell(fmtShare), heldIf(share.Med >= 0.9, share.N > 0)})
-
-	fmt.Fprintf(w, "\n## Targets\n\n| target | zonekeeper | |\n|---|---|---|\n")
-	for _, t := range ts {
-		fmt.Fprintf(w, "| %s | %s | %s |\n", t.What, t.Value, t.Held)
-	}
-}
-
-func fmtDurNaN(sec float64) string {
-	if math.IsNaN(sec) {
-		return "n/a"
-	}
-	return fmtDur(sec)
-}
-
-func fmtMBNaN(kb float64) string {
-	if math.IsNaN(kb) {
-		return "n/a"
-	}
-	return fmtMB(kb)
 }
 
 // lscpuField is the value of one line of lscpu's output, "?" if absent.

@@ -138,3 +138,78 @@ func TestCPUCount(t *testing.T) {
 		}
 	}
 }
+
+// TestReportBaseline checks the comparison with the baseline build: its
+// row in the query table, none in the big zone's table or among the
+// peers' ratios, and a line that names both commits with the ratio of
+// queries per CPU-second paired by repetition.
+func TestReportBaseline(t *testing.T) {
+	run := func(rep int, perCPU float64, big bool) serverRun {
+		return serverRun{Rep: rep, HasQuery: true, HasBig: big, HasStartAll: big, QPS: perCPU, QPSPerCPU: perCPU, CPUUse: 1, FastShare: 0.97,
+			Start: time.Second, StartAll: time.Second, CurRSSKB: 100_000, PeakRSSKB: 200_000, AXFRRecords: 1001}
+	}
+	const base = "zonekeeper@b9b80a9"
+	r := &results{
+		Names: 1000, Records: 1000, QNames: 100_000, QRecords: 225_008,
+		Servers:  []string{"zonekeeper", base, "NSD"},
+		Baseline: base, BaseRev: "b9b80a9", Current: "8a3055a-dirty",
+		Versions: map[string]string{"zonekeeper": "8a3055a-dirty", base: "b9b80a9", "NSD": "4.6.1"},
+		Runs: map[string][]serverRun{
+			"zonekeeper": {run(0, 210, true), run(1, 200, true), run(2, 190, true)},
+			base:         {run(0, 200, false), run(1, 200, false), run(2, 200, false)},
+			"NSD":        {run(0, 100, true), run(1, 100, true), run(2, 100, true)},
+		},
+		Errors: map[string][]string{}, Load: "Load: test", AllCPUs: "0-1",
+	}
+	if s := r.ratio(base, metricNamed("queries/CPU-s")); s.N != 3 || s.Med != 1 || s.Min != 0.95 || s.Max != 1.05 {
+		t.Errorf("baseline ratio %+v, want 1 (0.95–1.05) over 3 repetitions", s)
+	}
+	var b strings.Builder
+	r.writeReport(&b)
+	out := b.String()
+	for _, want := range []string{
+		"| zonekeeper@b9b80a9 | b9b80a9 | 200 | 200 | 100% | ",
+		"## zonekeeper ÷ zonekeeper@b9b80a9: the query path against commit b9b80a9",
+		"its version: 8a3055a-dirty; the repository's working tree is at 8a3055a-dirty",
+		"| server | commit | queries/s (100k) | queries/CPU-s (100k) | server CPU use (100k) | fast-path share (100k) | lost (100k) | wrong (100k) |",
+		"| zonekeeper | 8a3055a-dirty | 200 (190–210) | 200 (190–210) | 100% | 97.0% | 0 | 0 |",
+		"| zonekeeper@b9b80a9 | b9b80a9 | 200 | 200 | 100% | 97.0% | 0 | 0 |",
+		"Queries per server-CPU-second, zonekeeper (8a3055a-dirty) ÷ zonekeeper@b9b80a9 (b9b80a9), per repetition, then median: **1.00 (0.95–1.05)** (as many queries per CPU-second as the baseline).",
+		"| NSD | 2.00 (1.90–2.10) | 2.00 (1.90–2.10) |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	// The baseline ran under the query load only: no row beside the
+	// big zone's numbers, none among the peers.
+	big := out[strings.Index(out, "## Start, memory"):strings.Index(out, "## zonekeeper ÷ peer")]
+	ratios := out[strings.Index(out, "## zonekeeper ÷ peer"):strings.Index(out, "## zonekeeper ÷ "+base)]
+	for what, section := range map[string]string{"big zone table": big, "peer ratios": ratios} {
+		if strings.Contains(section, "| "+base+" |") {
+			t.Errorf("%s has a row for %s:\n%s", what, base, section)
+		}
+	}
+	// The targets stay zonekeeper ÷ NSD.
+	if !strings.Contains(out, "| zonekeeper ÷ NSD = 2.00 (1.90–2.10) | held |") {
+		t.Errorf("the queries per CPU-second target is not zonekeeper ÷ NSD:\n%s", out)
+	}
+	var cols int
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			cols = 0
+			continue
+		}
+		if n := strings.Count(line, "|"); cols == 0 {
+			cols = n
+		} else if n != cols {
+			t.Errorf("row with %d bars under a heading with %d: %s", n, cols, line)
+		}
+	}
+
+	for x, want := range map[float64]string{1.034: "3.4% more", 0.95: "5.0% fewer", 1: "as many"} {
+		if got := fasterOrSlower(x); !strings.HasPrefix(got, want) {
+			t.Errorf("fasterOrSlower(%v) = %q, want %q…", x, got, want)
+		}
+	}
+}

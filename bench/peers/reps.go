@@ -46,12 +46,21 @@ func (b *bench) measure(res *results, began time.Time) {
 				failed(fmt.Sprintf("%d-name query zone", b.small.Names), err)
 			} else {
 				run.HasQuery = true
-				if k.Name == "zonekeeper" {
-					res.Counters = counters
+				if k.Zonekeeper {
 					run.FastShare = shareOf(counters)
 				}
+				if k.Name == "zonekeeper" {
+					res.Counters = counters
+				}
 			}
-			fmt.Fprintf(os.Stderr, "  (took %v)\nrep %d/%d: %s, %d-name big zone\n", time.Since(t).Round(100*time.Millisecond), rep+1, o.Reps, k.Name, b.big.Names)
+			fmt.Fprintf(os.Stderr, "  (took %v)\n", time.Since(t).Round(100*time.Millisecond))
+			if k.QueryOnly {
+				if run.HasQuery {
+					res.Runs[k.Name] = append(res.Runs[k.Name], run)
+				}
+				continue
+			}
+			fmt.Fprintf(os.Stderr, "rep %d/%d: %s, %d-name big zone\n", rep+1, o.Reps, k.Name, b.big.Names)
 			t = time.Now()
 			if err := b.runBig(k, rep, &run); err != nil {
 				failed(fmt.Sprintf("%d-name big zone", b.big.Names), err)
@@ -125,8 +134,8 @@ func (b *bench) cleanup(dir string) {
 
 // runQueries starts one server with the query zone and measures it
 // under the mixed load into r: queries/s, per server-CPU second,
-// latency, lost and wrong answers; for zonekeeper it also returns its
-// query-path counters' increase over the load.
+// latency, lost and wrong answers; for a zonekeeper build it also
+// returns its query-path counters' increase over the load.
 func (b *bench) runQueries(k serverKind, rep int, r *serverRun) (map[string]int64, error) {
 	dir := b.serverDir(k, "query", rep)
 	defer b.cleanup(dir)
@@ -135,11 +144,11 @@ func (b *bench) runQueries(k serverKind, rep int, r *serverRun) (map[string]int6
 		return nil, err
 	}
 	defer p.Stop()
-	zk := k.Name == "zonekeeper"
+	zk, bin := k.Zonekeeper, b.bins[k.Name]
 	sock := filepath.Join(dir, "ctl.sock")
 	var before map[string]int64
 	if zk {
-		before = zkCounters(b.bin, sock)
+		before = zkCounters(bin, sock)
 	}
 
 	drops := udpRcvbufErrors()
@@ -165,7 +174,7 @@ func (b *bench) runQueries(k serverKind, rep int, r *serverRun) (map[string]int6
 	if !zk {
 		return nil, nil
 	}
-	return counterDelta(before, zkCounters(b.bin, sock)), nil
+	return counterDelta(before, zkCounters(bin, sock)), nil
 }
 
 // runBig starts one server with the big zone alone and measures into r

@@ -37,6 +37,16 @@ type serverKind struct {
 	argv func(s *serverSetup) ([]string, error)
 	// versionArgs make Binary print its version.
 	versionArgs []string
+	// Zonekeeper marks a build of zonekeeper: the one under test, or a
+	// baseline commit's (--baseline). Both are configured alike and
+	// their query-path counters are read.
+	Zonekeeper bool
+	// QueryOnly: the kind runs under the query zone's load only, not
+	// with the big zone (the baseline, to keep the run in its budget).
+	QueryOnly bool
+	// Flags are extra `serve` flags for a zonekeeper build, from what
+	// its `serve --help` offers.
+	Flags []string
 }
 
 // serverSetup is what a server kind needs to write its configuration.
@@ -63,7 +73,7 @@ var peerKinds = []serverKind{
 }
 
 // zonekeeperKind is the server under test; Binary is set from --bin.
-var zonekeeperKind = serverKind{Name: "zonekeeper", argv: zonekeeperArgv, versionArgs: []string{"version"}}
+var zonekeeperKind = serverKind{Name: "zonekeeper", argv: zonekeeperArgv, versionArgs: []string{"version"}, Zonekeeper: true}
 
 // lookBinary finds a server binary in PATH or the sbin directories, which
 // are not in every PATH.
@@ -86,8 +96,8 @@ var versionRE = regexp.MustCompile(`\d+\.\d+(\.\d+)?[^\s,()]*`)
 // Debian package's version, else "?".
 func (k serverKind) version(bin string) string {
 	out, _ := exec.Command(bin, k.versionArgs...).CombinedOutput()
-	if k.Name == "zonekeeper" {
-		// "zonekeeper dev", "zonekeeper v1.2.3-4-gabcdef".
+	if k.Zonekeeper {
+		// "zonekeeper dev", "zonekeeper v1.2.3-4-gabcdef", "zonekeeper b9b80a9".
 		if v := strings.TrimPrefix(strings.TrimSpace(firstLine(string(out))), "zonekeeper "); v != "" {
 			return v
 		}

@@ -17,8 +17,8 @@ const benchOrigin = "bench.test."
 const propOrigin = "prop.test."
 
 // Addresses in the zone that the query expectations name. Every NS name
-// of the zone has a loopback address (DESIGN.md: outbound traffic that
-// follows from zone data stays on loopback).
+// of the zone has a loopback address (docs/architecture.md, "Tests and
+// peers": outbound traffic that follows from zone data stays on loopback).
 const wildcardA = "127.0.9.9"
 
 // zoneSpec describes a generated zone: names h0..h(Names-1), each with A
