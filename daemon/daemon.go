@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"zonekeeper/daemon/listen"
@@ -96,6 +97,7 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 		started: time.Now().UTC(),
 		ready:   make(chan struct{}),
 	}
+	d.removeStaleTemps()
 	if d.journal, err = newJournal(filepath.Join(cfg.Data, "journal"), log, d.events.Emit); err != nil {
 		srv.Close()
 		ctl.Close()
@@ -121,6 +123,30 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	d.commits.hold = d.health.holdFirstNotify
 	d.commits.native = func(zone string) bool { return d.zoneKind(zone) == api.KindNative }
 	return d, nil
+}
+
+// removeStaleTemps removes the temporary files of atomic replaces that a
+// crash interrupted (kill -9 during a transfer's or an edit's write),
+// before anything of this start writes, and says which.
+func (d *Daemon) removeStaleTemps() {
+	var all []string
+	for _, sub := range []string{"zones", "secondary", "journal", "cache", "backup"} {
+		dir := filepath.Join(d.cfg.Data, sub)
+		if sub == "zones" {
+			dir = d.cfg.ZonesDir()
+		}
+		removed, err := zonefile.RemoveStaleTemps(dir)
+		if err != nil {
+			d.log.Warn("removing interrupted writes: "+err.Error(), "dir", dir)
+		}
+		all = append(all, removed...)
+	}
+	if len(all) == 0 {
+		return
+	}
+	detail := fmt.Sprintf("removed %d temporary file(s) of writes interrupted before this start: %s", len(all), strings.Join(all, ", "))
+	d.log.Info(detail)
+	d.events.Emit(api.Event{Kind: "cleanup", Outcome: api.OutcomeOK, Detail: detail})
 }
 
 // registerPrimary records a zone found in DATA/zones in the store, as a

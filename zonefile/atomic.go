@@ -6,7 +6,38 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
+
+// tempInfix marks ReplaceFile's temporary files: .NAME.tmp-RANDOM.
+const tempInfix = ".tmp-"
+
+// RemoveStaleTemps removes from dir the temporary files that a
+// ReplaceFile interrupted by a crash (kill -9, power loss) left behind,
+// and returns their paths. Only this process's start may call it: a
+// replace under way would lose its file.
+func RemoveStaleTemps(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var removed []string
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, ".") || !strings.Contains(name, tempInfix) {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		if err := os.Remove(path); err != nil {
+			return removed, err
+		}
+		removed = append(removed, path)
+	}
+	return removed, nil
+}
 
 // ReplaceFile atomically replaces the file at path with what write
 // produces: it writes a temporary file in the same directory, fsyncs it,
@@ -24,7 +55,7 @@ func ReplaceFile(path string, write func(io.Writer) error) (err error) {
 		mode = fi.Mode().Perm()
 		uid, gid = fileOwner(fi)
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	tmp, err := os.CreateTemp(dir, "."+base+tempInfix+"*")
 	if err != nil {
 		return fmt.Errorf("zonefile: replace %s: %w", path, err)
 	}
