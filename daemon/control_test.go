@@ -320,3 +320,22 @@ func TestSlowFollowerIsToldWhatItLost(t *testing.T) {
 		t.Fatalf("dropped %d, want at least 50", n)
 	}
 }
+
+// Zone names name files: one with a NUL, a control character or a path
+// separator is refused at the API, and nothing is registered or served.
+func TestControlRefusesUnsafeZoneNames(t *testing.T) {
+	td := startDaemonWith(t, nil, nil, nil)
+	c := td.client()
+	ctx := context.Background()
+	for _, name := range []string{"a\x00b.", "tab\there.", "new\nline.", "a/b.", `back\slash.`, "..", "caf\xc3\xa9."} {
+		_, err := c.AddSecondary(ctx, api.AddSecondaryRequest{Name: name, Primaries: []string{"127.0.0.9"}})
+		var ae *api.Error
+		if !errors.As(err, &ae) || ae.Code != api.CodeBadRequest {
+			t.Errorf("add-secondary %q: %v, want a bad request", name, err)
+		}
+	}
+	zs, err := c.Zones(ctx)
+	if err != nil || len(zs) != 0 {
+		t.Errorf("zones after the refusals: %v %v, want none", zs, err)
+	}
+}

@@ -22,8 +22,15 @@ func zoneName(s string) (string, error) {
 	if s == "" {
 		return "", api.Errorf(api.CodeBadRequest, "empty zone name")
 	}
+	// A zone name names files (DATA/zones/NAME.zone, its journal): only
+	// printable ASCII, no escapes, no path separators, no empty labels.
+	for _, c := range []byte(s) {
+		if c <= ' ' || c >= 0x7f {
+			return "", api.Errorf(api.CodeBadRequest, "%q is not a valid zone name: it holds the byte 0x%02x; use printable ASCII only", s, c)
+		}
+	}
 	name := strings.ToLower(dns.Fqdn(s))
-	if _, ok := dns.IsDomainName(name); !ok || strings.Contains(name, "..") || strings.ContainsAny(name, "/\\ \t") {
+	if _, ok := dns.IsDomainName(name); !ok || strings.Contains(name, "..") || strings.ContainsAny(name, "/\\") || (len(name) > 1 && name[0] == '.') {
 		return "", api.Errorf(api.CodeBadRequest, "%q is not a valid zone name", s)
 	}
 	return name, nil
