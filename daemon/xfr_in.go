@@ -335,9 +335,11 @@ func zoneSOA(zone string, recs []dns.RR, i int) (*dns.SOA, bool) {
 func oneLineRR(rr dns.RR) string { return strings.Join(strings.Fields(rr.String()), " ") }
 
 // rrIndex is a zone's records being changed by IXFR differences, grouped
-// by owner and type so that a removal finds its record quickly.
+// by RRset. A set that a difference touches gets an index of its records
+// by rdata on its first change, so applying N changes costs N lookups
+// however large the RRset (a set grown by 100k records by one IXFR).
 type rrIndex struct {
-	sets  map[rrIndexKey][]dns.RR
+	sets  map[rrIndexKey]*rrIndexSet
 	order []rrIndexKey // first-seen order; Write sorts anyway
 }
 
@@ -347,67 +349,121 @@ type rrIndexKey struct {
 	class  uint16
 }
 
+// rrIndexSet is one RRset: its records in order, removed ones nil, and
+// once changed, where each is by its rdata key.
+type rrIndexSet struct {
+	rrs   []dns.RR
+	index map[string][]int // rdataKey -> positions in rrs; nil until the set changes
+}
+
 func rrIndexKeyOf(rr dns.RR) rrIndexKey {
 	h := rr.Header()
 	return rrIndexKey{strings.ToLower(h.Name), h.Rrtype, h.Class}
 }
 
+// rdataKey is the text of rr's rdata in lower case: equal for records
+// that dns.IsDuplicate finds equal (names in rdata compare without case),
+// and rarely equal otherwise, which IsDuplicate then tells apart.
+func rdataKey(rr dns.RR) string {
+	return strings.ToLower(strings.TrimPrefix(rr.String(), rr.Header().String()))
+}
+
 func newRRIndex(recs []dns.RR) *rrIndex {
-	ix := &rrIndex{sets: make(map[rrIndexKey][]dns.RR, len(recs))}
+	ix := &rrIndex{sets: make(map[rrIndexKey]*rrIndexSet, len(recs))}
 	for _, rr := range recs {
-		k := rrIndexKeyOf(rr)
-		if _, ok := ix.sets[k]; !ok {
-			ix.order = append(ix.order, k)
-		}
-		ix.sets[k] = append(ix.sets[k], rr)
+		set := ix.set(rrIndexKeyOf(rr))
+		set.rrs = append(set.rrs, rr)
 	}
 	return ix
 }
 
-// remove deletes the record equal to rr (TTL aside), reporting whether
-// there was one. The slice is copied: base's records stay as they were.
-func (ix *rrIndex) remove(rr dns.RR) bool {
-	k := rrIndexKeyOf(rr)
+// set returns the RRset of key k, made empty when there is none.
+func (ix *rrIndex) set(k rrIndexKey) *rrIndexSet {
 	set := ix.sets[k]
-	for j, have := range set {
-		if dns.IsDuplicate(have, rr) {
-			ix.sets[k] = append(set[:j:j], set[j+1:]...)
-			return true
+	if set == nil {
+		set = &rrIndexSet{}
+		ix.sets[k] = set
+		ix.order = append(ix.order, k)
+	}
+	return set
+}
+
+// indexed returns set with its index built. The slices of the index are
+// the set's own: newRRIndex built them, base's records stay as they were.
+func (set *rrIndexSet) indexed() *rrIndexSet {
+	if set.index == nil {
+		set.index = make(map[string][]int, len(set.rrs))
+		for i, rr := range set.rrs {
+			if rr != nil {
+				k := rdataKey(rr)
+				set.index[k] = append(set.index[k], i)
+			}
 		}
 	}
-	return false
+	return set
+}
+
+// find returns the position of the record equal to rr (TTL aside), or -1,
+// and rr's rdata key.
+func (set *rrIndexSet) find(rr dns.RR) (int, string) {
+	k := rdataKey(rr)
+	for _, i := range set.index[k] {
+		if dns.IsDuplicate(set.rrs[i], rr) {
+			return i, k
+		}
+	}
+	return -1, k
+}
+
+// remove deletes the record equal to rr (TTL aside), reporting whether
+// there was one.
+func (ix *rrIndex) remove(rr dns.RR) bool {
+	set := ix.sets[rrIndexKeyOf(rr)]
+	if set == nil {
+		return false
+	}
+	i, k := set.indexed().find(rr)
+	if i < 0 {
+		return false
+	}
+	set.rrs[i] = nil
+	pos := set.index[k]
+	for j, p := range pos {
+		if p == i {
+			set.index[k] = append(pos[:j], pos[j+1:]...)
+			break
+		}
+	}
+	return true
 }
 
 // add inserts rr unless an equal record is there.
 func (ix *rrIndex) add(rr dns.RR) bool {
-	k := rrIndexKeyOf(rr)
-	set := ix.sets[k]
-	for _, have := range set {
-		if dns.IsDuplicate(have, rr) {
-			return false
-		}
+	set := ix.set(rrIndexKeyOf(rr)).indexed()
+	i, k := set.find(rr)
+	if i >= 0 {
+		return false
 	}
-	if _, ok := ix.sets[k]; !ok {
-		ix.order = append(ix.order, k)
-	}
-	ix.sets[k] = append(set[:len(set):len(set)], rr)
+	set.index[k] = append(set.index[k], len(set.rrs))
+	set.rrs = append(set.rrs, rr)
 	return true
 }
 
 // setSOA replaces the zone's SOA, whatever it was.
 func (ix *rrIndex) setSOA(soa *dns.SOA) {
-	k := rrIndexKeyOf(soa)
-	if _, ok := ix.sets[k]; !ok {
-		ix.order = append(ix.order, k)
-	}
-	ix.sets[k] = []dns.RR{soa}
+	set := ix.set(rrIndexKeyOf(soa))
+	set.rrs, set.index = []dns.RR{soa}, nil
 }
 
 // records returns the current records.
 func (ix *rrIndex) records() []dns.RR {
 	var out []dns.RR
 	for _, k := range ix.order {
-		out = append(out, ix.sets[k]...)
+		for _, rr := range ix.sets[k].rrs {
+			if rr != nil {
+				out = append(out, rr)
+			}
+		}
 	}
 	return out
 }
