@@ -212,6 +212,7 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 	if script != "" && held != nil && !force && !wrapped {
 		note = "; AXFR, not IXFR: the zone has an AXFR filter script"
 	}
+	ixfrWhy := "" // why an IXFR could not be used, when it fell back to AXFR
 	if held != nil && !force && !wrapped && script == "" {
 		kind = "ixfr-in"
 		raw, msgs, nb, err := s.receive(ctx, z.name, p, key, held.SOA())
@@ -223,6 +224,7 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 			return 0, fmt.Errorf("IXFR: %w", err)
 		}
 		if err != nil {
+			ixfrWhy = err.Error()
 			note = "; IXFR unusable (" + err.Error() + "), fell back to AXFR"
 			s.log.Info("IXFR unusable, trying AXFR", "zone", z.name, "primary", p.String(), "reason", err.Error())
 			kind, recs = "axfr-in", nil
@@ -235,12 +237,17 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 		}
 	}
 	if recs == nil {
+		// After an unusable IXFR, a failed AXFR says why it was tried.
+		what := "AXFR"
+		if ixfrWhy != "" {
+			what = "IXFR unusable (" + ixfrWhy + "); the AXFR it fell back to"
+		}
 		raw, msgs, nb, err := s.receive(ctx, z.name, p, key, nil)
 		if err != nil {
-			return 0, fmt.Errorf("AXFR: %w", err)
+			return 0, fmt.Errorf("%s: %w", what, err)
 		}
 		if recs, serial, err = axfrRecords(z.name, raw); err != nil {
-			return 0, fmt.Errorf("AXFR: %w", err)
+			return 0, fmt.Errorf("%s: %w", what, err)
 		}
 		messages, nbytes = msgs, nb
 		upstream = serial

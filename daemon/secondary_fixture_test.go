@@ -38,6 +38,7 @@ type testPrimary struct {
 	stopAfter   int           // close a transfer's connection after this many messages (0: never)
 	stall       time.Duration // pause after a transfer's first message
 	ixfrMode    string        // "" differences; "full": the whole zone; or an rcode name such as "NOTIMP"
+	axfrRcode   string        // "": the zone; or an rcode name such as "REFUSED"
 	unsignedXFR bool          // transfers are answered without TSIG
 	expireOpt   int64         // EDNS EXPIRE value sent in SOA answers; -1: none
 	tcpSecret   string        // when set, the TCP side signs with this secret instead
@@ -177,7 +178,7 @@ func (p *testPrimary) serve(w dns.ResponseWriter, r *dns.Msg) {
 	p.mu.Lock()
 	cur := p.versions[len(p.versions)-1]
 	versions := p.versions
-	ixfrMode, expireOpt := p.ixfrMode, p.expireOpt
+	ixfrMode, axfrRcode, expireOpt := p.ixfrMode, p.axfrRcode, p.expireOpt
 	p.mu.Unlock()
 	switch q.Qtype {
 	case dns.TypeSOA:
@@ -195,6 +196,13 @@ func (p *testPrimary) serve(w dns.ResponseWriter, r *dns.Msg) {
 		w.WriteMsg(m)
 	case dns.TypeAXFR:
 		p.axfrs.Add(1)
+		if axfrRcode != "" {
+			m := p.reply(r)
+			m.Rcode = dns.StringToRcode[axfrRcode]
+			p.sign(w, r, m, false)
+			w.WriteMsg(m)
+			return
+		}
 		p.stream(w, r, fullZone(cur))
 	case dns.TypeIXFR:
 		p.ixfrs.Add(1)

@@ -125,6 +125,26 @@ func TestSecondaryIXFRAnsweredWithFullZone(t *testing.T) {
 	}
 }
 
+// When the IXFR is unusable and the AXFR it falls back to is refused
+// too, the failure names both, not only "AXFR: refused".
+func TestSecondaryFallbackFailureNamesTheIXFR(t *testing.T) {
+	t.Parallel()
+	p := newTestPrimary(t, "127.0.0.1", testSecZone, secZoneLines(1, 3600, 600, 86400)...)
+	n := startSecondaryNode(t, "", nil)
+	n.addSecondaryZone(t, testSecZone, "", p.addr)
+	eventually(t, 10*time.Second, "serial 1", func() bool { return n.servedSerial(t, testSecZone) == 1 }, n.logs.String)
+	p.configure(func(p *testPrimary) { p.ixfrMode, p.axfrRcode = "NOTIMP", "REFUSED" })
+	p.set(secZoneLines(2, 3600, 600, 86400)...)
+	n.secondaries.notify(testSecZone, netip.MustParseAddrPort("127.0.0.1:5353"), "")
+	ev := n.waitEvent(t, testSecZone, "xfr-in-error", "the AXFR it fell back to", 10*time.Second)
+	if !strings.Contains(ev.Detail, "IXFR unusable") || !strings.Contains(ev.Detail, "REFUSED") {
+		t.Errorf("event %q: want the IXFR's failure and the AXFR's refusal", ev.Detail)
+	}
+	if s := n.servedSerial(t, testSecZone); s != 1 {
+		t.Errorf("serial %d, want 1 kept", s)
+	}
+}
+
 func TestSecondaryIXFRRefusedFallsBackToAXFR(t *testing.T) {
 	t.Parallel()
 	for _, rcode := range []string{"NOTIMP", "FORMERR", "REFUSED"} {
