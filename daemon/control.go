@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 
 	"zonekeeper/daemon/api"
@@ -92,6 +95,19 @@ func (d *Daemon) routes() http.Handler {
 	return mux
 }
 
+// storageError words an error the API has no code for: a full or
+// read-only disk is the operator's to fix and says so (writes are atomic,
+// so nothing was changed); anything else is internal.
+func storageError(err error) *api.Error {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), strings.Contains(err.Error(), "database or disk is full"):
+		return api.Errorf(api.CodeStorage, "no space left on the disk of the data directory: %v; nothing was changed: free some space and retry", err)
+	case errors.Is(err, syscall.EROFS), errors.Is(err, fs.ErrPermission):
+		return api.Errorf(api.CodeStorage, "the data directory cannot be written: %v; nothing was changed", err)
+	}
+	return api.Errorf(api.CodeInternal, "internal error: %v", err)
+}
+
 // wrap turns a handlerFunc into an http.Handler writing JSON.
 func (d *Daemon) wrap(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +117,7 @@ func (d *Daemon) wrap(h handlerFunc) http.Handler {
 			var ae *api.Error
 			if !errors.As(err, &ae) {
 				d.log.Error("control API: "+err.Error(), "method", r.Method, "path", r.URL.Path)
-				ae = api.Errorf(api.CodeInternal, "internal error: %v", err)
+				ae = storageError(err)
 			}
 			writeError(w, ae)
 			return

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -337,5 +339,26 @@ func TestControlRefusesUnsafeZoneNames(t *testing.T) {
 	zs, err := c.Zones(ctx)
 	if err != nil || len(zs) != 0 {
 		t.Errorf("zones after the refusals: %v %v, want none", zs, err)
+	}
+}
+
+// A full or read-only disk under an API call is named as such, not as an
+// internal error.
+func TestStorageErrorsAreNamed(t *testing.T) {
+	full := fmt.Errorf("zone x.: writing DATA/zones/x.zone: %w", &fs.PathError{Op: "write", Path: "DATA/zones/.x.zone.tmp-1", Err: syscall.ENOSPC})
+	for _, c := range []struct {
+		err  error
+		code string
+		text string
+	}{
+		{full, api.CodeStorage, "no space left"},
+		{errors.New("store: database or disk is full"), api.CodeStorage, "no space left"},
+		{&fs.PathError{Op: "open", Path: "DATA/state.db", Err: syscall.EROFS}, api.CodeStorage, "cannot be written"},
+		{errors.New("something else"), api.CodeInternal, "internal error"},
+	} {
+		ae := storageError(c.err)
+		if ae.Code != c.code || !strings.Contains(ae.Message, c.text) {
+			t.Errorf("%v: %s %q, want %s with %q", c.err, ae.Code, ae.Message, c.code, c.text)
+		}
 	}
 }

@@ -212,6 +212,7 @@ const (
 	CodeInvalidZone  = "invalid-zone"  // the edit would make the zone invalid
 	CodeNotPermitted = "not-permitted" // not allowed for this zone kind or state
 	CodeUpstream     = "upstream"      // another server (a primary) failed or refused
+	CodeStorage      = "storage"       // the data directory's disk is full or cannot be written
 	CodeInternal     = "internal"      // the daemon failed; see its log
 )
 
