@@ -241,7 +241,7 @@ func (c *catalog) dispatch(ctx context.Context) {
 }
 
 // primaryZones returns the zones this node is primary for: every file
-// of DATA/zones that is not a native zone, sorted.
+// of DATA/zones that is served and not a native zone, sorted.
 func (c *catalog) primaryZones() []string {
 	rows, err := c.db.Zones().List(context.Background())
 	if err != nil {
@@ -253,8 +253,8 @@ func (c *catalog) primaryZones() []string {
 	}
 	var out []string
 	for _, fz := range c.fileZones() {
-		if k, ok := kind[fz.origin]; ok && k != store.KindPrimary {
-			continue
+		if k, ok := kind[fz.origin]; (ok && k != store.KindPrimary) || !fz.loaded {
+			continue // a file that never loaded (broken, a dangling link) is no zone to offer
 		}
 		if fz.origin != catalogZone {
 			out = append(out, fz.origin)

@@ -324,3 +324,19 @@ func TestPeerClusterThreeNodesPrimaryFirst(t *testing.T) {
 		}, func() string { return eventDump(n.events(t, "", "")) })
 	}
 }
+
+// The catalog offers peers only zones this node serves: a zonefile that
+// does not load, or a link to nothing, is no member.
+func TestCatalogLeavesOutZonesNotServed(t *testing.T) {
+	n := startNode(t, "127.0.0.1", "", map[string]string{
+		fileNameOf(chainZone): chainZoneText(1, ""),
+		"broken.test.zone":    "this is not a zone\n",
+	}, nil)
+	if err := os.Symlink(filepath.Join(t.TempDir(), "gone.zone"), filepath.Join(n.dir, "dangling.test.zone")); err != nil {
+		t.Fatal(err)
+	}
+	n.loader.loadAll()
+	if got := n.catalog.primaryZones(); !slices.Equal(got, []string{chainZone}) {
+		t.Errorf("catalog members %v, want only %s", got, chainZone)
+	}
+}
