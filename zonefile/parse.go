@@ -178,6 +178,10 @@ func parse(data []byte, origin, display, base string, fsys fs.FS, rich bool) (*r
 				file, line = pos.lastFile, pos.lastLine
 			}
 			pos.reset()
+			if ownerless(rr) {
+				f := Finding{File: displayName(file), Line: line, Severity: Error, Rule: RuleSyntax, Detail: noOwnerDetail(rr)}
+				return nil, Findings{f}, &InvalidError{Errors: Findings{f}}
+			}
 			fi := int32(0)
 			if file != base {
 				var known bool
@@ -207,6 +211,18 @@ func parse(data []byte, origin, display, base string, fsys fs.FS, rich bool) (*r
 		return nil, findings, err
 	}
 	return &result{origin: origin, p: p, served: served, includes: includes}, findings, nil
+}
+
+// ownerless reports whether the parser gave rr no owner. miekg/dns
+// leaves the owner empty when a record's owner field is blank and no
+// record before it in its file named one; BIND refuses such a file
+// ("no current owner name"), and so do we, rather than take the empty
+// name for the root or fail later on a record that cannot be packed.
+func ownerless(rr dns.RR) bool { return rr.Header().Name == "" }
+
+// noOwnerDetail says what is wrong with an ownerless record.
+func noOwnerDetail(rr dns.RR) string {
+	return fmt.Sprintf("no current owner name: the %s record leaves its owner blank and no record before it names one", typeName(rr.Header().Rrtype))
 }
 
 var (
