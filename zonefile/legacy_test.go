@@ -48,6 +48,13 @@ func legacyValidate(origin, display string, entries []legacyEntry) (*Zone, Findi
 			add(e, Error, RuleSyntax, "%s %s has no data", h.Name, typeName(h.Rrtype))
 			continue
 		}
+		if _, err := dns.PackRR(e.rr, make([]byte, maxPacked), 0, nil, false); err != nil {
+			// Added with the packed parse (the old code failed later,
+			// in the server's compile): data miekg/dns parses but
+			// cannot pack, such as a DS digest "0X", cannot be served.
+			add(e, Error, RuleSyntax, "%s %s cannot be put in wire form", h.Name, typeName(h.Rrtype))
+			continue
+		}
 		if h.Ttl > maxTTL {
 			add(e, Error, RuleTTLRange, "%s %s TTL %d is above 2147483647 (RFC 2181 §8)", h.Name, typeName(h.Rrtype), h.Ttl)
 			continue
