@@ -274,6 +274,8 @@ func legacySort(rrs []dns.RR) {
 	}
 }
 
+var legacyLabelEscaper = strings.NewReplacer("\x00", "\x01\x01", "\x01", "\x01\x02")
+
 type legacySortItem struct {
 	name string
 	rr   dns.RR
@@ -290,7 +292,11 @@ func legacyNameKey(name string) string {
 	}
 	var labels []string
 	for off := 0; buf[off] != 0; off += int(buf[off]) + 1 {
-		labels = append(labels, strings.ToLower(string(buf[off+1:off+1+int(buf[off])])))
+		// A label's own zero byte must not read as its end: the zero
+		// and one bytes are escaped as appendLabelKey escapes them,
+		// which keeps the canonical order.
+		label := legacyLabelEscaper.Replace(string(buf[off+1 : off+1+int(buf[off])]))
+		labels = append(labels, strings.ToLower(label))
 	}
 	_ = n
 	var b strings.Builder

@@ -58,6 +58,7 @@ func TestValidationRules(t *testing.T) {
 		{"below delegation", head + "sub IN NS ns.sub\nns.sub IN A 127.0.0.3\nx.sub IN TXT \"hidden\"\n", RuleBelowDelegation, Warning, 7},
 		{"occluded at cut", head + "sub IN NS ns.sub\nsub IN MX 10 ns1\n", RuleBelowDelegation, Warning, 6},
 		{"glue and ds at cut", head + "sub IN NS ns.sub\nns.sub IN A 127.0.0.3\nns.sub IN AAAA ::1\nsub IN DS 12345 8 2 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE7C2B9B8A7C3F8F0EFA3A0C0E\n", "", 0, 0},
+		{"nul label beside a cut", head + "sub IN NS ns1\nsub\\000 IN TXT \"not below sub\"\nx.sub\\000 IN TXT \"nor this\"\n", "", 0, 0},
 		{"class", head + "www CH TXT \"x\"\n", RuleClass, Error, 5},
 		{"multi-line soa", "$TTL 60\n@ IN SOA ns1 hostmaster (\n 1 ; serial\n 3600 900 604800 300 )\n@ IN NS ns1\nns1 IN A 127.0.0.1\n@ IN SOA ns1 h 2 1 1 1 1\n", RuleSOAMultiple, Error, 7},
 		{"unknown type rfc3597", head + "x IN TYPE65534 \\# 3 010203\n", "", 0, 0},
