@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -20,10 +19,13 @@ import (
 // Load reads the zonefile at path, with origin as its initial $ORIGIN
 // (when origin is empty, the file name without ".zone"), and validates it.
 //
-// $INCLUDE is allowed but confined to the zonefile's directory. Load
-// returns the zone and every finding; when any finding is an error the
-// zone is nil and err is an *InvalidError listing them. Other errors
-// (the file cannot be opened) are returned as they are.
+// $INCLUDE is allowed but confined to the zonefile's directory. The
+// zonefile and its $INCLUDE files are read only when they are regular
+// files (see OpenRegular): a named pipe, say, is refused at once rather
+// than waited on. Load returns the zone and every finding; when any
+// finding is an error the zone is nil and err is an *InvalidError
+// listing them. Other errors (the file cannot be opened, or is not a
+// regular file: errors.Is(err, ErrNotRegular)) are returned as they are.
 func Load(path, origin string) (*Zone, Findings, error) {
 	res, findings, err := loadFile(path, origin, true)
 	if err != nil {
@@ -38,11 +40,11 @@ func Load(path, origin string) (*Zone, Findings, error) {
 // (rich: the dns.RR values are kept) and LoadPacked, and sets the
 // result's fileSum.
 func loadFile(path, origin string, rich bool) (*result, Findings, error) {
-	data, base, fsys, closer, err := readZonefile(path)
+	data, dir, err := readZonefile(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer closer()
+	defer dir.Close()
 	if origin == "" {
 		origin = OriginFromPath(path)
 	}
@@ -50,7 +52,7 @@ func loadFile(path, origin string, rich bool) (*result, Findings, error) {
 	// reference to the bytes and can let them go once it has read them.
 	sum := make(chan [sha256.Size]byte, 1)
 	go func(b []byte) { sum <- sha256.Sum256(b) }(data)
-	res, findings, err := parse(data, origin, path, base, fsys, rich)
+	res, findings, err := parse(data, origin, dir, rich)
 	data = nil
 	fileSum := <-sum
 	if err != nil {
@@ -60,39 +62,36 @@ func loadFile(path, origin string, rich bool) (*result, Findings, error) {
 	return res, findings, nil
 }
 
-// readZonefile reads the zonefile at path whole and returns it, its
-// name in its directory, the directory as the file system its $INCLUDE
-// files are read from, and what closes that.
-func readZonefile(path string) (data []byte, base string, fsys fs.FS, closer func(), err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	root, err := os.OpenRoot(dir)
+// readZonefile reads the zonefile at path whole, when it is a regular
+// file, and returns it and its directory, which its $INCLUDE files are
+// read from and the caller closes.
+func readZonefile(path string) ([]byte, *zoneDir, error) {
+	dir, err := openZoneDir(path)
 	if err != nil {
-		return nil, "", nil, nil, fmt.Errorf("zonefile: %w", err)
+		return nil, nil, fmt.Errorf("zonefile: %w", err)
 	}
-	f, err := root.Open(base)
+	f, fi, err := dir.open(dir.base)
 	if err != nil {
-		root.Close()
-		return nil, "", nil, nil, fmt.Errorf("zonefile: %w", err)
+		dir.Close()
+		return nil, nil, fmt.Errorf("zonefile: %w", err)
 	}
 	defer f.Close()
-	if data, err = readAll(f); err != nil {
-		root.Close()
-		return nil, "", nil, nil, fmt.Errorf("zonefile: %w", err)
+	data, err := readAll(f, fi.Size())
+	if err != nil {
+		dir.Close()
+		return nil, nil, fmt.Errorf("zonefile: read %s: %w", path, err)
 	}
-	return data, base, root.FS(), func() { root.Close() }, nil
+	return data, dir, nil
 }
 
-// readAll reads f whole into a buffer of its size: zonefiles are parsed
-// from memory, in parallel when they are big.
-func readAll(f fs.File) ([]byte, error) {
-	size := 0
-	if st, err := f.Stat(); err == nil && st.Size() < 1<<40 {
-		size = int(st.Size())
+// readAll reads f, of the given size, whole into a buffer of that size:
+// zonefiles are parsed from memory, in parallel when they are big.
+func readAll(f io.Reader, size int64) ([]byte, error) {
+	n := 0
+	if size > 0 && size < 1<<40 {
+		n = int(size)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
 	_, err := buf.ReadFrom(f)
 	return buf.Bytes(), err
 }
@@ -104,7 +103,7 @@ func Parse(r io.Reader, origin, name string) (*Zone, Findings, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("zonefile: %w", err)
 	}
-	res, findings, err := parse(data, origin, name, name, nil, true)
+	res, findings, err := parse(data, origin, &zoneDir{path: name, base: name}, true)
 	if err != nil {
 		return nil, findings, err
 	}
@@ -135,33 +134,26 @@ func (r *result) zone() *Zone {
 	return z
 }
 
-// parse runs the ZoneParser over data and validates the records. display
-// is the name shown in findings for the main file; base is its name
-// inside fsys (nil: no $INCLUDE). rich keeps the dns.RR values, for a
-// Zone; without it the result only makes a Packed.
-func parse(data []byte, origin, display, base string, fsys fs.FS, rich bool) (*result, Findings, error) {
+// parse runs the ZoneParser over data, the zonefile of dir, and
+// validates the records; $INCLUDE is allowed when dir has a root. rich
+// keeps the dns.RR values, for a Zone; without it the result only
+// makes a Packed.
+func parse(data []byte, origin string, dir *zoneDir, rich bool) (*result, Findings, error) {
 	origin = strings.ToLower(dns.Fqdn(origin))
 	if _, ok := dns.IsDomainName(origin); !ok {
 		return nil, nil, fmt.Errorf("zonefile: bad origin %q", origin)
 	}
-	dirOf := filepath.Dir(display)
-	// Findings name included files by their path on disk.
-	displayName := func(name string) string {
-		if name == base {
-			return display
-		}
-		return filepath.Join(dirOf, filepath.FromSlash(name))
-	}
+	display, base := dir.path, dir.base
 
 	files := []string{display}
 	p, ok := parseChunks(data, origin, base, rich)
 	var includes []string
 	if !ok {
 		pos := &position{}
-		zp := dns.NewZoneParser(newSliceReader(data, base, 1, pos), origin, base)
-		if fsys != nil {
+		zp := dns.NewZoneParser(newSliceReader(data, base, 1, pos), origin, dir.parserName())
+		if dir.root != nil {
 			zp.SetIncludeAllowed(true)
-			zp.SetIncludeFS(trackedFS{fsys: fsys, pos: pos, opened: &includes})
+			zp.SetIncludeFS(trackedFS{dir: dir, pos: pos, opened: &includes})
 		}
 		// Every record starts on its own line but for $GENERATE's.
 		lines := bytes.Count(data, []byte{'\n'}) + 1
@@ -179,7 +171,7 @@ func parse(data []byte, origin, display, base string, fsys fs.FS, rich bool) (*r
 			}
 			pos.reset()
 			if ownerless(rr) {
-				f := Finding{File: displayName(file), Line: line, Severity: Error, Rule: RuleSyntax, Detail: noOwnerDetail(rr)}
+				f := Finding{File: dir.display(file), Line: line, Severity: Error, Rule: RuleSyntax, Detail: noOwnerDetail(rr)}
 				return nil, Findings{f}, &InvalidError{Errors: Findings{f}}
 			}
 			fi := int32(0)
@@ -188,7 +180,7 @@ func parse(data []byte, origin, display, base string, fsys fs.FS, rich bool) (*r
 				if fi, known = fileIndex[file]; !known {
 					fi = int32(len(files))
 					fileIndex[file] = fi
-					files = append(files, displayName(file))
+					files = append(files, dir.display(file))
 				}
 			}
 			p.entries = append(p.entries, pk.entry(rr, fi, int32(line)))
@@ -201,7 +193,7 @@ func parse(data []byte, origin, display, base string, fsys fs.FS, rich bool) (*r
 			}
 		}
 		if err := zp.Err(); err != nil {
-			f := syntaxFinding(err, displayName, display)
+			f := syntaxFinding(err, dir)
 			return nil, Findings{f}, &InvalidError{Errors: Findings{f}}
 		}
 		p.names, p.data = pk.names, pk.data
@@ -230,26 +222,29 @@ var (
 	includeTargetRE = regexp.MustCompile("^failed to open `([^']*)'")
 )
 
-func dirOf(path string) string { return filepath.Dir(path) }
-
-// syntaxFinding turns a ZoneParser error into a located finding. The
-// parser's error type keeps its position private, so it is read from the
-// message, whose format miekg/dns has kept stable.
-func syntaxFinding(err error, displayName func(string) string, display string) Finding {
-	f := Finding{File: display, Severity: Error, Rule: RuleSyntax, Detail: err.Error()}
+// syntaxFinding turns a ZoneParser error over the zonefile of dir into
+// a located finding. The parser's error type keeps its position
+// private, so it is read from the message, whose format miekg/dns has
+// kept stable.
+func syntaxFinding(err error, dir *zoneDir) Finding {
+	f := Finding{File: dir.path, Severity: Error, Rule: RuleSyntax, Detail: err.Error()}
 	if m := parseErrRE.FindStringSubmatch(err.Error()); m != nil {
-		f.File = displayName(m[1])
+		f.File = dir.parserDisplay(m[1])
 		f.Line, _ = strconv.Atoi(m[3])
 		f.Detail = m[2]
 	}
 	if strings.Contains(f.Detail, "$INCLUDE") || strings.HasPrefix(f.Detail, "failed to open") {
 		f.Rule = RuleInclude
-		if errors.Is(err, fs.ErrInvalid) || strings.Contains(f.Detail, "escapes") {
-			target := f.Detail
-			if m := includeTargetRE.FindStringSubmatch(f.Detail); m != nil {
-				target = m[1]
-			}
-			f.Detail = fmt.Sprintf("$INCLUDE %s is outside the zonefile's directory %s; only files beside the zonefile may be included", target, dirOf(display))
+		target := f.Detail
+		if m := includeTargetRE.FindStringSubmatch(f.Detail); m != nil {
+			target = m[1]
+		}
+		var oe *openError
+		switch {
+		case errors.Is(err, fs.ErrInvalid) || strings.Contains(f.Detail, "escapes"):
+			f.Detail = fmt.Sprintf("$INCLUDE %s is outside the zonefile's directory %s; only files beside the zonefile may be included", target, filepath.Dir(dir.path))
+		case errors.As(err, &oe):
+			f.Detail = fmt.Sprintf("$INCLUDE %s: %s", target, oe.detail)
 		}
 	}
 	return f
@@ -363,27 +358,3 @@ func (l *lineReader) ReadByte() (byte, error) {
 	l.note(c)
 	return c, nil
 }
-
-// trackedFS opens $INCLUDE files through fsys and wraps them in a
-// lineReader so that included records are located too.
-type trackedFS struct {
-	fsys   fs.FS
-	pos    *position
-	opened *[]string
-}
-
-func (t trackedFS) Open(name string) (fs.File, error) {
-	f, err := t.fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	*t.opened = append(*t.opened, name)
-	return &trackedFile{File: f, lineReader: newLineReader(f, name, t.pos)}, nil
-}
-
-type trackedFile struct {
-	fs.File
-	*lineReader
-}
-
-func (t *trackedFile) Read(p []byte) (int, error) { return t.lineReader.Read(p) }
