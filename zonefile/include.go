@@ -1,18 +1,21 @@
 package zonefile
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // zoneDir is where a zonefile is read from: its directory, opened as an
 // os.Root so that no $INCLUDE reaches outside it, and the names the
 // file and its includes go by in the parser and in findings.
 type zoneDir struct {
-	root *os.Root // nil: the text came from a reader (Parse), no $INCLUDE
-	path string   // the zonefile as the caller named it, shown in findings
-	base string   // its name in root
+	root   *os.Root // nil: the text came from a reader (Parse), no $INCLUDE
+	path   string   // the zonefile as the caller named it, shown in findings
+	base   string   // its name in root
+	prefix string   // the directory's absolute path, slash-separated, without its leading slash, ending in one ("" for "/")
 }
 
 // openZoneDir opens the directory of the zonefile at path.
@@ -21,11 +24,19 @@ func openZoneDir(path string) (*zoneDir, error) {
 	if dir == "" {
 		dir = "."
 	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, err
 	}
-	return &zoneDir{root: root, path: path, base: base}, nil
+	prefix := strings.TrimLeft(filepath.ToSlash(abs), "/")
+	if prefix != "" {
+		prefix += "/"
+	}
+	return &zoneDir{root: root, path: path, base: base, prefix: prefix}, nil
 }
 
 // Close closes the directory.
@@ -50,11 +61,41 @@ func (d *zoneDir) display(name string) string {
 	return filepath.Join(filepath.Dir(d.path), filepath.FromSlash(name))
 }
 
-// parserName is the name the ZoneParser is given for the zonefile.
-func (d *zoneDir) parserName() string { return d.base }
+// parserName is the name the ZoneParser is given for the zonefile: its
+// absolute path. miekg/dns joins a relative $INCLUDE path to the
+// including file's directory, then cuts the leading slash off what it
+// has, absolute or not, before it asks the file system for it. Given
+// the file's absolute path, what it asks for is always the absolute
+// path meant, without that slash, so that an include outside the
+// directory ("/etc/passwd", "../x") is told from one inside it, and an
+// absolute path is not taken for one relative to the directory.
+func (d *zoneDir) parserName() string {
+	if d.root == nil {
+		return d.base
+	}
+	return "/" + d.prefix + d.base
+}
+
+// rel returns the name in the directory of a file as the parser names
+// it (in an error, or to open it), and false when it is outside.
+func (d *zoneDir) rel(name string) (string, bool) {
+	if d.root == nil {
+		return name, true
+	}
+	return strings.CutPrefix(strings.TrimLeft(name, "/"), d.prefix)
+}
 
 // parserDisplay is display for a file as the parser names it.
-func (d *zoneDir) parserDisplay(name string) string { return d.display(name) }
+func (d *zoneDir) parserDisplay(name string) string {
+	if rel, ok := d.rel(name); ok {
+		return d.display(rel)
+	}
+	return name
+}
+
+// errOutside refuses an $INCLUDE of a file outside the zonefile's
+// directory.
+var errOutside = errors.New("outside the zonefile's directory")
 
 // trackedFS opens the $INCLUDE files of a zoneDir, only regular files
 // inside it, and wraps them in a lineReader so that included records
@@ -66,12 +107,16 @@ type trackedFS struct {
 }
 
 func (t trackedFS) Open(name string) (fs.File, error) {
-	f, _, err := t.dir.open(name)
+	rel, ok := t.dir.rel(name)
+	if !ok {
+		return nil, errOutside
+	}
+	f, _, err := t.dir.open(rel)
 	if err != nil {
 		return nil, err
 	}
-	*t.opened = append(*t.opened, name)
-	return &trackedFile{File: f, lineReader: newLineReader(f, name, t.pos)}, nil
+	*t.opened = append(*t.opened, rel)
+	return &trackedFile{File: f, lineReader: newLineReader(f, rel, t.pos)}, nil
 }
 
 type trackedFile struct {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -241,7 +240,8 @@ func syntaxFinding(err error, dir *zoneDir) Finding {
 		}
 		var oe *openError
 		switch {
-		case errors.Is(err, fs.ErrInvalid) || strings.Contains(f.Detail, "escapes"):
+		case errors.Is(err, errOutside) || strings.Contains(f.Detail, "escapes"):
+			// "escapes": os.Root's word for a link that leads out.
 			f.Detail = fmt.Sprintf("$INCLUDE %s is outside the zonefile's directory %s; only files beside the zonefile may be included", target, filepath.Dir(dir.path))
 		case errors.As(err, &oe):
 			f.Detail = fmt.Sprintf("$INCLUDE %s: %s", target, oe.detail)

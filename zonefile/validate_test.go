@@ -176,3 +176,55 @@ func TestOriginFromPath(t *testing.T) {
 		}
 	}
 }
+
+// TestIncludeAbsolute: an absolute $INCLUDE path means what it says. One
+// outside the zonefile's directory is refused under the name written
+// (miekg/dns opens it without its leading slash, which once showed as
+// "failed to open `/etc/passwd' as `etc/passwd'" and read DIR/etc/passwd
+// when there was one); one inside the directory is read.
+func TestIncludeAbsolute(t *testing.T) {
+	path := writeZone(t, "example.org.zone", head+"$INCLUDE /etc/passwd\n",
+		"hosts.inc", "inc IN A 127.0.0.2\n")
+	dir := filepath.Dir(path)
+	// Where the leading slash, cut, would have led.
+	if err := os.MkdirAll(filepath.Join(dir, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "etc", "passwd"), "passwd IN A 127.0.0.9\n")
+	_, fs, err := Load(path, "")
+	want := "$INCLUDE /etc/passwd is outside the zonefile's directory " + dir + "; only files beside the zonefile may be included"
+	if err == nil || len(fs) != 1 || fs[0].Rule != RuleInclude || fs[0].Line != 5 || fs[0].Detail != want {
+		t.Fatalf("err %v, findings %v; want %q", err, fs, want)
+	}
+
+	abs, err := filepath.Abs(filepath.Join(dir, "hosts.inc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inc := range []string{abs, "./hosts.inc", "etc/../hosts.inc"} {
+		writeFile(t, path, head+"$INCLUDE "+inc+"\n")
+		z, fs, err := Load(path, "")
+		if err != nil || len(fs) != 0 || len(z.Includes) != 1 || z.Includes[0] != "hosts.inc" || len(z.Records) != 4 {
+			t.Errorf("$INCLUDE %s: err %v, findings %v, zone %v", inc, err, fs, z)
+		}
+	}
+
+	// A relative path in an included file is relative to that file.
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "sub", "a.inc"), "$INCLUDE b.inc\n")
+	writeFile(t, filepath.Join(dir, "sub", "b.inc"), "\nbad IN A 1.2.3\n")
+	writeFile(t, path, head+"$INCLUDE sub/a.inc\n")
+	_, fs, err = Load(path, "")
+	if err == nil || len(fs) != 1 || fs[0].File != filepath.Join(dir, "sub", "b.inc") || fs[0].Line != 2 {
+		t.Errorf("error in a nested include: err %v, findings %v", err, fs)
+	}
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
