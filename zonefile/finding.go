@@ -39,6 +39,7 @@ const (
 	RuleOutOfZone       = "out-of-zone"      // owner not at or below the origin
 	RuleBelowDelegation = "below-delegation" // non-glue data below a zone cut
 	RuleClass           = "class"            // a class other than IN
+	RuleTooManyRecords  = "too-many-records" // more records than Loader.MaxRecords allows
 )
 
 // Finding is one problem found in a zonefile, located by file and line.

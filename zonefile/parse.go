@@ -25,8 +25,23 @@ import (
 // finding is an error the zone is nil and err is an *InvalidError
 // listing them. Other errors (the file cannot be opened, or is not a
 // regular file: errors.Is(err, ErrNotRegular)) are returned as they are.
-func Load(path, origin string) (*Zone, Findings, error) {
-	res, findings, err := loadFile(path, origin, true)
+func Load(path, origin string) (*Zone, Findings, error) { return Loader{}.Load(path, origin) }
+
+// Loader reads zonefiles as Load, LoadPacked and Parse do, within
+// limits. The zero Loader, which those functions use, has none.
+type Loader struct {
+	// MaxRecords is the most records a zonefile may produce, its
+	// $INCLUDE files and $GENERATE directives counted in (a 1 KB file
+	// of $GENERATE lines makes millions); the parse stops at the record
+	// that goes past it and the file is refused with a finding of rule
+	// RuleTooManyRecords naming that record's line (the $GENERATE
+	// directive's, for a record it makes). 0: no limit.
+	MaxRecords int
+}
+
+// Load is the package's Load within l's limits.
+func (l Loader) Load(path, origin string) (*Zone, Findings, error) {
+	res, findings, err := l.loadFile(path, origin, true)
 	if err != nil {
 		return nil, findings, err
 	}
@@ -38,7 +53,7 @@ func Load(path, origin string) (*Zone, Findings, error) {
 // loadFile reads, parses and validates the zonefile at path for Load
 // (rich: the dns.RR values are kept) and LoadPacked, and sets the
 // result's fileSum.
-func loadFile(path, origin string, rich bool) (*result, Findings, error) {
+func (l Loader) loadFile(path, origin string, rich bool) (*result, Findings, error) {
 	data, dir, err := readZonefile(path)
 	if err != nil {
 		return nil, nil, err
@@ -51,7 +66,7 @@ func loadFile(path, origin string, rich bool) (*result, Findings, error) {
 	// reference to the bytes and can let them go once it has read them.
 	sum := make(chan [sha256.Size]byte, 1)
 	go func(b []byte) { sum <- sha256.Sum256(b) }(data)
-	res, findings, err := parse(data, origin, dir, rich)
+	res, findings, err := l.parse(data, origin, dir, rich)
 	data = nil
 	fileSum := <-sum
 	if err != nil {
@@ -98,11 +113,16 @@ func readAll(f io.Reader, size int64) ([]byte, error) {
 // Parse reads a zonefile from r and validates it as Load does. name is
 // used in findings. $INCLUDE is not allowed.
 func Parse(r io.Reader, origin, name string) (*Zone, Findings, error) {
+	return Loader{}.Parse(r, origin, name)
+}
+
+// Parse is the package's Parse within l's limits.
+func (l Loader) Parse(r io.Reader, origin, name string) (*Zone, Findings, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, nil, fmt.Errorf("zonefile: %w", err)
 	}
-	res, findings, err := parse(data, origin, &zoneDir{path: name, base: name}, true)
+	res, findings, err := l.parse(data, origin, &zoneDir{path: name, base: name}, true)
 	if err != nil {
 		return nil, findings, err
 	}
@@ -137,7 +157,7 @@ func (r *result) zone() *Zone {
 // validates the records; $INCLUDE is allowed when dir has a root. rich
 // keeps the dns.RR values, for a Zone; without it the result only
 // makes a Packed.
-func parse(data []byte, origin string, dir *zoneDir, rich bool) (*result, Findings, error) {
+func (l Loader) parse(data []byte, origin string, dir *zoneDir, rich bool) (*result, Findings, error) {
 	origin = strings.ToLower(dns.Fqdn(origin))
 	if _, ok := dns.IsDomainName(origin); !ok {
 		return nil, nil, fmt.Errorf("zonefile: bad origin %q", origin)
@@ -146,6 +166,11 @@ func parse(data []byte, origin string, dir *zoneDir, rich bool) (*result, Findin
 
 	files := []string{display}
 	p, ok := parseChunks(data, origin, base, rich)
+	if ok && l.MaxRecords > 0 && len(p.entries) > l.MaxRecords {
+		// Chunks hold neither $INCLUDE nor $GENERATE: they made no more
+		// records than the file has lines, and are checked once parsed.
+		return refuse(l.tooMany(display, int(p.entries[l.MaxRecords].line)))
+	}
 	var includes []string
 	if !ok {
 		pos := &position{}
@@ -170,8 +195,10 @@ func parse(data []byte, origin string, dir *zoneDir, rich bool) (*result, Findin
 			}
 			pos.reset()
 			if ownerless(rr) {
-				f := Finding{File: dir.display(file), Line: line, Severity: Error, Rule: RuleSyntax, Detail: noOwnerDetail(rr)}
-				return nil, Findings{f}, &InvalidError{Errors: Findings{f}}
+				return refuse(Finding{File: dir.display(file), Line: line, Severity: Error, Rule: RuleSyntax, Detail: noOwnerDetail(rr)})
+			}
+			if l.MaxRecords > 0 && len(p.entries) == l.MaxRecords {
+				return refuse(l.tooMany(dir.display(file), line))
 			}
 			fi := int32(0)
 			if file != base {
@@ -187,13 +214,11 @@ func parse(data []byte, origin string, dir *zoneDir, rich bool) (*result, Findin
 				p.rrs = append(p.rrs, rr)
 			}
 			if len(pk.names) > maxArena || len(pk.data) > maxArena {
-				f := Finding{File: display, Severity: Error, Rule: RuleSyntax, Detail: "zone too large: over 4 GiB of names or record data"}
-				return nil, Findings{f}, &InvalidError{Errors: Findings{f}}
+				return refuse(Finding{File: display, Severity: Error, Rule: RuleSyntax, Detail: "zone too large: over 4 GiB of names or record data"})
 			}
 		}
 		if err := zp.Err(); err != nil {
-			f := syntaxFinding(err, dir)
-			return nil, Findings{f}, &InvalidError{Errors: Findings{f}}
+			return refuse(syntaxFinding(err, dir))
 		}
 		p.names, p.data = pk.names, pk.data
 	}
@@ -202,6 +227,18 @@ func parse(data []byte, origin string, dir *zoneDir, rich bool) (*result, Findin
 		return nil, findings, err
 	}
 	return &result{origin: origin, p: p, served: served, includes: includes}, findings, nil
+}
+
+// refuse returns the result of a parse stopped by one error finding.
+func refuse(f Finding) (*result, Findings, error) {
+	return nil, Findings{f}, &InvalidError{Errors: Findings{f}}
+}
+
+// tooMany is the finding that refuses a zonefile at the record, placed
+// at file and line, that goes past l.MaxRecords.
+func (l Loader) tooMany(file string, line int) Finding {
+	return Finding{File: file, Line: line, Severity: Error, Rule: RuleTooManyRecords,
+		Detail: fmt.Sprintf("more than %d records (zone-max-records): refused", l.MaxRecords)}
 }
 
 // ownerless reports whether the parser gave rr no owner. miekg/dns
