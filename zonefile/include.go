@@ -82,7 +82,11 @@ func (d *zoneDir) rel(name string) (string, bool) {
 	if d.root == nil {
 		return name, true
 	}
-	return strings.CutPrefix(strings.TrimLeft(name, "/"), d.prefix)
+	name = strings.TrimLeft(name, "/")
+	if name+"/" == d.prefix {
+		return ".", true // the directory itself, refused as one
+	}
+	return strings.CutPrefix(name, d.prefix)
 }
 
 // parserDisplay is display for a file as the parser names it.

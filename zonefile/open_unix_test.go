@@ -77,7 +77,7 @@ func TestFifoInclude(t *testing.T) {
 // zonefile.
 func TestIncludeNotRegular(t *testing.T) {
 	dir := t.TempDir()
-	kinds := map[string]string{"dir.inc": "a directory", "sock.inc": "a socket"}
+	kinds := map[string]string{"dir.inc": "a directory", "sock.inc": "a socket", ".": "a directory"}
 	// /dev/null itself is outside the directory (and so is a link to
 	// it: os.Root refuses that); a device node inside it needs root.
 	if err := unix.Mknod(filepath.Join(dir, "null.inc"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err == nil {
@@ -102,9 +102,7 @@ func TestIncludeNotRegular(t *testing.T) {
 
 	for name, kind := range kinds {
 		path := filepath.Join(dir, "example.org.zone")
-		if err := os.WriteFile(path, []byte(head+"$INCLUDE "+name+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, path, head+"$INCLUDE "+name+"\n")
 		fs, err := loadWithin(t, path)
 		want := "$INCLUDE " + name + ": " + filepath.Join(dir, name) + " is " + kind + ", not a regular file"
 		if err == nil || len(fs) != 1 || fs[0].Rule != RuleInclude || fs[0].Detail != want {
