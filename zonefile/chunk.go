@@ -166,7 +166,8 @@ func parseChunk(data []byte, c chunk, base string, out *parsed, pk *packer) (int
 	zp := dns.NewZoneParser(r, c.origin, base)
 	n := 0
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		if n == len(out.entries) || !r.set {
+		if n == len(out.entries) || !r.set || ownerless(rr) {
+			// The one parser reports an ownerless record.
 			return 0, false
 		}
 		out.entries[n] = pk.entry(rr, 0, int32(r.start))

@@ -26,7 +26,7 @@ func (s Severity) String() string {
 // operators match on them.
 const (
 	RuleSyntax          = "syntax"           // the zonefile does not parse
-	RuleInclude         = "include"          // $INCLUDE outside the zone's directory
+	RuleInclude         = "include"          // an $INCLUDE that cannot be read: outside the zone's directory, missing, not a regular file
 	RuleSOAMissing      = "soa-missing"      // no SOA at the apex
 	RuleSOAMultiple     = "soa-multiple"     // more than one SOA at the apex
 	RuleSOANotApex      = "soa-not-apex"     // an SOA below the apex
@@ -39,6 +39,7 @@ const (
 	RuleOutOfZone       = "out-of-zone"      // owner not at or below the origin
 	RuleBelowDelegation = "below-delegation" // non-glue data below a zone cut
 	RuleClass           = "class"            // a class other than IN
+	RuleTooManyRecords  = "too-many-records" // more records than Loader.MaxRecords allows
 )
 
 // Finding is one problem found in a zonefile, located by file and line.

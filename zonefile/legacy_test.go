@@ -48,6 +48,13 @@ func legacyValidate(origin, display string, entries []legacyEntry) (*Zone, Findi
 			add(e, Error, RuleSyntax, "%s %s has no data", h.Name, typeName(h.Rrtype))
 			continue
 		}
+		if _, err := dns.PackRR(e.rr, make([]byte, maxPacked), 0, nil, false); err != nil {
+			// Added with the packed parse (the old code failed later,
+			// in the server's compile): data miekg/dns parses but
+			// cannot pack, such as a DS digest "0X", cannot be served.
+			add(e, Error, RuleSyntax, "%s %s cannot be put in wire form", h.Name, typeName(h.Rrtype))
+			continue
+		}
 		if h.Ttl > maxTTL {
 			add(e, Error, RuleTTLRange, "%s %s TTL %d is above 2147483647 (RFC 2181 §8)", h.Name, typeName(h.Rrtype), h.Ttl)
 			continue
@@ -267,6 +274,8 @@ func legacySort(rrs []dns.RR) {
 	}
 }
 
+var legacyLabelEscaper = strings.NewReplacer("\x00", "\x01\x01", "\x01", "\x01\x02")
+
 type legacySortItem struct {
 	name string
 	rr   dns.RR
@@ -283,7 +292,11 @@ func legacyNameKey(name string) string {
 	}
 	var labels []string
 	for off := 0; buf[off] != 0; off += int(buf[off]) + 1 {
-		labels = append(labels, strings.ToLower(string(buf[off+1:off+1+int(buf[off])])))
+		// A label's own zero byte must not read as its end: the zero
+		// and one bytes are escaped as appendLabelKey escapes them,
+		// which keeps the canonical order.
+		label := legacyLabelEscaper.Replace(string(buf[off+1 : off+1+int(buf[off])]))
+		labels = append(labels, strings.ToLower(label))
 	}
 	_ = n
 	var b strings.Builder

@@ -7,8 +7,6 @@ package zonefile
 import (
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -141,33 +139,22 @@ func locateFile(path, origin string) (Locator, error) {
 		origin = OriginFromPath(path)
 	}
 	origin = strings.ToLower(dns.Fqdn(origin))
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	root, err := os.OpenRoot(dir)
+	dir, err := openZoneDir(path)
 	if err != nil {
 		return nil, fmt.Errorf("zonefile: %w", err)
 	}
-	defer root.Close()
-	f, err := root.Open(base)
+	defer dir.Close()
+	f, _, err := dir.open(dir.base)
 	if err != nil {
 		return nil, fmt.Errorf("zonefile: %w", err)
 	}
 	defer f.Close()
 
-	dirOf := filepath.Dir(path)
-	displayName := func(name string) string {
-		if name == base {
-			return path
-		}
-		return filepath.Join(dirOf, filepath.FromSlash(name))
-	}
 	pos := &position{}
 	var includes []string
-	zp := dns.NewZoneParser(newLineReader(f, base, pos), origin, base)
+	zp := dns.NewZoneParser(newLineReader(f, dir.base, pos), origin, dir.parserName())
 	zp.SetIncludeAllowed(true)
-	zp.SetIncludeFS(trackedFS{fsys: root.FS(), pos: pos, opened: &includes})
+	zp.SetIncludeFS(trackedFS{dir: dir, pos: pos, opened: &includes})
 	type place struct {
 		file string
 		line int
@@ -181,7 +168,7 @@ func locateFile(path, origin string) (Locator, error) {
 		pos.reset()
 		k := recordKey(rr)
 		if _, seen := where[k]; !seen {
-			where[k] = place{file: displayName(file), line: line}
+			where[k] = place{file: dir.display(file), line: line}
 		}
 	}
 	if err := zp.Err(); err != nil {

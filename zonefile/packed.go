@@ -341,7 +341,12 @@ func unpackRec(names, data []byte, r *rec) (dns.RR, error) {
 // records are never all held as dns.RR values at once (each is packed
 // as it is parsed).
 func LoadPacked(path, origin string) (*Packed, Findings, error) {
-	res, findings, err := loadFile(path, origin, false)
+	return Loader{}.LoadPacked(path, origin)
+}
+
+// LoadPacked is the package's LoadPacked within l's limits.
+func (l Loader) LoadPacked(path, origin string) (*Packed, Findings, error) {
+	res, findings, err := l.loadFile(path, origin, false)
 	if err != nil {
 		return nil, findings, err
 	}

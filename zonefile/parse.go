@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -20,12 +18,30 @@ import (
 // Load reads the zonefile at path, with origin as its initial $ORIGIN
 // (when origin is empty, the file name without ".zone"), and validates it.
 //
-// $INCLUDE is allowed but confined to the zonefile's directory. Load
-// returns the zone and every finding; when any finding is an error the
-// zone is nil and err is an *InvalidError listing them. Other errors
-// (the file cannot be opened) are returned as they are.
-func Load(path, origin string) (*Zone, Findings, error) {
-	res, findings, err := loadFile(path, origin, true)
+// $INCLUDE is allowed but confined to the zonefile's directory. The
+// zonefile and its $INCLUDE files are read only when they are regular
+// files (see OpenRegular): a named pipe, say, is refused at once rather
+// than waited on. Load returns the zone and every finding; when any
+// finding is an error the zone is nil and err is an *InvalidError
+// listing them. Other errors (the file cannot be opened, or is not a
+// regular file: errors.Is(err, ErrNotRegular)) are returned as they are.
+func Load(path, origin string) (*Zone, Findings, error) { return Loader{}.Load(path, origin) }
+
+// Loader reads zonefiles as Load, LoadPacked and Parse do, within
+// limits. The zero Loader, which those functions use, has none.
+type Loader struct {
+	// MaxRecords is the most records a zonefile may produce, its
+	// $INCLUDE files and $GENERATE directives counted in (a 1 KB file
+	// of $GENERATE lines makes millions); the parse stops at the record
+	// that goes past it and the file is refused with a finding of rule
+	// RuleTooManyRecords naming that record's line (the $GENERATE
+	// directive's, for a record it makes). 0: no limit.
+	MaxRecords int
+}
+
+// Load is the package's Load within l's limits.
+func (l Loader) Load(path, origin string) (*Zone, Findings, error) {
+	res, findings, err := l.loadFile(path, origin, true)
 	if err != nil {
 		return nil, findings, err
 	}
@@ -37,12 +53,12 @@ func Load(path, origin string) (*Zone, Findings, error) {
 // loadFile reads, parses and validates the zonefile at path for Load
 // (rich: the dns.RR values are kept) and LoadPacked, and sets the
 // result's fileSum.
-func loadFile(path, origin string, rich bool) (*result, Findings, error) {
-	data, base, fsys, closer, err := readZonefile(path)
+func (l Loader) loadFile(path, origin string, rich bool) (*result, Findings, error) {
+	data, dir, err := readZonefile(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer closer()
+	defer dir.Close()
 	if origin == "" {
 		origin = OriginFromPath(path)
 	}
@@ -50,7 +66,7 @@ func loadFile(path, origin string, rich bool) (*result, Findings, error) {
 	// reference to the bytes and can let them go once it has read them.
 	sum := make(chan [sha256.Size]byte, 1)
 	go func(b []byte) { sum <- sha256.Sum256(b) }(data)
-	res, findings, err := parse(data, origin, path, base, fsys, rich)
+	res, findings, err := l.parse(data, origin, dir, rich)
 	data = nil
 	fileSum := <-sum
 	if err != nil {
@@ -60,39 +76,36 @@ func loadFile(path, origin string, rich bool) (*result, Findings, error) {
 	return res, findings, nil
 }
 
-// readZonefile reads the zonefile at path whole and returns it, its
-// name in its directory, the directory as the file system its $INCLUDE
-// files are read from, and what closes that.
-func readZonefile(path string) (data []byte, base string, fsys fs.FS, closer func(), err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	root, err := os.OpenRoot(dir)
+// readZonefile reads the zonefile at path whole, when it is a regular
+// file, and returns it and its directory, which its $INCLUDE files are
+// read from and the caller closes.
+func readZonefile(path string) ([]byte, *zoneDir, error) {
+	dir, err := openZoneDir(path)
 	if err != nil {
-		return nil, "", nil, nil, fmt.Errorf("zonefile: %w", err)
+		return nil, nil, fmt.Errorf("zonefile: %w", err)
 	}
-	f, err := root.Open(base)
+	f, fi, err := dir.open(dir.base)
 	if err != nil {
-		root.Close()
-		return nil, "", nil, nil, fmt.Errorf("zonefile: %w", err)
+		dir.Close()
+		return nil, nil, fmt.Errorf("zonefile: %w", err)
 	}
 	defer f.Close()
-	if data, err = readAll(f); err != nil {
-		root.Close()
-		return nil, "", nil, nil, fmt.Errorf("zonefile: %w", err)
+	data, err := readAll(f, fi.Size())
+	if err != nil {
+		dir.Close()
+		return nil, nil, fmt.Errorf("zonefile: read %s: %w", path, err)
 	}
-	return data, base, root.FS(), func() { root.Close() }, nil
+	return data, dir, nil
 }
 
-// readAll reads f whole into a buffer of its size: zonefiles are parsed
-// from memory, in parallel when they are big.
-func readAll(f fs.File) ([]byte, error) {
-	size := 0
-	if st, err := f.Stat(); err == nil && st.Size() < 1<<40 {
-		size = int(st.Size())
+// readAll reads f, of the given size, whole into a buffer of that size:
+// zonefiles are parsed from memory, in parallel when they are big.
+func readAll(f io.Reader, size int64) ([]byte, error) {
+	n := 0
+	if size > 0 && size < 1<<40 {
+		n = int(size)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
 	_, err := buf.ReadFrom(f)
 	return buf.Bytes(), err
 }
@@ -100,11 +113,16 @@ func readAll(f fs.File) ([]byte, error) {
 // Parse reads a zonefile from r and validates it as Load does. name is
 // used in findings. $INCLUDE is not allowed.
 func Parse(r io.Reader, origin, name string) (*Zone, Findings, error) {
+	return Loader{}.Parse(r, origin, name)
+}
+
+// Parse is the package's Parse within l's limits.
+func (l Loader) Parse(r io.Reader, origin, name string) (*Zone, Findings, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, nil, fmt.Errorf("zonefile: %w", err)
 	}
-	res, findings, err := parse(data, origin, name, name, nil, true)
+	res, findings, err := l.parse(data, origin, &zoneDir{path: name, base: name}, true)
 	if err != nil {
 		return nil, findings, err
 	}
@@ -135,33 +153,31 @@ func (r *result) zone() *Zone {
 	return z
 }
 
-// parse runs the ZoneParser over data and validates the records. display
-// is the name shown in findings for the main file; base is its name
-// inside fsys (nil: no $INCLUDE). rich keeps the dns.RR values, for a
-// Zone; without it the result only makes a Packed.
-func parse(data []byte, origin, display, base string, fsys fs.FS, rich bool) (*result, Findings, error) {
+// parse runs the ZoneParser over data, the zonefile of dir, and
+// validates the records; $INCLUDE is allowed when dir has a root. rich
+// keeps the dns.RR values, for a Zone; without it the result only
+// makes a Packed.
+func (l Loader) parse(data []byte, origin string, dir *zoneDir, rich bool) (*result, Findings, error) {
 	origin = strings.ToLower(dns.Fqdn(origin))
 	if _, ok := dns.IsDomainName(origin); !ok {
 		return nil, nil, fmt.Errorf("zonefile: bad origin %q", origin)
 	}
-	dirOf := filepath.Dir(display)
-	// Findings name included files by their path on disk.
-	displayName := func(name string) string {
-		if name == base {
-			return display
-		}
-		return filepath.Join(dirOf, filepath.FromSlash(name))
-	}
+	display, base := dir.path, dir.base
 
 	files := []string{display}
 	p, ok := parseChunks(data, origin, base, rich)
+	if ok && l.MaxRecords > 0 && len(p.entries) > l.MaxRecords {
+		// Chunks hold neither $INCLUDE nor $GENERATE: they made no more
+		// records than the file has lines, and are checked once parsed.
+		return refuse(l.tooMany(display, int(p.entries[l.MaxRecords].line)))
+	}
 	var includes []string
 	if !ok {
 		pos := &position{}
-		zp := dns.NewZoneParser(newSliceReader(data, base, 1, pos), origin, base)
-		if fsys != nil {
+		zp := dns.NewZoneParser(newSliceReader(data, base, 1, pos), origin, dir.parserName())
+		if dir.root != nil {
 			zp.SetIncludeAllowed(true)
-			zp.SetIncludeFS(trackedFS{fsys: fsys, pos: pos, opened: &includes})
+			zp.SetIncludeFS(trackedFS{dir: dir, pos: pos, opened: &includes})
 		}
 		// Every record starts on its own line but for $GENERATE's.
 		lines := bytes.Count(data, []byte{'\n'}) + 1
@@ -178,13 +194,19 @@ func parse(data []byte, origin, display, base string, fsys fs.FS, rich bool) (*r
 				file, line = pos.lastFile, pos.lastLine
 			}
 			pos.reset()
+			if ownerless(rr) {
+				return refuse(Finding{File: dir.display(file), Line: line, Severity: Error, Rule: RuleSyntax, Detail: noOwnerDetail(rr)})
+			}
+			if l.MaxRecords > 0 && len(p.entries) == l.MaxRecords {
+				return refuse(l.tooMany(dir.display(file), line))
+			}
 			fi := int32(0)
 			if file != base {
 				var known bool
 				if fi, known = fileIndex[file]; !known {
 					fi = int32(len(files))
 					fileIndex[file] = fi
-					files = append(files, displayName(file))
+					files = append(files, dir.display(file))
 				}
 			}
 			p.entries = append(p.entries, pk.entry(rr, fi, int32(line)))
@@ -192,13 +214,11 @@ func parse(data []byte, origin, display, base string, fsys fs.FS, rich bool) (*r
 				p.rrs = append(p.rrs, rr)
 			}
 			if len(pk.names) > maxArena || len(pk.data) > maxArena {
-				f := Finding{File: display, Severity: Error, Rule: RuleSyntax, Detail: "zone too large: over 4 GiB of names or record data"}
-				return nil, Findings{f}, &InvalidError{Errors: Findings{f}}
+				return refuse(Finding{File: display, Severity: Error, Rule: RuleSyntax, Detail: "zone too large: over 4 GiB of names or record data"})
 			}
 		}
 		if err := zp.Err(); err != nil {
-			f := syntaxFinding(err, displayName, display)
-			return nil, Findings{f}, &InvalidError{Errors: Findings{f}}
+			return refuse(syntaxFinding(err, dir))
 		}
 		p.names, p.data = pk.names, pk.data
 	}
@@ -209,31 +229,59 @@ func parse(data []byte, origin, display, base string, fsys fs.FS, rich bool) (*r
 	return &result{origin: origin, p: p, served: served, includes: includes}, findings, nil
 }
 
+// refuse returns the result of a parse stopped by one error finding.
+func refuse(f Finding) (*result, Findings, error) {
+	return nil, Findings{f}, &InvalidError{Errors: Findings{f}}
+}
+
+// tooMany is the finding that refuses a zonefile at the record, placed
+// at file and line, that goes past l.MaxRecords.
+func (l Loader) tooMany(file string, line int) Finding {
+	return Finding{File: file, Line: line, Severity: Error, Rule: RuleTooManyRecords,
+		Detail: fmt.Sprintf("more than %d records (zone-max-records): refused", l.MaxRecords)}
+}
+
+// ownerless reports whether the parser gave rr no owner. miekg/dns
+// leaves the owner empty when a record's owner field is blank and no
+// record before it in its file named one; BIND refuses such a file
+// ("no current owner name"), and so do we, rather than take the empty
+// name for the root or fail later on a record that cannot be packed.
+func ownerless(rr dns.RR) bool { return rr.Header().Name == "" }
+
+// noOwnerDetail says what is wrong with an ownerless record.
+func noOwnerDetail(rr dns.RR) string {
+	return fmt.Sprintf("no current owner name: the %s record leaves its owner blank and no record before it names one", typeName(rr.Header().Rrtype))
+}
+
 var (
 	parseErrRE      = regexp.MustCompile(`^(.*?): dns: (.*) at line: (\d+):\d+$`)
 	includeTargetRE = regexp.MustCompile("^failed to open `([^']*)'")
 )
 
-func dirOf(path string) string { return filepath.Dir(path) }
-
-// syntaxFinding turns a ZoneParser error into a located finding. The
-// parser's error type keeps its position private, so it is read from the
-// message, whose format miekg/dns has kept stable.
-func syntaxFinding(err error, displayName func(string) string, display string) Finding {
-	f := Finding{File: display, Severity: Error, Rule: RuleSyntax, Detail: err.Error()}
+// syntaxFinding turns a ZoneParser error over the zonefile of dir into
+// a located finding. The parser's error type keeps its position
+// private, so it is read from the message, whose format miekg/dns has
+// kept stable.
+func syntaxFinding(err error, dir *zoneDir) Finding {
+	f := Finding{File: dir.path, Severity: Error, Rule: RuleSyntax, Detail: err.Error()}
 	if m := parseErrRE.FindStringSubmatch(err.Error()); m != nil {
-		f.File = displayName(m[1])
+		f.File = dir.parserDisplay(m[1])
 		f.Line, _ = strconv.Atoi(m[3])
 		f.Detail = m[2]
 	}
 	if strings.Contains(f.Detail, "$INCLUDE") || strings.HasPrefix(f.Detail, "failed to open") {
 		f.Rule = RuleInclude
-		if errors.Is(err, fs.ErrInvalid) || strings.Contains(f.Detail, "escapes") {
-			target := f.Detail
-			if m := includeTargetRE.FindStringSubmatch(f.Detail); m != nil {
-				target = m[1]
-			}
-			f.Detail = fmt.Sprintf("$INCLUDE %s is outside the zonefile's directory %s; only files beside the zonefile may be included", target, dirOf(display))
+		target := f.Detail
+		if m := includeTargetRE.FindStringSubmatch(f.Detail); m != nil {
+			target = m[1]
+		}
+		var oe *openError
+		switch {
+		case errors.Is(err, errOutside) || strings.Contains(f.Detail, "escapes"):
+			// "escapes": os.Root's word for a link that leads out.
+			f.Detail = fmt.Sprintf("$INCLUDE %s is outside the zonefile's directory %s; only files beside the zonefile may be included", target, filepath.Dir(dir.path))
+		case errors.As(err, &oe):
+			f.Detail = fmt.Sprintf("$INCLUDE %s: %s", target, oe.detail)
 		}
 	}
 	return f
@@ -347,27 +395,3 @@ func (l *lineReader) ReadByte() (byte, error) {
 	l.note(c)
 	return c, nil
 }
-
-// trackedFS opens $INCLUDE files through fsys and wraps them in a
-// lineReader so that included records are located too.
-type trackedFS struct {
-	fsys   fs.FS
-	pos    *position
-	opened *[]string
-}
-
-func (t trackedFS) Open(name string) (fs.File, error) {
-	f, err := t.fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	*t.opened = append(*t.opened, name)
-	return &trackedFile{File: f, lineReader: newLineReader(f, name, t.pos)}, nil
-}
-
-type trackedFile struct {
-	fs.File
-	*lineReader
-}
-
-func (t *trackedFile) Read(p []byte) (int, error) { return t.lineReader.Read(p) }

@@ -26,6 +26,9 @@ func ParseRecord(origin, text string) (dns.RR, error) {
 	if !ok || rr == nil {
 		return nil, fmt.Errorf("no record in %q", text)
 	}
+	if ownerless(rr) {
+		return nil, fmt.Errorf("no owner name in %q", text)
+	}
 	if _, more := zp.Next(); more {
 		return nil, fmt.Errorf("more than one record in %q", text)
 	}

@@ -341,7 +341,9 @@ func forEachRun(items []sortItem, keys []byte, f func(i, j int)) {
 // from the root down, as octets with ASCII letters in lower case. A key
 // of a name is its labels in that order, folded, each ended by a zero
 // byte (so that a label sorts before any longer label it prefixes):
-// keys compare as bytes in the canonical order of their names. Names
+// keys compare as bytes in the canonical order of their names, and the
+// key of a name below another starts with that other's (a zero or one
+// byte in a label is escaped to keep it so; see appendLabelKey). Names
 // below one origin leave the origin's labels out, which keeps keys short.
 
 // appendKey appends the key of a whole name in presentation form. A
@@ -394,13 +396,43 @@ func appendWireKey(dst, owner, origin []byte, skip int) (key []byte, in, apex bo
 		return dst, false, false
 	}
 	for j := n - skip - 1; j >= 0; j-- {
-		at := len(dst)
 		l := int(owner[starts[j]])
-		dst = append(dst, owner[int(starts[j])+1:int(starts[j])+1+l]...)
-		foldASCII(dst[at:])
-		dst = append(dst, 0)
+		dst = appendLabelKey(dst, owner[int(starts[j])+1:int(starts[j])+1+l])
 	}
 	return dst, true, n == skip
+}
+
+// appendLabelKey appends the key of one label: its bytes, folded, and
+// the zero byte that ends it. A zero or one byte of the label itself is
+// written as 1 1 or 1 2, so that no label's key holds the end of one: a
+// key then starts with its parent's key and no other name's, and keys
+// still sort as their labels do.
+func appendLabelKey(dst, label []byte) []byte {
+	at := len(dst)
+	dst = append(dst, label...)
+	low := false
+	for i, c := range dst[at:] {
+		switch {
+		case c < 2:
+			low = true
+		case 'A' <= c && c <= 'Z':
+			dst[at+i] = c + 'a' - 'A'
+		}
+	}
+	if low { // rare: only an escape (\000, \001) writes one
+		dst = dst[:at]
+		for _, c := range label {
+			switch {
+			case c < 2:
+				dst = append(dst, 1, c+1)
+			case 'A' <= c && c <= 'Z':
+				dst = append(dst, c+'a'-'A')
+			default:
+				dst = append(dst, c)
+			}
+		}
+	}
+	return append(dst, 0)
 }
 
 // equalFoldASCII reports whether a and b are equal once ASCII letters

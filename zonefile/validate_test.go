@@ -58,6 +58,7 @@ func TestValidationRules(t *testing.T) {
 		{"below delegation", head + "sub IN NS ns.sub\nns.sub IN A 127.0.0.3\nx.sub IN TXT \"hidden\"\n", RuleBelowDelegation, Warning, 7},
 		{"occluded at cut", head + "sub IN NS ns.sub\nsub IN MX 10 ns1\n", RuleBelowDelegation, Warning, 6},
 		{"glue and ds at cut", head + "sub IN NS ns.sub\nns.sub IN A 127.0.0.3\nns.sub IN AAAA ::1\nsub IN DS 12345 8 2 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE7C2B9B8A7C3F8F0EFA3A0C0E\n", "", 0, 0},
+		{"nul label beside a cut", head + "sub IN NS ns1\nsub\\000 IN TXT \"not below sub\"\nx.sub\\000 IN TXT \"nor this\"\n", "", 0, 0},
 		{"class", head + "www CH TXT \"x\"\n", RuleClass, Error, 5},
 		{"multi-line soa", "$TTL 60\n@ IN SOA ns1 hostmaster (\n 1 ; serial\n 3600 900 604800 300 )\n@ IN NS ns1\nns1 IN A 127.0.0.1\n@ IN SOA ns1 h 2 1 1 1 1\n", RuleSOAMultiple, Error, 7},
 		{"unknown type rfc3597", head + "x IN TYPE65534 \\# 3 010203\n", "", 0, 0},
@@ -173,5 +174,57 @@ func TestOriginFromPath(t *testing.T) {
 		if got := OriginFromPath(in); got != want {
 			t.Errorf("OriginFromPath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestIncludeAbsolute: an absolute $INCLUDE path means what it says. One
+// outside the zonefile's directory is refused under the name written
+// (miekg/dns opens it without its leading slash, which once showed as
+// "failed to open `/etc/passwd' as `etc/passwd'" and read DIR/etc/passwd
+// when there was one); one inside the directory is read.
+func TestIncludeAbsolute(t *testing.T) {
+	path := writeZone(t, "example.org.zone", head+"$INCLUDE /etc/passwd\n",
+		"hosts.inc", "inc IN A 127.0.0.2\n")
+	dir := filepath.Dir(path)
+	// Where the leading slash, cut, would have led.
+	if err := os.MkdirAll(filepath.Join(dir, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "etc", "passwd"), "passwd IN A 127.0.0.9\n")
+	_, fs, err := Load(path, "")
+	want := "$INCLUDE /etc/passwd is outside the zonefile's directory " + dir + "; only files beside the zonefile may be included"
+	if err == nil || len(fs) != 1 || fs[0].Rule != RuleInclude || fs[0].Line != 5 || fs[0].Detail != want {
+		t.Fatalf("err %v, findings %v; want %q", err, fs, want)
+	}
+
+	abs, err := filepath.Abs(filepath.Join(dir, "hosts.inc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inc := range []string{abs, "./hosts.inc", "etc/../hosts.inc"} {
+		writeFile(t, path, head+"$INCLUDE "+inc+"\n")
+		z, fs, err := Load(path, "")
+		if err != nil || len(fs) != 0 || len(z.Includes) != 1 || z.Includes[0] != "hosts.inc" || len(z.Records) != 4 {
+			t.Errorf("$INCLUDE %s: err %v, findings %v, zone %v", inc, err, fs, z)
+		}
+	}
+
+	// A relative path in an included file is relative to that file.
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "sub", "a.inc"), "$INCLUDE b.inc\n")
+	writeFile(t, filepath.Join(dir, "sub", "b.inc"), "\nbad IN A 1.2.3\n")
+	writeFile(t, path, head+"$INCLUDE sub/a.inc\n")
+	_, fs, err = Load(path, "")
+	if err == nil || len(fs) != 1 || fs[0].File != filepath.Join(dir, "sub", "b.inc") || fs[0].Line != 2 {
+		t.Errorf("error in a nested include: err %v, findings %v", err, fs)
+	}
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

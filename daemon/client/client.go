@@ -4,7 +4,6 @@
 package client
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -235,21 +234,24 @@ func (c *Client) Events(ctx context.Context, q EventQuery, fn func(api.Event) er
 		return err
 	}
 	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
+	// A Decoder reads each JSON line whole, however long: a Scanner
+	// failed on an event over its buffer ("token too long"), as one
+	// quoting a 10 MB zonefile token was.
+	dec := json.NewDecoder(resp.Body)
+	for {
 		var ev api.Event
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+		switch err := dec.Decode(&ev); {
+		case err == io.EOF:
+			return nil
+		case err != nil && ctx.Err() != nil:
+			return nil
+		case err != nil:
 			return fmt.Errorf("event stream: %w", err)
 		}
 		if err := fn(ev); err != nil {
 			return err
 		}
 	}
-	if err := sc.Err(); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("event stream: %w", err)
-	}
-	return nil
 }
 
 // Retrieve transfers a secondary zone from its primaries now, whatever
