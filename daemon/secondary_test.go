@@ -428,6 +428,11 @@ func TestSecondaryRestartKeepsExpireClock(t *testing.T) {
 	n := startSecondaryNode(t, data, nil)
 	n.addSecondaryZone(t, testSecZone, "", p.addr)
 	eventually(t, 10*time.Second, "serial 1", func() bool { return n.servedSerial(t, testSecZone) == 1 }, n.logs.String)
+	// The check is stored just after the version is served.
+	eventually(t, 5*time.Second, "the check stored", func() bool {
+		row, err := n.store.Zones().Get(context.Background(), testSecZone)
+		return err == nil && !row.LastCheck.IsZero()
+	}, nil)
 	p.stop()
 	n.stopFn()
 

@@ -242,6 +242,9 @@ func (r *chunkReader) ReadByte() (byte, error) {
 // splitChunks cuts data into chunks of at least size bytes, or returns
 // nil when it cannot vouch for a cut (see the comment at the top).
 func splitChunks(data []byte, origin string, size int) []chunk {
+	if strayCR(data) {
+		return nil
+	}
 	chunks := []chunk{{line: 1, origin: origin}}
 	cur := &chunks[0]
 	curOrigin, curTTL := origin, ""
@@ -302,6 +305,23 @@ func splitChunks(data []byte, origin string, size int) []chunk {
 	cur.end = len(data)
 	cur.lines = line - cur.line + 1
 	return chunks
+}
+
+// strayCR reports whether data holds a carriage return that does not
+// end a line. The lexer drops every CR, so "0\r0" reads as "00"; the
+// pre-scan follows only the line-ending CR of CRLF files.
+func strayCR(data []byte) bool {
+	for off := 0; off < len(data); {
+		i := bytes.IndexByte(data[off:], '\r')
+		if i < 0 {
+			return false
+		}
+		off += i + 1
+		if off < len(data) && data[off] != '\n' {
+			return true
+		}
+	}
+	return false
 }
 
 // explicitTTL reports whether a line at the top level is not a record
