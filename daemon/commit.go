@@ -18,9 +18,9 @@ import (
 // version of a served zone ends in committer.commit, whatever made it: a
 // reload of an edited zonefile, a record edit, a transfer in (AXFR or
 // IXFR), a promote or demote, the catalog zone, set-serial. commit
-// persists the version when the change carries a write, records the
-// difference in the zone's IXFR journal, swaps the snapshot in, emits the
-// change's event and queues NOTIFY to the zone's targets: for primary and
+// persists the version when the change carries a write, swaps the
+// snapshot in, emits the change's event, records the difference in the
+// zone's IXFR journal and queues NOTIFY to the zone's targets: for primary and
 // secondary zones alike, so a secondary that others follow answers their
 // IXFR from its own journal and tells them of each new version (RFC 1996
 // §3.11, RFC 1995).
@@ -124,8 +124,8 @@ func (c *committer) lock(zone string) func() {
 // answer for it, nor transfer it.
 var errNoSOA = errors.New("the version has no SOA record")
 
-// commit serves ch's version: it persists it, records it in the journal,
-// swaps it in, emits its event and announces it. It returns an error,
+// commit serves ch's version: it persists it, swaps it in, emits its
+// event, records it in the journal and announces it. It returns an error,
 // and changes nothing, when the change no longer applies, its version is
 // not servable or its write failed. A journal that cannot be written is
 // reported but does not stop the version being served: the zonefile is
@@ -148,16 +148,21 @@ func (c *committer) commit(ch change) error {
 		}
 	}
 	prev := c.zones.Get(origin)
-	if err := c.record(snap); err != nil {
-		c.log.Error("journal: "+err.Error(), "zone", origin)
-		c.emit(api.Event{Zone: origin, Kind: "journal-error", Outcome: api.OutcomeError, Serial: snap.Serial(), Detail: err.Error()})
-	}
 	c.zones.Set(snap)
 	c.mu.Lock()
 	c.owners[origin] = ch.owner
 	c.mu.Unlock()
 	if ch.event.Kind != "" {
 		c.emit(ch.event)
+	}
+	// The journal is written once the version answers (comparing two
+	// versions of a large zone takes a while, and queries should not
+	// wait for it) and before it is announced, so that the IXFR a NOTIFY
+	// prompts finds the difference. An IXFR in between gets the whole
+	// zone, as RFC 1995 allows.
+	if err := c.record(snap); err != nil {
+		c.log.Error("journal: "+err.Error(), "zone", origin)
+		c.emit(api.Event{Zone: origin, Kind: "journal-error", Outcome: api.OutcomeError, Serial: snap.Serial(), Detail: err.Error()})
 	}
 	c.announceChange(ch, prev)
 	return nil

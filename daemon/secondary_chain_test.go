@@ -112,8 +112,12 @@ func TestSecondaryLargeZoneFromZonekeeperPrimary(t *testing.T) {
 	}
 	primary, n := startChain(t, chainZoneText(1, b.String()))
 	want := primary.ask(t, "h199995."+chainZone, dns.TypeA)
-	eventually(t, 120*time.Second, "the large zone on the secondary", func() bool { return n.servedSerial(t, chainZone) == 1 },
-		func() string { return eventDump(n.events(t, chainZone, "")) })
+	// The secondary's view is updated once the commit that serves the
+	// version returns.
+	eventually(t, 120*time.Second, "the large zone on the secondary", func() bool {
+		v, _ := n.secondaries.view(chainZone)
+		return n.servedSerial(t, chainZone) == 1 && v.records > 0
+	}, func() string { return eventDump(n.events(t, chainZone, "")) })
 	v, _ := n.secondaries.view(chainZone)
 	if v.records != 200_000 {
 		t.Fatalf("%d records", v.records)
