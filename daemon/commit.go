@@ -76,7 +76,11 @@ type change struct {
 	// it is served; an error abandons the change. nil when the version's
 	// file holds it already (a reload read it from there).
 	write func() error
-	event api.Event // emitted once the version is served; none when Kind is ""
+	// served, when set, is called as soon as the version answers, before
+	// its event and journal: the owner's own view of the zone (a
+	// secondary's record count) changes with what is served.
+	served func()
+	event  api.Event // emitted once the version is served; none when Kind is ""
 }
 
 // committer is the one path by which a zone's served version changes.
@@ -152,6 +156,9 @@ func (c *committer) commit(ch change) error {
 	c.mu.Lock()
 	c.owners[origin] = ch.owner
 	c.mu.Unlock()
+	if ch.served != nil {
+		ch.served()
+	}
 	if ch.event.Kind != "" {
 		c.emit(ch.event)
 	}

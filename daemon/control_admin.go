@@ -50,10 +50,11 @@ func (d *Daemon) handleStatus(r *http.Request) (any, error) {
 		st.ByKind[z.Kind]++
 		st.ByState[z.State]++
 	}
-	errs, err := d.store.Events().List(r.Context(), store.EventFilter{Outcome: store.Outcome(api.OutcomeError), Limit: 5, Newest: true})
+	errs, err := d.store.Events().List(r.Context(), store.EventFilter{Outcome: store.Outcome(api.OutcomeError), Trusted: true, Limit: 5, Newest: true})
 	if err != nil {
 		return nil, err
 	}
+	// An attacker's bad TSIGs are not the operator's last errors.
 	for _, e := range errs {
 		st.LastErrors = append(st.LastErrors, fromStoreEvent(e))
 	}

@@ -34,6 +34,7 @@ type Daemon struct {
 	loader  *loader
 	store   *store.DB
 	events  *events
+	traffic *trafficEvents // the limit of events from unauthenticated traffic: traffic.go
 	control net.Listener
 
 	keys        *keyring     // tsig.go
@@ -97,6 +98,7 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 		started: time.Now().UTC(),
 		ready:   make(chan struct{}),
 	}
+	d.traffic = newTrafficEvents(log, d.events.Emit)
 	d.removeStaleTemps()
 	if d.journal, err = newJournal(filepath.Join(cfg.Data, "journal"), log, d.events.Emit); err != nil {
 		srv.Close()
@@ -217,6 +219,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	g.Go(func() error { return d.secondaries.Run(ctx) })
 	g.Go(func() error { return d.health.Run(ctx) })
 	g.Go(func() error { return d.catalog.Run(ctx) })
+	g.Go(func() error { return d.traffic.Run(ctx) })
 	listen := ""
 	for _, a := range d.server.Addrs() {
 		d.log.Info("listening", "addr", a.String())

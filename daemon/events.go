@@ -154,12 +154,13 @@ func toStoreEvent(ev api.Event) store.Event {
 	return store.Event{
 		Time: ev.Time, Zone: ev.Zone, Kind: ev.Kind, Peer: ev.Peer,
 		Serial: ev.Serial, HasSerial: ev.Serial != 0, Detail: ev.Detail, Outcome: store.Outcome(ev.Outcome),
+		Traffic: ev.Traffic,
 	}
 }
 
 func fromStoreEvent(s store.Event) api.Event {
 	return api.Event{
 		ID: s.ID, Time: s.Time, Zone: s.Zone, Kind: s.Kind, Peer: s.Peer,
-		Serial: s.Serial, Detail: s.Detail, Outcome: string(s.Outcome),
+		Serial: s.Serial, Detail: s.Detail, Outcome: string(s.Outcome), Traffic: s.Traffic,
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/miekg/dns"
 
 	"zonekeeper/daemon/api"
+	"zonekeeper/zonefile"
 )
 
 // NOTIFY in (RFC 1996 §3.10, §4): the query path verifies the message
@@ -19,14 +20,35 @@ import (
 // data: it only makes the check of the primaries happen now, and the
 // check asks the primaries themselves, in their order.
 
+// notifyMinInterval spaces the checks NOTIFYs start for one zone: one
+// at once, the next no sooner than this after it, however many NOTIFYs
+// come (a flood spoofed from a primary's address costs one SOA query a
+// second, not one per NOTIFY).
+const notifyMinInterval = time.Second
+
 // notify handles a NOTIFY for zone from an address, signed with key ("" when
-// unsigned), and returns the rcode to answer with. It is accepted from
-// the address of a primary (any port) or when signed with the zone's
-// key; then the zone is checked at once, or right after the check under
-// way.
+// unsigned), and returns the rcode to answer with; see notifySOA.
 func (s *secondaries) notify(zone string, from netip.AddrPort, key string) int {
+	return s.notifySOA(zone, from, key, nil)
+}
+
+// notifySOA handles a NOTIFY that may carry the zone's new SOA (RFC
+// 1996 §3.7). It is accepted from the address of a primary (any port) or
+// when signed with the zone's key; then the zone is checked at once, or
+// right after the check under way, and no sooner than notifyMinInterval
+// after the last check a NOTIFY started. A NOTIFY whose SOA serial is not
+// newer than the version served is acknowledged and nothing else, as
+// BIND does. An unsigned NOTIFY's event is traffic (traffic.go).
+func (s *secondaries) notifySOA(zone string, from netip.AddrPort, key string, soa *dns.SOA) int {
 	zone = strings.ToLower(dns.Fqdn(zone))
-	peer := from.Addr().Unmap().String()
+	peer := from.Addr().Unmap()
+	report := func(level slog.Level, what string, ev api.Event) {
+		if key != "" {
+			s.report(level, ev)
+			return
+		}
+		s.traffic(peer, what, level, ev)
+	}
 	s.mu.RLock()
 	z := s.zones[zone]
 	var ps primarySet
@@ -36,7 +58,7 @@ func (s *secondaries) notify(zone string, from netip.AddrPort, key string) int {
 	}
 	s.mu.RUnlock()
 	if z == nil {
-		s.report(slog.LevelInfo, api.Event{Zone: zone, Kind: "notify-in", Outcome: api.OutcomeWarning, Peer: peer,
+		report(slog.LevelInfo, "NOTIFYs for zones that are not secondary here", api.Event{Zone: zone, Kind: "notify-in", Outcome: api.OutcomeWarning, Peer: peer.String(),
 			Detail: "NOTIFY refused: the zone is not a secondary zone here"})
 		return dns.RcodeRefused
 	}
@@ -68,24 +90,38 @@ func (s *secondaries) notify(zone string, from netip.AddrPort, key string) int {
 		case ps.key != nil:
 			why += " and not signed with the zone's key"
 		}
-		s.report(slog.LevelWarn, api.Event{Zone: zone, Kind: "notify-in", Outcome: api.OutcomeWarning, Peer: peer, Detail: why})
+		report(slog.LevelWarn, "refused NOTIFYs for "+zone, api.Event{Zone: zone, Kind: "notify-in", Outcome: api.OutcomeWarning, Peer: peer.String(), Detail: why})
 		return dns.RcodeRefused
 	}
+	now := time.Now()
 	s.mu.Lock()
+	if soa != nil && z.data != nil && !z.expired && !zonefile.SerialGreater(soa.Serial, z.data.Serial()) {
+		held := z.data.Serial()
+		s.mu.Unlock()
+		report(slog.LevelInfo, "NOTIFYs for "+zone, api.Event{Zone: zone, Kind: "notify-in", Outcome: api.OutcomeOK, Peer: peer.String(), Serial: soa.Serial,
+			Detail: fmt.Sprintf("NOTIFY accepted: serial %d is not newer than ours (%d): nothing to fetch", soa.Serial, held)})
+		return dns.RcodeSuccess
+	}
 	detail := "NOTIFY accepted: checking the primaries now"
 	if ps.indexOf(from.Addr()) >= 0 {
 		z.notifier = from.Addr().Unmap()
 		detail = "NOTIFY accepted: checking the primaries now, " + from.Addr().Unmap().String() + " first"
 	}
-	if z.running || z.retrieving {
+	switch at := z.notifyAt.Add(notifyMinInterval); {
+	case z.running || z.retrieving:
 		z.again = true
 		detail = "NOTIFY accepted: a check is under way; another follows it"
-	} else {
-		z.next = time.Now()
+	case now.Before(at):
+		if z.next.IsZero() || z.next.After(at) {
+			z.next = at
+		}
+		detail = fmt.Sprintf("NOTIFY accepted: the primaries are checked in %s (one NOTIFY-started check a second)", secDur(z.next.Sub(now)))
+	default:
+		z.next, z.notifyAt = now, now
 	}
 	s.mu.Unlock()
 	s.poke()
-	s.report(slog.LevelInfo, api.Event{Zone: zone, Kind: "notify-in", Outcome: api.OutcomeOK, Peer: peer, Detail: detail})
+	report(slog.LevelInfo, "NOTIFYs for "+zone, api.Event{Zone: zone, Kind: "notify-in", Outcome: api.OutcomeOK, Peer: peer.String(), Detail: detail})
 	return dns.RcodeSuccess
 }
 

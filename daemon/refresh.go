@@ -293,7 +293,19 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 // like any other (commit.go). The zone's expire clock restarts: the
 // version is as fresh as the primary's.
 func (s *secondaries) install(z *secZone, v *secVersion, ev api.Event) error {
-	err := s.commits.commit(change{snap: v.snap, owner: ownerSecondary, valid: s.stillServing(z), event: ev,
+	var wasExpired bool
+	served := func() {
+		now := time.Now()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.zones[z.name] != z {
+			return
+		}
+		wasExpired = z.expired
+		z.data, z.snap, z.expired = v.zone, v.snap, false
+		z.lastOK, z.expireAt = now, now.Add(timersOf(v.zone).expire)
+	}
+	err := s.commits.commit(change{snap: v.snap, owner: ownerSecondary, valid: s.stillServing(z), event: ev, served: served,
 		write: func() error {
 			if err := s.writeFile(z.name, v); err != nil {
 				return fmt.Errorf("writing the zone's file: %w", err)
@@ -303,15 +315,6 @@ func (s *secondaries) install(z *secZone, v *secVersion, ev api.Event) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.zones[z.name] != z {
-		return errors.New("the zone was removed during the transfer")
-	}
-	wasExpired := z.expired
-	z.data, z.snap, z.expired = v.zone, v.snap, false
-	z.lastOK, z.expireAt = now, now.Add(timersOf(v.zone).expire)
 	if wasExpired {
 		s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "expire", Outcome: api.OutcomeOK, Serial: v.zone.Serial(),
 			Detail: "answering again: a new version was transferred"})

@@ -53,6 +53,8 @@ type secondaries struct {
 	xfr       xfrLimits
 	log       *slog.Logger
 	emit      func(api.Event)
+	// traffic records an event of unsigned traffic (traffic.go).
+	traffic func(from netip.Addr, what string, level slog.Level, ev api.Event)
 
 	base  context.Context    // every zone's context derives from it
 	stop  context.CancelFunc // cancels base: Run is over
@@ -85,6 +87,7 @@ type secZone struct {
 	running     bool             // a scheduled check is under way
 	retrieving  bool             // `zone retrieve` is under way
 	again       bool             // a NOTIFY came during a check: check again after it
+	notifyAt    time.Time        // when the last check a NOTIFY asked for was due
 	notifier    netip.Addr       // the primary or peer whose NOTIFY is checked first
 	expired     bool             // answering SERVFAIL
 }
@@ -112,6 +115,7 @@ func newSecondaries(d *Daemon) *secondaries {
 		xfr:       xfrLimits{d.cfg.XFRTimeout, d.cfg.XFRIdleTimeout, d.cfg.XFRMaxBytes, d.cfg.XFRMaxRecords},
 		log:       d.log,
 		emit:      d.events.Emit,
+		traffic:   d.traffic.report,
 		base:      base,
 		stop:      stop,
 		wake:      make(chan struct{}, 1),
@@ -364,6 +368,10 @@ func (s *secondaries) settle(z *secZone, res checkResult, scheduled bool) {
 	if z.again && !z.running {
 		z.again = false
 		z.next = now
+		if at := z.notifyAt.Add(notifyMinInterval); at.After(now) {
+			z.next = at
+		}
+		z.notifyAt = z.next
 	}
 	nextIn := z.next.Sub(now)
 	expireIn := z.expireAt.Sub(now)

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
@@ -221,22 +222,33 @@ func (d *Daemon) serveNotify(w listen.SpecialWriter, req *dns.Msg, from netip.Ad
 	if sig != nil {
 		keyText = ", key " + sig.keyName()
 	}
+	// what names the kind of NOTIFY for the traffic limit (traffic.go)
+	// when unsigned.
+	what := "NOTIFYs"
 	answer := func(rcode int, outcome, detail string) {
 		m := d.reply(req, rcode)
 		m.Authoritative = rcode == dns.RcodeSuccess
 		if detail != "" {
 			ev.Outcome, ev.Detail = outcome, fmt.Sprintf("NOTIFY from %s%s: %s", peer, keyText, detail)
-			d.events.Emit(ev)
+			d.reportMessage(sig, peer, what, slog.LevelInfo, ev)
 		}
 		d.send(w, req, m, sig, tcp)
 	}
+	if sig == nil && !d.traffic.notifyAllowed(peer) {
+		// A flood: refused before any lookup, and counted.
+		what = "NOTIFYs over the rate limit"
+		answer(dns.RcodeRefused, api.OutcomeWarning, fmt.Sprintf("refused unread: more than %d unsigned NOTIFYs a second from %s", notifyRate, sourcePrefix(peer)))
+		return
+	}
 	if len(req.Question) != 1 || req.Question[0].Qtype != dns.TypeSOA || req.Question[0].Qclass != dns.ClassINET {
+		what = "malformed NOTIFYs"
 		answer(dns.RcodeFormatError, api.OutcomeError, "the question is not one SOA of class IN")
 		return
 	}
 	zone := strings.ToLower(dns.Fqdn(req.Question[0].Name))
 	ev.Zone = zone
-	if soa, ok := notifiedSOA(req, zone); ok {
+	soa, _ := notifiedSOA(req, zone)
+	if soa != nil {
 		ev.Serial = soa.Serial
 	}
 	row, known := d.zoneRecord(zone)
@@ -246,25 +258,30 @@ func (d *Daemon) serveNotify(w listen.SpecialWriter, req *dns.Msg, from netip.Ad
 	switch {
 	case zone == catalogZone && fromPeer:
 		// A peer's catalog changed (catalog.go): read it.
+		what = "NOTIFYs of a peer's catalog"
 		d.catalog.peerNotified(fromP)
 		answer(dns.RcodeSuccess, api.OutcomeOK, fmt.Sprintf("catalog of peer %s changed: reading it", fromP.Name))
 	case !known && !served && fromPeer && d.catalog.provisionNotified(fromP, zone):
 		// A peer is trusted for every zone: a NOTIFY from it (signed
 		// with its key when it has one) provisions the zone here.
+		what = "NOTIFYs provisioning zones"
 		answer(dns.RcodeSuccess, api.OutcomeOK, fmt.Sprintf("%s provisioned as a secondary of peer %s", zone, fromP.Name))
 	case known && string(row.Kind) == api.KindSecondary:
 		// The secondary side logs its decision.
-		answer(d.secondaries.notify(zone, from, sig.keyName()), "", "")
+		answer(d.secondaries.notifySOA(zone, from, sig.keyName(), soa), "", "")
 	case known || served:
 		kind := api.KindPrimary // a zonefile the store has not registered yet
 		if known {
 			kind = string(row.Kind)
 		}
+		what = "NOTIFYs for zones that are not secondary here"
 		answer(dns.RcodeSuccess, api.OutcomeWarning, fmt.Sprintf("%s is a %s zone here: nothing to fetch", zone, kind))
 	case d.isAutoprimary(peer):
 		// An autoprimary may provision the zone (autoprimary.go).
+		what = "NOTIFYs from an autoprimary"
 		answer(d.autoprimaryNotify(zone, from, sig.keyName()))
 	default:
+		what = "NOTIFYs for zones not served here"
 		answer(dns.RcodeNotAuth, api.OutcomeWarning, "zone not served here: NOTAUTH (no autoprimary provisioning: condition (b) failed: "+peer.String()+" is not in the autoprimary table)")
 	}
 }

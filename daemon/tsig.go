@@ -285,8 +285,8 @@ func (d *Daemon) verifyTSIG(req *dns.Msg, raw []byte, from netip.AddrPort) (*sig
 		if len(req.Question) == 1 {
 			zone = strings.ToLower(req.Question[0].Name)
 		}
-		d.log.Warn("TSIG: "+dns.RcodeToString[int(code)], "from", from.String(), "key", canonicalKeyName(t.Hdr.Name), "detail", detail)
-		d.events.Emit(api.Event{Kind: "tsig-error", Outcome: api.OutcomeError, Zone: zone, Peer: from.Addr().Unmap().String(),
+		// Anyone can send a message with a TSIG that fails: traffic.
+		d.traffic.report(from.Addr(), "messages with a TSIG that does not verify", slog.LevelWarn, api.Event{Kind: "tsig-error", Outcome: api.OutcomeError, Zone: zone, Peer: from.Addr().Unmap().String(),
 			Detail: fmt.Sprintf("%s from %s, key %s (%s): %s", dns.RcodeToString[int(code)], from.Addr().Unmap(), canonicalKeyName(t.Hdr.Name), tsigStoreAlgorithm(t.Algorithm), detail)})
 		return s, f
 	}

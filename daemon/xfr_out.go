@@ -3,6 +3,7 @@ package daemon
 import (
 	"fmt"
 	"iter"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"time"
@@ -68,8 +69,7 @@ func (d *Daemon) serveXFR(w listen.SpecialWriter, req *dns.Msg, from netip.AddrP
 		}
 		d.send(w, req, m, sig, tcp)
 		detail := fmt.Sprintf("%s of %s from %s%s: %s: %s", what, zone, peer, keyText, dns.RcodeToString[rcode], why)
-		d.log.Info("transfer refused", "zone", zone, "peer", peer.String(), "type", what, "rcode", dns.RcodeToString[rcode], "why", why)
-		d.events.Emit(api.Event{Kind: "xfr-refused", Zone: zone, Peer: peer.String(), Outcome: outcome, Detail: detail})
+		d.reportMessage(sig, peer, "refused transfer requests", slog.LevelInfo, api.Event{Kind: "xfr-refused", Zone: zone, Peer: peer.String(), Outcome: outcome, Detail: detail})
 	}
 	switch {
 	case q.Qclass != dns.ClassINET:
@@ -194,6 +194,13 @@ func (d *Daemon) xfrDone(x *xfrStream, zone, kind, detail string, serial uint32)
 	if x.err != nil {
 		ev.Outcome = api.OutcomeError
 		ev.Detail = detail + ": cut off: " + x.err.Error() + stats
+	}
+	if from, err := netip.ParseAddr(x.peer); err == nil && !x.tcp && x.sig == nil {
+		// An unsigned IXFR over UDP may come from a spoofed address.
+		d.traffic.report(from, "unsigned IXFRs over UDP", slog.LevelInfo, ev)
+		return
+	}
+	if x.err != nil {
 		d.log.Warn("transfer cut off", "zone", zone, "peer", ev.Peer, "err", x.err)
 	} else {
 		d.log.Info("transfer", "zone", zone, "peer", ev.Peer, "kind", kind, "records", x.rrs, "messages", x.msgs)

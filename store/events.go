@@ -34,6 +34,23 @@ type Event struct {
 	HasSerial bool      // false when no serial applies (serial 0 is a real serial)
 	Detail    string    // human-readable, one line
 	Outcome   Outcome   // "" means OutcomeOK
+	// Traffic marks an event caused by unauthenticated DNS traffic
+	// (anyone can send it). Such events are kept within a bound of
+	// their own, a tenth of the log's (TrafficShare), on top of it, so
+	// that a flood of them cannot evict the others.
+	Traffic bool
+}
+
+// TrafficShare sets the bound of Traffic events: 1/TrafficShare of the
+// log's bound, kept besides the other events.
+const TrafficShare = 10
+
+// classBound is the most events of one class a log of bound rows keeps.
+func classBound(bound int64, traffic bool) int64 {
+	if traffic {
+		return bound / TrafficShare
+	}
+	return bound
 }
 
 // EventFilter selects events for EventLog.List. The zero filter returns
@@ -44,13 +61,15 @@ type EventFilter struct {
 	Zone     string  // if set, only events about this zone
 	Kind     string  // if set, only events of this kind
 	Outcome  Outcome // if set, only events with this outcome
+	Trusted  bool    // only events that are not Traffic
 	Limit    int     // if > 0, at most this many (the first ones in the chosen order)
 	Newest   bool    // newest first; otherwise oldest first
 }
 
 // EventLog is the persistent activity log. It is bounded: once it holds
 // the maximum number of events (Open's WithMaxEvents, DefaultMaxEvents
-// otherwise), each Append drops the oldest. Safe for concurrent use.
+// otherwise), each Append drops the oldest. Traffic events are bounded
+// apart: they drop only the oldest Traffic event. Safe for concurrent use.
 type EventLog interface {
 	// Append stores e and returns it with its ID and time set. ctx is
 	// checked before the event is queued; once queued it is written
@@ -62,13 +81,15 @@ type EventLog interface {
 
 // eventTable is the SQLite EventLog.
 //
-// Bound: each commit of new events ends with one indexed range delete in
-// the same transaction: the newest id is N, so removing id <= N - max
-// leaves at most max rows, however the ids are spaced (they are distinct
-// integers in (N-max, N]). In the steady state that deletes a row at the
-// low end of the rowid B-tree; nothing counts the table. AUTOINCREMENT
-// guarantees N only grows, so followers that resume from an id never see
-// one reused.
+// Bound: each class of events (Traffic or not) numbers its rows in seq,
+// one more than the class's newest, and each commit of new events ends
+// with one indexed range delete per class it inserted into, in the same
+// transaction: the class's newest seq is N, so removing seq <= N - max
+// leaves at most max rows, however the seqs are spaced (they are
+// distinct integers in (N-max, N]). In the steady state that deletes a
+// row at the low end of the (traffic, seq) index; nothing counts the
+// table. The id is the log's order: AUTOINCREMENT guarantees it only
+// grows, so followers that resume from an id never see one reused.
 //
 // Cost: a commit, not a row, is what an append pays for (the WAL write
 // dominates), so concurrent Appends are combined: each queues its event,
@@ -146,8 +167,15 @@ func (db *DB) commitPending() {
 	ctx := context.Background()
 	ids := make([]int64, len(batch))
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (time, zone, kind, peer, serial, detail, outcome)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`)
+		var seq [2]int64 // the newest seq of each class: other, traffic
+		var used [2]bool // the classes this commit inserts into
+		for c := range seq {
+			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events WHERE traffic = ?`, c).Scan(&seq[c]); err != nil {
+				return err
+			}
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (time, zone, kind, peer, serial, detail, outcome, traffic, seq)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -158,7 +186,10 @@ func (db *DB) commitPending() {
 			if e.HasSerial {
 				serial = sql.NullInt64{Int64: int64(e.Serial), Valid: true}
 			}
-			res, err := stmt.ExecContext(ctx, e.Time.UnixNano(), e.Zone, e.Kind, e.Peer, serial, e.Detail, e.Outcome)
+			c := classOf(e.Traffic)
+			seq[c]++
+			used[c] = true
+			res, err := stmt.ExecContext(ctx, e.Time.UnixNano(), e.Zone, e.Kind, e.Peer, serial, e.Detail, e.Outcome, c, seq[c])
 			if err != nil {
 				return err
 			}
@@ -166,10 +197,14 @@ func (db *DB) commitPending() {
 				return err
 			}
 		}
-		if last := ids[len(ids)-1]; last > bound {
-			_, err = tx.ExecContext(ctx, `DELETE FROM events WHERE id <= ?`, last-bound)
+		for c := range seq {
+			if used[c] {
+				if err := trimClass(ctx, tx, c, seq[c]-classBound(bound, c == 1)); err != nil {
+					return err
+				}
+			}
 		}
-		return err
+		return nil
 	})
 	for i, r := range batch {
 		if err == nil {
@@ -179,14 +214,37 @@ func (db *DB) commitPending() {
 	}
 }
 
-// trimEvents applies the bound to the log as it stands, for a bound
+// classOf is the traffic column's value for an event.
+func classOf(traffic bool) int {
+	if traffic {
+		return 1
+	}
+	return 0
+}
+
+// trimClass deletes the events of class c numbered up to seq.
+func trimClass(ctx context.Context, tx *sql.Tx, c int, seq int64) error {
+	if seq <= 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM events WHERE traffic = ? AND seq <= ?`, c, seq)
+	return err
+}
+
+// trimEvents applies the bounds to the log as it stands, for a bound
 // lowered since the last run.
 func (db *DB) trimEvents(ctx context.Context) error {
 	bound := db.maxEvents.Load()
 	return db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?`, bound)
-		if err != nil {
-			return fmt.Errorf("store: trim events: %w", err)
+		for c := range 2 {
+			var newest int64
+			err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events WHERE traffic = ?`, c).Scan(&newest)
+			if err == nil {
+				err = trimClass(ctx, tx, c, newest-classBound(bound, c == 1))
+			}
+			if err != nil {
+				return fmt.Errorf("store: trim events: %w", err)
+			}
 		}
 		return nil
 	})
@@ -213,7 +271,10 @@ func (t eventTable) List(ctx context.Context, f EventFilter) ([]Event, error) {
 	if f.Outcome != "" {
 		where, args = append(where, "outcome = ?"), append(args, f.Outcome)
 	}
-	q := `SELECT id, time, zone, kind, peer, serial, detail, outcome FROM events`
+	if f.Trusted {
+		where = append(where, "traffic = 0")
+	}
+	q := `SELECT id, time, zone, kind, peer, serial, detail, outcome, traffic FROM events`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
@@ -238,7 +299,7 @@ func (t eventTable) List(ctx context.Context, f EventFilter) ([]Event, error) {
 			ns     int64
 			serial sql.NullInt64
 		)
-		if err := rows.Scan(&e.ID, &ns, &e.Zone, &e.Kind, &e.Peer, &serial, &e.Detail, &e.Outcome); err != nil {
+		if err := rows.Scan(&e.ID, &ns, &e.Zone, &e.Kind, &e.Peer, &serial, &e.Detail, &e.Outcome, &e.Traffic); err != nil {
 			return nil, fmt.Errorf("store: list events: %w", err)
 		}
 		e.Time = time.Unix(0, ns).UTC()

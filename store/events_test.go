@@ -167,6 +167,49 @@ func TestEventBound(t *testing.T) {
 	}
 }
 
+// TestEventTrafficBudget checks that Traffic events, however many, keep
+// to their share of the log and evict none of the others.
+func TestEventTrafficBudget(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t, WithMaxEvents(100))
+	log := db.Events()
+	if _, err := log.Append(ctx, Event{Kind: "start", Detail: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2000 {
+		if _, err := log.Append(ctx, Event{Kind: "notify-in", Traffic: true, Detail: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if i%500 == 0 {
+			if _, err := log.Append(ctx, Event{Kind: "reload", Detail: fmt.Sprint(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	es, err := log.List(ctx, EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var traffic, other []string
+	for _, e := range es {
+		if e.Traffic {
+			traffic = append(traffic, e.Detail)
+		} else {
+			other = append(other, e.Kind+" "+e.Detail)
+		}
+	}
+	if want := []string{"start first", "reload 0", "reload 500", "reload 1000", "reload 1500"}; fmt.Sprint(other) != fmt.Sprint(want) {
+		t.Errorf("other events %v, want %v", other, want)
+	}
+	if len(traffic) != 10 || traffic[9] != "1999" {
+		t.Errorf("traffic events kept: %d (%v), want the newest 10", len(traffic), traffic)
+	}
+	trusted, err := log.List(ctx, EventFilter{Trusted: true})
+	if err != nil || len(trusted) != len(other) {
+		t.Errorf("trusted events: %d, want %d (%v)", len(trusted), len(other), err)
+	}
+}
+
 func countEvents(t *testing.T, db *DB) int {
 	t.Helper()
 	var n int

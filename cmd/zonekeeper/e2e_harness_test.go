@@ -60,9 +60,9 @@ type cliDaemon struct {
 
 // startCLIDaemon builds the binary and runs `serve` over example.org and
 // example.net in DATA/zones, with the control socket at its default
-// place, DATA/control.sock. It returns once both zones answer over DNS
-// and the socket answers `status`.
-func startCLIDaemon(t *testing.T) *cliDaemon {
+// place, DATA/control.sock, and the extra flags of serve. It returns once
+// both zones answer over DNS and the socket answers `status`.
+func startCLIDaemon(t *testing.T, extra ...string) *cliDaemon {
 	t.Helper()
 	dir := t.TempDir()
 	d := &cliDaemon{t: t, dir: dir, bin: buildZonekeeper(t, dir), data: filepath.Join(dir, "data")}
@@ -81,8 +81,8 @@ func startCLIDaemon(t *testing.T) *cliDaemon {
 	}
 	d.dns = net.JoinHostPort("127.0.0.1", strconv.Itoa(freeLoopbackPort(t, "127.0.0.1")))
 	deadPort := freeLoopbackPort(t, "127.0.0.1") // NOTIFYs go where nothing listens
-	d.proc = startPeerProcess(t, "zonekeeper", d.bin, "serve", "--config", d.conf, "--data", d.data,
-		"--listen", d.dns, "--ns-port", strconv.Itoa(deadPort))
+	d.proc = startPeerProcess(t, "zonekeeper", append([]string{d.bin, "serve", "--config", d.conf, "--data", d.data,
+		"--listen", d.dns, "--ns-port", strconv.Itoa(deadPort)}, extra...)...)
 	waitForSOA(t, d.proc, d.dns, "example.org.")
 	waitForSOA(t, d.proc, d.dns, "example.net.")
 	deadline := time.Now().Add(cliTimeout)

@@ -108,6 +108,7 @@ type peerProcess struct {
 	out    lockedBuffer
 	exited chan struct{} // closed when the process has been waited for
 	err    error         // Wait's result, set before exited is closed
+	pid    int
 }
 
 // startPeerProcess runs argv until the end of the test.
@@ -130,6 +131,7 @@ func startPeerProcess(t testing.TB, name string, argv ...string) *peerProcess {
 		t.Fatalf("starting %s (%s): %v", name, strings.Join(argv, " "), err)
 	}
 	pgid := cmd.Process.Pid
+	p.pid = pgid
 	go func() {
 		p.err = cmd.Wait()
 		close(p.exited)

@@ -172,6 +172,10 @@ type Event struct {
 	Serial  uint32    `json:"serial,omitempty"`
 	Detail  string    `json:"detail,omitempty"`
 	Outcome string    `json:"outcome"`
+	// Traffic marks an event caused by unauthenticated DNS traffic (an
+	// unsigned NOTIFY, a refused transfer, a bad TSIG): it is rate-limited
+	// per source and kept within a bound of its own in the log.
+	Traffic bool `json:"traffic,omitempty"`
 	// Dropped is set on a notice line of an event stream: this many
 	// events were not delivered because the follower read too slowly.
 	Dropped int64 `json:"dropped,omitempty"`
