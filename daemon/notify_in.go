@@ -20,10 +20,12 @@ import (
 // data: it only makes the check of the primaries happen now, and the
 // check asks the primaries themselves, in their order.
 
-// notifyMinInterval spaces the checks NOTIFYs start for one zone: one
-// at once, the next no sooner than this after it, however many NOTIFYs
-// come (a flood spoofed from a primary's address costs one SOA query a
-// second, not one per NOTIFY).
+// notifyMinInterval spaces the checks NOTIFYs start for one zone once a
+// check found nothing new: the next no sooner than this after the last,
+// however many NOTIFYs come (a flood spoofed from a primary's address
+// costs one SOA query a second, not one per NOTIFY). While each check
+// finds a new version, as a primary's real NOTIFYs make it, they are not
+// delayed.
 const notifyMinInterval = time.Second
 
 // notify handles a NOTIFY for zone from an address, signed with key ("" when
@@ -35,8 +37,8 @@ func (s *secondaries) notify(zone string, from netip.AddrPort, key string) int {
 // notifySOA handles a NOTIFY that may carry the zone's new SOA (RFC
 // 1996 §3.7). It is accepted from the address of a primary (any port) or
 // when signed with the zone's key; then the zone is checked at once, or
-// right after the check under way, and no sooner than notifyMinInterval
-// after the last check a NOTIFY started. A NOTIFY whose SOA serial is not
+// right after the check under way; after a check that found nothing new,
+// no sooner than notifyMinInterval after the last check a NOTIFY started. A NOTIFY whose SOA serial is not
 // newer than the version served is acknowledged and nothing else, as
 // BIND does. An unsigned NOTIFY's event is traffic (traffic.go).
 func (s *secondaries) notifySOA(zone string, from netip.AddrPort, key string, soa *dns.SOA) int {
@@ -111,7 +113,7 @@ func (s *secondaries) notifySOA(zone string, from netip.AddrPort, key string, so
 	case z.running || z.retrieving:
 		z.again = true
 		detail = "NOTIFY accepted: a check is under way; another follows it"
-	case now.Before(at):
+	case now.Before(at) && z.nothingNew:
 		if z.next.IsZero() || z.next.After(at) {
 			z.next = at
 		}

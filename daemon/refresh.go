@@ -99,6 +99,7 @@ type checkResult struct {
 	transfer    bool   // a transfer was tried and failed
 	why         string // what failed, primary by primary, when not ok
 	aborted     bool   // the zone was removed or the daemon is stopping
+	nothingNew  bool   // ok, and the primary had no newer version
 }
 
 // check asks z's primaries for the zone's SOA and transfers a newer
@@ -145,10 +146,12 @@ func (s *secondaries) check(ctx context.Context, z *secZone, force bool) checkRe
 			case ans.serial == have:
 				s.report(slog.LevelDebug, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeOK, Peer: p.String(), Serial: have,
 					Detail: fmt.Sprintf("serial %d at %s: up to date", ans.serial, p)})
+				res.nothingNew = true
 				return res
 			case !zonefile.SerialGreater(ans.serial, have):
 				why = append(why, fmt.Sprintf("%s: serial %d is lower than ours (%d)", p, ans.serial, have))
 				if lower == nil {
+					res.nothingNew = true
 					lower = &res
 				}
 				continue

@@ -88,6 +88,7 @@ type secZone struct {
 	retrieving  bool             // `zone retrieve` is under way
 	again       bool             // a NOTIFY came during a check: check again after it
 	notifyAt    time.Time        // when the last check a NOTIFY asked for was due
+	nothingNew  bool             // the last check found no newer version: NOTIFYs are spaced
 	notifier    netip.Addr       // the primary or peer whose NOTIFY is checked first
 	expired     bool             // answering SERVFAIL
 }
@@ -344,6 +345,7 @@ func (s *secondaries) settle(z *secZone, res checkResult, scheduled bool) {
 			z.next = now.Add(t.retry)
 		}
 	case res.ok:
+		z.nothingNew = res.nothingNew
 		z.lastOK, z.failures, z.lastErr, z.lastGood = now, 0, "", res.primary
 		exp := t.expire
 		if res.hasUpstream && res.upstream < exp {
@@ -368,7 +370,7 @@ func (s *secondaries) settle(z *secZone, res checkResult, scheduled bool) {
 	if z.again && !z.running {
 		z.again = false
 		z.next = now
-		if at := z.notifyAt.Add(notifyMinInterval); at.After(now) {
+		if at := z.notifyAt.Add(notifyMinInterval); at.After(now) && z.nothingNew {
 			z.next = at
 		}
 		z.notifyAt = z.next
