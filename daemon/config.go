@@ -33,6 +33,7 @@ type Config struct {
 	XFRIdleTimeout time.Duration // xfr-idle-timeout: 30s
 	XFRMaxRecords  int64         // xfr-max-records: 10000000
 	XFRMaxBytes    int64         // xfr-max-bytes: 2GiB
+	ZoneMaxRecords int64         // zone-max-records: 0, as many as xfr-max-records
 	UDPSize        int           // udp-size: 1232
 	UDPWorkers     int           // udp-workers: 0, one UDP socket and reader per CPU the process may use (GOMAXPROCS)
 	TCPIdleTimeout time.Duration // tcp-idle-timeout: 10s
@@ -83,6 +84,15 @@ func (c *Config) ControlPath() string {
 // ZonesDir is where primary zonefiles live: DATA/zones.
 func (c *Config) ZonesDir() string { return filepath.Join(c.Data, "zones") }
 
+// ZoneRecordLimit returns the most records one zonefile may produce:
+// zone-max-records, or xfr-max-records when it is not set.
+func (c *Config) ZoneRecordLimit() int64 {
+	if c.ZoneMaxRecords > 0 {
+		return c.ZoneMaxRecords
+	}
+	return c.XFRMaxRecords
+}
+
 // CacheDir is where the compiled caches of primary zones live: DATA/cache.
 func (c *Config) CacheDir() string { return filepath.Join(c.Data, "cache") }
 
@@ -91,7 +101,7 @@ func (c *Config) CacheDir() string { return filepath.Join(c.Data, "cache") }
 var ConfigKeys = []string{
 	"listen", "data", "control", "health-interval", "ns-port", "notify-resolve",
 	"allow-axfr", "also-notify", "xfr-timeout", "xfr-idle-timeout", "xfr-max-records",
-	"xfr-max-bytes", "udp-size", "tcp-idle-timeout", "events-max", "log-level",
+	"xfr-max-bytes", "zone-max-records", "udp-size", "tcp-idle-timeout", "events-max", "log-level",
 	"fast-path", "fast-path-entries", "zone-cache",
 	"udp-workers",
 }
@@ -127,6 +137,8 @@ func (c *Config) Set(key, value string) error {
 		c.XFRIdleTimeout, err = positiveDuration(value)
 	case "xfr-max-records":
 		c.XFRMaxRecords, err = positiveInt(value)
+	case "zone-max-records":
+		c.ZoneMaxRecords, err = positiveInt(value)
 	case "xfr-max-bytes":
 		c.XFRMaxBytes, err = byteSize(value)
 	case "udp-size":

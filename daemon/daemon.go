@@ -107,6 +107,7 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	}
 	d.commits = newCommitter(zones, d.journal, log, d.events.Emit)
 	d.loader = newLoader(cfg.ZonesDir(), zones, log, d.events.Emit)
+	d.loader.parse.MaxRecords = int(cfg.ZoneRecordLimit())
 	d.loader.register = d.registerPrimary
 	d.loader.commit = d.commits.commit
 	d.loader.retire = func(origin string) bool { return d.commits.retire(origin, ownerZonefile, false) }

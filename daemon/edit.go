@@ -30,7 +30,7 @@ func (l *loader) edit(origin string, req api.EditRequest, policy string, now tim
 	if st := l.files[name]; st == nil || !st.served {
 		return nil, api.Errorf(api.CodeNotFound, "zone %s is not a primary zone served from %s", origin, l.dir)
 	}
-	z, _, err := zonefile.Load(path, origin)
+	z, _, err := l.parse.Load(path, origin)
 	if err != nil {
 		return nil, api.Errorf(api.CodeNotPermitted, "zone %s: its file does not load (%v); fix %s first", origin, firstError(err), path)
 	}
@@ -45,6 +45,9 @@ func (l *loader) edit(origin string, req api.EditRequest, policy string, now tim
 	records, added, removed, err := applyEdit(z, req)
 	if err != nil {
 		return nil, err
+	}
+	if max := l.parse.MaxRecords; max > 0 && len(records) > max {
+		return nil, api.Errorf(api.CodeNotPermitted, "zone %s would have %d records, more than zone-max-records (%d); nothing was changed", origin, len(records), max)
 	}
 	next := nextSerial(old, policy, now)
 	for i, rr := range records {

@@ -45,6 +45,9 @@ type loader struct {
 	commit func(change) error
 	retire func(origin string) bool
 
+	// parse reads the zonefiles within zone-max-records.
+	parse zonefile.Loader
+
 	mu    sync.Mutex            // serialises reloads (watcher and SIGHUP)
 	files map[string]*fileState // by zonefile name, e.g. "example.org.zone"
 
@@ -232,7 +235,7 @@ func (l *loader) reloadFile(name string) {
 
 	before := stampOf(path)
 	l.loads.Add(1)
-	p, findings, err := zonefile.LoadPacked(path, origin)
+	p, findings, err := l.parse.LoadPacked(path, origin)
 	if err != nil {
 		attrs := []any{"zone", origin, "file", path}
 		if st != nil && st.served {

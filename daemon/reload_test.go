@@ -287,3 +287,30 @@ func TestEditIsNotReadBack(t *testing.T) {
 	}
 	waitFor(t, "operator's write served", func() bool { return td.serial(t, "example.org.") == 7 })
 }
+
+// TestZoneMaxRecords checks that a small file of $GENERATE lines cannot
+// load more records than zone-max-records: the reload is refused with
+// the file and the line of the directive, the version before it goes on
+// being served, and an edit past the limit is refused too.
+func TestZoneMaxRecords(t *testing.T) {
+	td := startDaemonWith(t, map[string]string{"example.org.zone": zoneText(1, "")},
+		func(c *Config) { c.ZoneMaxRecords = 1000 }, nil)
+	path := filepath.Join(td.dir, "example.org.zone")
+	os.WriteFile(path, []byte(zoneText(2, "$GENERATE 0-899 h$ A 127.0.0.1\n$GENERATE 0-65534 g$ A 127.0.0.2\n")), 0o644)
+	waitFor(t, "the limit refused", func() bool {
+		return strings.Contains(td.logs.String(), "more than 1000 records (zone-max-records)")
+	})
+	if logs := td.logs.String(); !strings.Contains(logs, "example.org.zone:7") {
+		t.Errorf("the refusal does not name the $GENERATE line (example.org.zone:7):\n%s", logs)
+	}
+	if s := td.serial(t, "example.org."); s != 1 {
+		t.Fatalf("serial %d served after a refused reload, want 1", s)
+	}
+	// Within the limit the file loads: 4 records and 996.
+	os.WriteFile(path, []byte(zoneText(3, "$GENERATE 0-995 h$ A 127.0.0.1\n")), 0o644)
+	waitFor(t, "serial 3 served", func() bool { return td.serial(t, "example.org.") == 3 })
+	if _, err := td.loader.edit("example.org.", api.EditRequest{Op: "add", Name: "one", Type: "A", Data: []string{"127.0.1.1"}}, "increment", time.Now()); err == nil ||
+		!strings.Contains(err.Error(), "zone-max-records (1000)") {
+		t.Errorf("an edit past the limit: %v", err)
+	}
+}

@@ -60,7 +60,7 @@ func (l *loader) setSerial(origin string, serial uint32) (uint32, error) {
 	if st := l.files[name]; st == nil || !st.served {
 		return 0, api.Errorf(api.CodeNotFound, "zone %s is not a primary zone served from %s", origin, l.dir)
 	}
-	z, _, err := zonefile.Load(path, origin)
+	z, _, err := l.parse.Load(path, origin)
 	if err != nil {
 		return 0, api.Errorf(api.CodeNotPermitted, "zone %s: its file does not load (%v); fix %s first", origin, firstError(err), path)
 	}
