@@ -10,6 +10,7 @@ import (
 
 	"zonekeeper/daemon/api"
 	"zonekeeper/store"
+	"zonekeeper/zonefile"
 )
 
 // eventQueueSize bounds the events waiting to be written to the log.
@@ -53,11 +54,16 @@ func newEvents(log store.EventLog, slogger *slog.Logger) *events {
 	}
 }
 
+// maxEventDetail bounds an event's detail: what a zonefile or a peer
+// quoted may be any length.
+const maxEventDetail = 4096
+
 // Emit records an event without waiting.
 func (e *events) Emit(ev api.Event) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now().UTC()
 	}
+	ev.Detail = zonefile.Clip(ev.Detail, maxEventDetail)
 	select {
 	case e.queue <- queuedEvent{ev: ev}:
 	default:
@@ -71,6 +77,7 @@ func (e *events) EmitWait(ctx context.Context, ev api.Event) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now().UTC()
 	}
+	ev.Detail = zonefile.Clip(ev.Detail, maxEventDetail)
 	done := make(chan struct{})
 	select {
 	case e.queue <- queuedEvent{ev: ev, done: done}:

@@ -3,6 +3,7 @@ package zonefile
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Severity says whether a finding stops a zone from loading.
@@ -107,4 +108,22 @@ func (e *InvalidError) Error() string {
 		fmt.Fprintf(&b, " (and %d more)", n)
 	}
 	return b.String()
+}
+
+// maxDetail bounds a finding's detail: the parser quotes the token it
+// stumbled on, and a 10 MB line is one token.
+const maxDetail = 512
+
+// Clip returns s cut to at most max bytes (at a character boundary),
+// with a marker saying how much was cut, for text that goes into events,
+// logs and CLI output.
+func Clip(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	keep := max
+	for keep > 0 && !utf8.RuneStart(s[keep]) {
+		keep--
+	}
+	return fmt.Sprintf("%s… [%d bytes cut]", s[:keep], len(s)-keep)
 }

@@ -284,6 +284,7 @@ func syntaxFinding(err error, dir *zoneDir) Finding {
 			f.Detail = fmt.Sprintf("$INCLUDE %s: %s", target, oe.detail)
 		}
 	}
+	f.Detail = Clip(f.Detail, maxDetail)
 	return f
 }
 

@@ -104,3 +104,13 @@ func TestMaxRecords(t *testing.T) {
 		t.Errorf("in chunks: %v %v", err, fs)
 	}
 }
+
+func TestClip(t *testing.T) {
+	if got := Clip("short", 10); got != "short" {
+		t.Errorf("Clip of a short text: %q", got)
+	}
+	// Never inside a character: "é" is two bytes.
+	if got := Clip("aé"+strings.Repeat("x", 20), 2); got != "a… [22 bytes cut]" {
+		t.Errorf("Clip: %q", got)
+	}
+}

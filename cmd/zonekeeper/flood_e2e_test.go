@@ -172,3 +172,34 @@ func procCPU(t *testing.T, pid int) time.Duration {
 	const hz = 100 // USER_HZ on Linux
 	return time.Duration(utime+stime) * time.Second / hz
 }
+
+// TestLongTokenCut writes a zonefile that is one 10 MB token: the
+// refusal names the file and line with the token cut, in `zone list`,
+// `status` and the log, and `events` reads the log back (issue 21,
+// point 6).
+func TestLongTokenCut(t *testing.T) {
+	d := startCLIDaemon(t)
+	path := d.data + "/zones/long.test.zone"
+	if err := os.WriteFile(path, []byte(strings.Repeat("x", 10<<20)+" IN A 127.0.0.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	d.eventually("the long zonefile refused", func() bool {
+		out := d.ok("zone", "list")
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "long.test.") {
+				line = l
+			}
+		}
+		return strings.Contains(line, "long.test.zone:1")
+	})
+	for what, text := range map[string]string{"zone list": line, "zone list --json": d.ok("zone", "list", "--json"),
+		"status": d.ok("status"), "events": d.ok("events"), "the log": d.proc.Output()} {
+		if len(text) > 64<<10 {
+			t.Errorf("%s: %d bytes, the token is not cut", what, len(text))
+		}
+		if !strings.Contains(text, "bytes cut]") {
+			t.Errorf("%s does not say the token was cut: %.300s", what, text)
+		}
+	}
+}
