@@ -40,8 +40,9 @@ type Config struct {
 	// tcpWriteTimeout bounds one TCP reply write; 0 is the listeners'
 	// default. Tests shorten it.
 	tcpWriteTimeout time.Duration
-	EventsMax       int        // events-max: 100000
-	LogLevel        slog.Level // log-level: info
+	EventsMax       int           // events-max: 100000
+	ShutdownTimeout time.Duration // shutdown-timeout: 10s, after SIGTERM the process exits by then whatever is under way
+	LogLevel        slog.Level    // log-level: info
 
 	FastPath        bool // fast-path: yes, answer repeated plain queries from a cache of ready replies
 	FastPathEntries int  // fast-path-entries: auto (0), slots of that cache: four per name served, 4 Ki to 1 Mi
@@ -54,18 +55,19 @@ type Config struct {
 // needs no root and no config file.
 func DefaultConfig() Config {
 	return Config{
-		Listen:         []string{"127.0.0.1:5300"},
-		Data:           "./zonekeeper-data",
-		HealthInterval: 30 * time.Second,
-		NSPort:         53,
-		XFRTimeout:     10 * time.Minute,
-		XFRIdleTimeout: 30 * time.Second,
-		XFRMaxRecords:  10_000_000,
-		XFRMaxBytes:    2 << 30,
-		UDPSize:        1232,
-		TCPIdleTimeout: 10 * time.Second,
-		EventsMax:      100_000,
-		LogLevel:       slog.LevelInfo,
+		Listen:          []string{"127.0.0.1:5300"},
+		Data:            "./zonekeeper-data",
+		HealthInterval:  30 * time.Second,
+		NSPort:          53,
+		XFRTimeout:      10 * time.Minute,
+		XFRIdleTimeout:  30 * time.Second,
+		XFRMaxRecords:   10_000_000,
+		XFRMaxBytes:     2 << 30,
+		UDPSize:         1232,
+		TCPIdleTimeout:  10 * time.Second,
+		EventsMax:       100_000,
+		ShutdownTimeout: 10 * time.Second,
+		LogLevel:        slog.LevelInfo,
 
 		FastPath:        true,
 		FastPathEntries: answer.DefaultFastPathEntries,
@@ -101,7 +103,7 @@ func (c *Config) CacheDir() string { return filepath.Join(c.Data, "cache") }
 var ConfigKeys = []string{
 	"listen", "data", "control", "health-interval", "ns-port", "notify-resolve",
 	"allow-axfr", "also-notify", "xfr-timeout", "xfr-idle-timeout", "xfr-max-records",
-	"xfr-max-bytes", "zone-max-records", "udp-size", "tcp-idle-timeout", "events-max", "log-level",
+	"xfr-max-bytes", "zone-max-records", "udp-size", "tcp-idle-timeout", "events-max", "shutdown-timeout", "log-level",
 	"fast-path", "fast-path-entries", "zone-cache",
 	"udp-workers",
 }
@@ -168,6 +170,8 @@ func (c *Config) Set(key, value string) error {
 		c.FastPathEntries = int(n)
 	case "zone-cache":
 		c.ZoneCache, err = yesNo(value)
+	case "shutdown-timeout":
+		c.ShutdownTimeout, err = positiveDuration(value)
 	case "tcp-idle-timeout":
 		c.TCPIdleTimeout, err = positiveDuration(value)
 	case "events-max":

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"zonekeeper/daemon"
 )
@@ -57,7 +58,21 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 	log.Info("zonekeeper starting", "data", cfg.Data, "zones", cfg.ZonesDir())
-	err = d.Run(runCtx)
+	ran := make(chan error, 1)
+	go func() { ran <- d.Run(runCtx) }()
+	select {
+	case err = <-ran:
+	case <-runCtx.Done():
+		// Stopping: whatever a reload or a transfer is doing, the
+		// process ends within shutdown-timeout. Every file is replaced
+		// atomically, so what is cut short leaves nothing half-written.
+		select {
+		case err = <-ran:
+		case <-time.After(cfg.ShutdownTimeout):
+			err = fmt.Errorf("the daemon did not stop within shutdown-timeout (%s): exiting anyway", cfg.ShutdownTimeout)
+			log.Error(err.Error())
+		}
+	}
 	cancel()
 	<-loopDone
 	log.Info("zonekeeper stopped")
