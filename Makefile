@@ -46,7 +46,7 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: build run test bench bench-compare bench-failover bench-peers demo demo-stop deps lint fmt clean package package-test
+.PHONY: build run test attack bench bench-compare bench-failover bench-peers demo demo-stop deps lint fmt clean package package-test
 
 ## build: the static binary in bin/
 build:
@@ -79,6 +79,10 @@ bench-compare: $(BENCHSTAT)
 
 $(BENCHSTAT):
 	GOBIN=$(CURDIR)/$(dir $(BENCHSTAT)) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+
+## attack: the hostile suite against the real binary on loopback; a table of case -> held (ATTACK_FLAGS=--short, --cases udp,...)
+attack: build
+	$(GO) run ./bench/attack --bin $(BIN) $(ATTACK_FLAGS)
 
 ## bench-failover: three real nodes on 127.0.0.1-3: edit-to-all-secondaries p50/p95 over 100 edits, promote-to-serving
 bench-failover: build
