@@ -104,10 +104,10 @@ func (s *secondaries) notifySOA(zone string, from netip.AddrPort, key string, so
 			Detail: fmt.Sprintf("NOTIFY accepted: serial %d is not newer than ours (%d): nothing to fetch", soa.Serial, held)})
 		return dns.RcodeSuccess
 	}
-	detail := "NOTIFY accepted: checking the primaries now"
+	detail, first := "NOTIFY accepted: checking the primaries now", ""
 	if ps.indexOf(from.Addr()) >= 0 {
 		z.notifier = from.Addr().Unmap()
-		detail = "NOTIFY accepted: checking the primaries now, " + from.Addr().Unmap().String() + " first"
+		first = ", " + from.Addr().Unmap().String() + " first"
 	}
 	switch at := z.notifyAt.Add(notifyMinInterval); {
 	case z.running || z.retrieving:
@@ -123,7 +123,7 @@ func (s *secondaries) notifySOA(zone string, from netip.AddrPort, key string, so
 	}
 	s.mu.Unlock()
 	s.poke()
-	report(slog.LevelInfo, "NOTIFYs for "+zone, api.Event{Zone: zone, Kind: "notify-in", Outcome: api.OutcomeOK, Peer: peer.String(), Detail: detail})
+	report(slog.LevelInfo, "NOTIFYs for "+zone, api.Event{Zone: zone, Kind: "notify-in", Outcome: api.OutcomeOK, Peer: peer.String(), Detail: detail + first})
 	return dns.RcodeSuccess
 }
 

@@ -157,10 +157,20 @@ func tcpFraming(bin, dir string, sc scale) result {
 		append([]byte{0, byte(len(q))}, q[:len(q)/2]...),
 		{0},
 	}
+	sends := make([][]byte, 400)
+	for i := range sends {
+		sends[i] = frames[i%len(frames)]
+		if i%7 == 6 {
+			sends[i] = make([]byte, 2+r.IntN(600))
+			for j := range sends[i] {
+				sends[i][j] = byte(r.IntN(256))
+			}
+		}
+	}
 	var wg sync.WaitGroup
 	var opened int
 	var mu sync.Mutex
-	for i := range 400 {
+	for _, f := range sends {
 		wg.Go(func() {
 			c, err := dialTCPFrom("127.0.0.51", d.dns)
 			if err != nil {
@@ -170,13 +180,6 @@ func tcpFraming(bin, dir string, sc scale) result {
 			mu.Lock()
 			opened++
 			mu.Unlock()
-			f := frames[i%len(frames)]
-			if i%7 == 6 {
-				f = make([]byte, 2+r.IntN(600))
-				for j := range f {
-					f[j] = byte(rand.IntN(256))
-				}
-			}
 			c.Write(f)
 			c.SetReadDeadline(time.Now().Add(2 * time.Second))
 			buf := make([]byte, 512)

@@ -234,7 +234,8 @@ func TestRunUnlimitedWithWarmup(t *testing.T) {
 		total += uint64(n)
 	}
 	// Warm-up queries reach the server but are not counted.
-	if res.Sent == 0 || res.Sent >= total || res.Answered != res.Sent || res.Lost+res.Mismatches+res.Unexpected != 0 {
+	// (On a loaded machine the warm-up may get none out.)
+	if res.Sent == 0 || res.Sent > total || res.Answered != res.Sent || res.Lost+res.Mismatches+res.Unexpected != 0 {
 		t.Errorf("sent %d, responder saw %d: %v", res.Sent, total, res)
 	}
 	if len(marks) != 2 || marks[0] < 100*time.Millisecond || marks[1] < 400*time.Millisecond ||
