@@ -40,6 +40,9 @@ type Config struct {
 	// tcpWriteTimeout bounds one TCP reply write; 0 is the listeners'
 	// default. Tests shorten it.
 	tcpWriteTimeout time.Duration
+	TCPMaxConns     int           // tcp-max-conns: 1000, TCP connections open at once, a tenth of them kept for the servers replicated with
+	TCPMaxPerAddr   int           // tcp-max-conns-per-addr: 64, TCP connections from one client address; 0: no limit
+	TCPMaxPerPrefix int           // tcp-max-conns-per-prefix: 256, TCP connections from one IPv4 /24 or IPv6 /56; 0: no limit
 	EventsMax       int           // events-max: 100000
 	ShutdownTimeout time.Duration // shutdown-timeout: 10s, after SIGTERM the process exits by then whatever is under way
 	LogLevel        slog.Level    // log-level: info
@@ -68,6 +71,10 @@ func DefaultConfig() Config {
 		EventsMax:       100_000,
 		ShutdownTimeout: 10 * time.Second,
 		LogLevel:        slog.LevelInfo,
+
+		TCPMaxConns:     1000,
+		TCPMaxPerAddr:   64,
+		TCPMaxPerPrefix: 256,
 
 		FastPath:        true,
 		FastPathEntries: answer.DefaultFastPathEntries,
@@ -103,7 +110,8 @@ func (c *Config) CacheDir() string { return filepath.Join(c.Data, "cache") }
 var ConfigKeys = []string{
 	"listen", "data", "control", "health-interval", "ns-port", "notify-resolve",
 	"allow-axfr", "also-notify", "xfr-timeout", "xfr-idle-timeout", "xfr-max-records",
-	"xfr-max-bytes", "zone-max-records", "udp-size", "tcp-idle-timeout", "events-max", "shutdown-timeout", "log-level",
+	"xfr-max-bytes", "zone-max-records", "udp-size", "tcp-idle-timeout", "tcp-max-conns", "tcp-max-conns-per-addr",
+	"tcp-max-conns-per-prefix", "events-max", "shutdown-timeout", "log-level",
 	"fast-path", "fast-path-entries", "zone-cache",
 	"udp-workers",
 }
@@ -174,6 +182,12 @@ func (c *Config) Set(key, value string) error {
 		c.ShutdownTimeout, err = positiveDuration(value)
 	case "tcp-idle-timeout":
 		c.TCPIdleTimeout, err = positiveDuration(value)
+	case "tcp-max-conns":
+		c.TCPMaxConns, err = connCount(value, 1)
+	case "tcp-max-conns-per-addr":
+		c.TCPMaxPerAddr, err = connCount(value, 0)
+	case "tcp-max-conns-per-prefix":
+		c.TCPMaxPerPrefix, err = connCount(value, 0)
 	case "events-max":
 		var n int64
 		n, err = positiveInt(value)
@@ -288,6 +302,19 @@ func positiveInt(value string) (int64, error) {
 	n, err := strconv.ParseInt(value, 10, 64)
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("%q is not a positive integer", value)
+	}
+	return n, nil
+}
+
+// maxConnCount bounds the TCP connection settings: each connection
+// holds a file descriptor and buffers.
+const maxConnCount = 1 << 20
+
+// connCount parses a number of connections, least..maxConnCount.
+func connCount(value string, least int) (int, error) {
+	n, err := strconv.Atoi(value)
+	if err != nil || n < least || n > maxConnCount {
+		return 0, fmt.Errorf("%q is not a number of connections %d..%d", value, least, maxConnCount)
 	}
 	return n, nil
 }

@@ -19,6 +19,9 @@ listen = 0.0.0.0:53, [::]:53
 data = /var/lib/zonekeeper   # trailing comment
 udp-size = 1400
 tcp-idle-timeout = 5s
+tcp-max-conns = 5000
+tcp-max-conns-per-addr = 0
+tcp-max-conns-per-prefix = 1000
 xfr-max-bytes = 500MiB
 notify-resolve = yes
 log-level = debug
@@ -28,7 +31,8 @@ log-level = debug
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(cfg.Listen, []string{"0.0.0.0:53", "[::]:53"}) || cfg.Data != "/var/lib/zonekeeper" ||
-		cfg.UDPSize != 1400 || cfg.TCPIdleTimeout != 5*time.Second || cfg.XFRMaxBytes != 500<<20 || !cfg.NotifyResolve {
+		cfg.UDPSize != 1400 || cfg.TCPIdleTimeout != 5*time.Second || cfg.XFRMaxBytes != 500<<20 || !cfg.NotifyResolve ||
+		cfg.TCPMaxConns != 5000 || cfg.TCPMaxPerAddr != 0 || cfg.TCPMaxPerPrefix != 1000 {
 		t.Fatalf("config not applied: %+v", cfg)
 	}
 	if cfg.ControlPath() != "/var/lib/zonekeeper/control.sock" {
@@ -48,6 +52,9 @@ func TestConfigErrorsNameTheLine(t *testing.T) {
 		"xfr-max-bytes = lots\n":                "not a size",
 		"notify-resolve = maybe\n":              "not yes or no",
 		"ns-port = 70000\n":                     "not a port number",
+		"tcp-max-conns = 0\n":                   ":1: tcp-max-conns: \"0\" is not a number of connections 1..",
+		"tcp-max-conns-per-addr = -1\n":         "tcp-max-conns-per-addr: \"-1\" is not a number of connections 0..",
+		"tcp-max-conns-per-prefix = many\n":     "tcp-max-conns-per-prefix: \"many\" is not",
 	} {
 		path := filepath.Join(t.TempDir(), "z.conf")
 		os.WriteFile(path, []byte(text), 0o644)

@@ -126,6 +126,10 @@ func (d *Daemon) wrap(h handlerFunc) http.Handler {
 		if r.Method == http.MethodPost {
 			status = http.StatusCreated
 		}
+		if r.Method != http.MethodGet {
+			// Peers, primaries and access lists may have changed.
+			d.reserved.changed()
+		}
 		if out == nil {
 			out = struct{}{}
 		}

@@ -46,6 +46,9 @@ func (d *Daemon) handleStatus(r *http.Request) (any, error) {
 	}
 	qs := d.server.QueryStats()
 	st.Queries = api.QueryCounts{Fast: qs.Fast, Full: qs.Full, Special: qs.Special}
+	ts := d.server.TCPStats()
+	st.TCP = api.TCPCounts{Open: ts.Open, RefusedFull: ts.RefusedFull, RefusedPerAddr: ts.RefusedPerAddr,
+		RefusedPerPrefix: ts.RefusedPerPrefix, Evicted: ts.Evicted, PressureClosed: ts.PressureClosed}
 	for _, z := range zs {
 		st.ByKind[z.Kind]++
 		st.ByState[z.State]++

@@ -45,6 +45,7 @@ type Daemon struct {
 	peers       *peerSet     // peers.go
 	health      *health      // health.go
 	catalog     *catalog     // catalog.go
+	reserved    *reservedSet // reserved.go: the servers whose TCP connections have slots of their own
 	started     time.Time
 	ready       chan struct{}
 }
@@ -68,12 +69,17 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 		}
 	}()
 	zones := answer.NewZones()
+	reserved := newReservedSet()
 	srv := listen.NewServer(listen.ServerConfig{
 		Listen:          cfg.Listen,
 		UDPSize:         uint16(cfg.UDPSize),
 		UDPWorkers:      cfg.UDPWorkers,
 		TCPIdleTimeout:  cfg.TCPIdleTimeout,
 		TCPWriteTimeout: cfg.tcpWriteTimeout,
+		MaxTCPConns:     cfg.TCPMaxConns,
+		MaxTCPPerAddr:   noLimit(cfg.TCPMaxPerAddr),
+		MaxTCPPerPrefix: noLimit(cfg.TCPMaxPerPrefix),
+		Reserved:        reserved.contains, // reserved.go
 		Logger:          log,
 
 		FastPath:        cfg.FastPath,
@@ -116,6 +122,8 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	}
 	d.keys = newKeyring(db.Keys(), log)
 	d.peers = newPeerSet(db.Peers(), log)
+	d.reserved = reserved
+	d.loadReserved(context.Background())
 	srv.SetSpecial(d) // NOTIFY, TSIG, transfers and EDNS EXPIRE: special.go
 	d.notifier = newNotifier(d)
 	d.secondaries = newSecondaries(d)
@@ -126,6 +134,15 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	d.commits.hold = d.health.holdFirstNotify
 	d.commits.native = func(zone string) bool { return d.zoneKind(zone) == api.KindNative }
 	return d, nil
+}
+
+// noLimit turns a per-client TCP setting's 0 (no limit) into the
+// listeners' -1.
+func noLimit(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // removeStaleTemps removes the temporary files of atomic replaces that a
@@ -221,6 +238,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	g.Go(func() error { return d.health.Run(ctx) })
 	g.Go(func() error { return d.catalog.Run(ctx) })
 	g.Go(func() error { return d.traffic.Run(ctx) })
+	g.Go(func() error { return d.runReserved(ctx) })
 	listen := ""
 	for _, a := range d.server.Addrs() {
 		d.log.Info("listening", "addr", a.String())

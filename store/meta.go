@@ -33,6 +33,9 @@ type MetaStore interface {
 	// List returns every kind of zone with its values; an empty map if it
 	// has none. ErrNotFound if the zone does not exist.
 	List(ctx context.Context, zone string) (map[string][]string, error)
+	// Values returns every distinct value of kind over all zones, sorted;
+	// nil when no zone has it.
+	Values(ctx context.Context, kind string) ([]string, error)
 }
 
 // metaTable is the SQLite MetaStore.
@@ -131,4 +134,26 @@ func (t metaTable) List(ctx context.Context, zone string) (map[string][]string, 
 		return nil, zoneNotFound(zone)
 	}
 	return meta, nil
+}
+
+// Values implements MetaStore.
+func (t metaTable) Values(ctx context.Context, kind string) ([]string, error) {
+	kind = strings.ToUpper(kind)
+	rows, err := t.db.sql.QueryContext(ctx, `SELECT DISTINCT value FROM zone_meta WHERE kind = ? ORDER BY value`, kind)
+	if err != nil {
+		return nil, fmt.Errorf("store: metadata %s of every zone: %w", kind, err)
+	}
+	defer rows.Close()
+	var values []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("store: metadata %s of every zone: %w", kind, err)
+		}
+		values = append(values, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: metadata %s of every zone: %w", kind, err)
+	}
+	return values, nil
 }

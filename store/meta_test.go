@@ -70,3 +70,30 @@ func TestMeta(t *testing.T) {
 		t.Errorf("List on an unknown zone: %v, want ErrNotFound", err)
 	}
 }
+
+func TestMetaValuesOfEveryZone(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ms := db.Meta()
+	for _, z := range []string{"a.example.", "b.example.", "c.example."} {
+		if err := db.Zones().Add(ctx, Zone{Name: z, Kind: KindPrimary}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, err := ms.Values(ctx, MetaAlsoNotify); err != nil || v != nil {
+		t.Errorf("Values with none set: %v %v, want nil, nil", v, err)
+	}
+	ms.Set(ctx, "a.example.", MetaAlsoNotify, []string{"127.0.0.4", "127.0.0.3:5300"})
+	ms.Set(ctx, "b.example.", "also-notify", []string{"127.0.0.4"})
+	ms.Set(ctx, "c.example.", MetaAllowAXFRFrom, []string{"127.0.0.9"})
+	v, err := ms.Values(ctx, "Also-Notify")
+	if err != nil || !slices.Equal(v, []string{"127.0.0.3:5300", "127.0.0.4"}) {
+		t.Errorf("Values: %v %v; want each value once, sorted", v, err)
+	}
+	if err := db.Zones().Delete(ctx, "a.example."); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := ms.Values(ctx, MetaAlsoNotify); !slices.Equal(v, []string{"127.0.0.4"}) {
+		t.Errorf("Values after a zone is deleted: %v", v)
+	}
+}

@@ -15,7 +15,7 @@ import (
 // runStatus implements `zonekeeper status`: the daemon at a glance.
 func runStatus(args []string, stdout, stderr io.Writer) error {
 	v := newVerb("status", "status [--json]",
-		"Show the running daemon: version, uptime, listen addresses, control socket,\ndata directory, zones by kind and by state, and the last errors.", stdout)
+		"Show the running daemon: version, uptime, listen addresses, control socket,\ndata directory, zones by kind and by state, query and TCP connection counts,\nand the last errors.", stdout)
 	if err := v.parse(args); err != nil {
 		return err
 	}
@@ -47,6 +47,7 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	t.row("  by kind", counts(st.ByKind))
 	t.row("  by state", counts(st.ByState))
 	t.row("queries", queryCounts(st.Queries))
+	t.row("tcp", tcpCounts(st.TCP))
 	if err := t.flush(); err != nil {
 		return err
 	}
@@ -71,6 +72,15 @@ func queryCounts(q api.QueryCounts) string {
 	}
 	pct := func(n uint64) float64 { return 100 * float64(n) / float64(total) }
 	return fmt.Sprintf("%d (fast %.1f%%, full %.1f%%, slow path %.1f%%)", total, pct(q.Fast), pct(q.Full), pct(q.Special))
+}
+
+// tcpCounts shows the open TCP connections and what the limits did:
+// "12 open; refused 40 (full 0, per address 40, per prefix 0); idle
+// closed 3 for room, 0 early".
+func tcpCounts(c api.TCPCounts) string {
+	refused := c.RefusedFull + c.RefusedPerAddr + c.RefusedPerPrefix
+	return fmt.Sprintf("%d open; refused %d (full %d, per address %d, per prefix %d); idle closed %d for room, %d early",
+		c.Open, refused, c.RefusedFull, c.RefusedPerAddr, c.RefusedPerPrefix, c.Evicted, c.PressureClosed)
 }
 
 // counts shows a count per name, sorted by name: "primary 2, secondary 1".

@@ -197,6 +197,7 @@ type Status struct {
 	ByState    map[string]int `json:"by_state"`
 	LastErrors []Event        `json:"last_errors,omitempty"`
 	Queries    QueryCounts    `json:"queries"`
+	TCP        TCPCounts      `json:"tcp"`
 }
 
 // QueryCounts counts the DNS queries answered since the daemon started,
@@ -205,6 +206,17 @@ type QueryCounts struct {
 	Fast    uint64 `json:"fast"`    // copied from the cache of ready replies
 	Full    uint64 `json:"full"`    // looked up and packed
 	Special uint64 `json:"special"` // the slow path: NOTIFY, TSIG, transfers, EDNS EXPIRE
+}
+
+// TCPCounts gives the DNS-over-TCP connections open now and counts what
+// their limits did since the daemon started.
+type TCPCounts struct {
+	Open             int    `json:"open"`
+	RefusedFull      uint64 `json:"refused_full"`       // refused: every slot busy, none idle
+	RefusedPerAddr   uint64 `json:"refused_per_addr"`   // refused: tcp-max-conns-per-addr reached
+	RefusedPerPrefix uint64 `json:"refused_per_prefix"` // refused: tcp-max-conns-per-prefix reached
+	Evicted          uint64 `json:"evicted"`            // idle connections closed to make room for a new one
+	PressureClosed   uint64 `json:"pressure_closed"`    // idle connections closed by the shorter idle timeout when nearly full
 }
 
 // Error codes carried by Error.

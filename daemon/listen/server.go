@@ -24,7 +24,9 @@ type ServerConfig struct {
 	UDPSize         uint16         // our EDNS UDP payload size; default DefaultUDPSize (1232)
 	TCPIdleTimeout  time.Duration  // how long a TCP connection may wait for its next query; default 10s
 	TCPWriteTimeout time.Duration  // how long writing one TCP reply may take before the client is cut off; default 10s
-	MaxTCPConns     int            // concurrent TCP connections over all listeners; default 1000
+	MaxTCPConns     int            // concurrent TCP connections over all listeners, the reserved ones included; default 1000
+	MaxTCPPerAddr   int            // TCP connections from one client address; default 64; -1: no limit
+	MaxTCPPerPrefix int            // TCP connections from one IPv4 /24 or IPv6 /56; default 256; -1: no limit
 	FullResponses   bool           // add the zone's NS RRset (and its addresses) to positive answers, as NSD does by default; default false
 	FastPath        bool           // answer repeated plain queries from the ready-answer cache (ready.go); default false here, yes in the daemon (fast-path)
 	FastPathEntries int            // slots of the ready-answer cache, rounded up to a power of two; default 0: four per name served, 4 Ki to 1 Mi
@@ -33,6 +35,22 @@ type ServerConfig struct {
 	UDPWorkers      int            // UDP readers per listen address, each with a socket of its own where SO_REUSEPORT is supported; default GOMAXPROCS
 	udpBatch        int            // datagrams per recvmmsg/sendmmsg call; default udpBatchMax; 1: the portable one-at-a-time loop (to compare)
 	Logger          *slog.Logger   // default: discard
+
+	// Reserved tells the addresses of the servers the daemon replicates
+	// with (primaries, secondaries, peers): their TCP connections may
+	// take the reserved slots, and no per-client limit applies to them.
+	// It is called for every new connection, so it must be quick.
+	// Default nil: none.
+	Reserved func(netip.Addr) bool
+	// TCPReservedConns is how many of the MaxTCPConns slots only
+	// connections from Reserved addresses may take; default a tenth of
+	// MaxTCPConns, at least 8 (or half, when that is fewer); -1: none.
+	// Without Reserved there is no reserve.
+	TCPReservedConns int
+	// TCPPressureIdleTimeout replaces TCPIdleTimeout once more than
+	// three quarters of MaxTCPConns are open, for the connections
+	// already waiting too, until fewer than half are; default 2s.
+	TCPPressureIdleTimeout time.Duration
 }
 
 // SpecialHandler answers the messages the zero-allocation query path
@@ -64,8 +82,8 @@ type Server struct {
 	cfg   ServerConfig
 	zones *answer.Zones
 	log   *slog.Logger
-	sem   chan struct{} // one token per open TCP connection
-	pool  sync.Pool     // of *answer.Responder with its buffers
+	conns *tcpTable // the open TCP connections and their limits (tcp_limits.go)
+	pool  sync.Pool // of *answer.Responder with its buffers
 
 	statsMu sync.Mutex                    // guards live and retired
 	live    map[*answer.Counters]struct{} // the counters of every responder not yet collected
@@ -94,6 +112,18 @@ func NewServer(cfg ServerConfig, zones *answer.Zones) *Server {
 	if cfg.MaxTCPConns <= 0 {
 		cfg.MaxTCPConns = 1000
 	}
+	if cfg.MaxTCPPerAddr == 0 {
+		cfg.MaxTCPPerAddr = 64
+	}
+	if cfg.MaxTCPPerPrefix == 0 {
+		cfg.MaxTCPPerPrefix = 256
+	}
+	if cfg.TCPReservedConns == 0 {
+		cfg.TCPReservedConns = max(cfg.MaxTCPConns/10, min(8, cfg.MaxTCPConns/2))
+	}
+	if cfg.TCPPressureIdleTimeout <= 0 {
+		cfg.TCPPressureIdleTimeout = 2 * time.Second
+	}
 	if cfg.MaxSpecialUDP <= 0 {
 		cfg.MaxSpecialUDP = 64
 	}
@@ -108,7 +138,7 @@ func NewServer(cfg ServerConfig, zones *answer.Zones) *Server {
 	if cfg.udpBatch <= 0 || cfg.udpBatch > udpBatchMax {
 		cfg.udpBatch = udpBatchMax
 	}
-	s := &Server{cfg: cfg, zones: zones, log: cfg.Logger, sem: make(chan struct{}, cfg.MaxTCPConns),
+	s := &Server{cfg: cfg, zones: zones, log: cfg.Logger, conns: newTCPTable(&cfg),
 		specialUDP: make(chan struct{}, cfg.MaxSpecialUDP)}
 	s.pool.New = func() any {
 		rc := answer.ResponderConfig{UDPSize: cfg.UDPSize, Full: cfg.FullResponses, Handoff: s.cfg.Special != nil}
@@ -349,6 +379,10 @@ func (s *Server) QueryStats() answer.QueryStats {
 	}
 	return st
 }
+
+// TCPStats returns what the TCP connection limits did since the server
+// was made, and how many connections are open.
+func (s *Server) TCPStats() TCPStats { return s.conns.snapshot() }
 
 // trackCounters registers the counters of r, a responder the pool just
 // made. The pool drops idle responders at garbage collection: then their

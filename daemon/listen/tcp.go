@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -19,8 +20,9 @@ import (
 // two-byte length; a client may send several queries without waiting for
 // replies (replies go back in order); a connection idle for
 // TCPIdleTimeout is closed, and so is one whose client does not read a
-// reply within TCPWriteTimeout. At most MaxTCPConns connections are open
-// at once; past that new ones are closed at once.
+// reply within TCPWriteTimeout. Who may open a connection, and which
+// idle one gives way to a new one, is the connection table's
+// (tcp_limits.go).
 
 // serveTCP accepts connections on l until it is closed. Connection
 // goroutines join wg so that Run waits for them.
@@ -42,19 +44,33 @@ func (s *Server) serveTCP(ctx context.Context, l *net.TCPListener, wg *sync.Wait
 			}
 			continue
 		}
-		select {
-		case s.sem <- struct{}{}:
-		default:
-			s.log.Debug("tcp connection limit reached", "from", c.RemoteAddr().String())
-			c.SetLinger(0)
-			c.Close()
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-s.sem }()
-			s.serveConn(ctx, c)
-		})
+		s.admit(ctx, c, wg)
 	}
+}
+
+// admit counts a new connection and serves it, or refuses it with a
+// reset.
+func (s *Server) admit(ctx context.Context, c *net.TCPConn, wg *sync.WaitGroup) {
+	var addr netip.Addr
+	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		addr = ta.AddrPort().Addr().Unmap()
+	}
+	reserved := s.cfg.Reserved != nil && s.cfg.Reserved(addr)
+	tc, victim, why := s.conns.admit(c, addr, reserved)
+	if victim != nil {
+		victim.c.Close()
+		s.conns.note("tcp idle connection closed to make room", victim.addr, "a connection from "+addr.String())
+	}
+	if tc == nil {
+		s.conns.note("tcp connection refused", addr, why)
+		c.SetLinger(0)
+		c.Close()
+		return
+	}
+	wg.Go(func() {
+		defer s.conns.done(tc)
+		s.serveConn(ctx, tc)
+	})
 }
 
 // tcpConnState is what one connection reuses from query to query.
@@ -68,7 +84,8 @@ var tcpBufs = sync.Pool{New: func() any {
 }}
 
 // serveConn answers the queries of one connection, in order.
-func (s *Server) serveConn(ctx context.Context, c *net.TCPConn) {
+func (s *Server) serveConn(ctx context.Context, tc *tcpConn) {
+	c := tc.c
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	defer c.Close()
@@ -80,16 +97,21 @@ func (s *Server) serveConn(ctx context.Context, c *net.TCPConn) {
 	br := bufio.NewReaderSize(c, 4096)
 	var lenBuf [2]byte
 	for {
-		if err := c.SetReadDeadline(time.Now().Add(s.cfg.TCPIdleTimeout)); err != nil {
+		// A connection with a whole query already read is not waiting
+		// for one: it does not give way to new connections.
+		if !queued(br) && !s.conns.waitIdle(tc) {
 			return
 		}
 		if _, err := io.ReadFull(br, lenBuf[:]); err != nil {
-			s.connDone(c, "idle or closed", err)
+			s.readFailed(tc, "idle or closed", err)
 			return
 		}
 		n := int(lenBuf[0])<<8 | int(lenBuf[1])
 		if _, err := io.ReadFull(br, st.in[:n]); err != nil {
-			s.connDone(c, "short message", err)
+			s.readFailed(tc, "short message", err)
+			return
+		}
+		if !s.conns.busy(tc) {
 			return
 		}
 		out := r.Respond(st.in[:n], true)
@@ -109,6 +131,27 @@ func (s *Server) serveConn(ctx context.Context, c *net.TCPConn) {
 			return
 		}
 	}
+}
+
+// queued reports whether br holds a whole message already, as when the
+// client pipelines queries.
+func queued(br *bufio.Reader) bool {
+	if br.Buffered() < 2 {
+		return false
+	}
+	b, _ := br.Peek(2)
+	return br.Buffered() >= 2+(int(b[0])<<8|int(b[1]))
+}
+
+// readFailed logs why reading a query failed, except for the closes of
+// the pressure timeout: TCPStats counts those, and under a flood they
+// come by the hundred.
+func (s *Server) readFailed(tc *tcpConn, what string, err error) {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && s.conns.timedOut(tc) {
+		return
+	}
+	s.connDone(tc.c, what, err)
 }
 
 // connDone logs why a connection ends, unless it simply closed.

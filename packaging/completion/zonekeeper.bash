@@ -15,7 +15,8 @@ _zonekeeper() {
 	local client_flags="--json --control --data --config --help"
 	local serve_flags="--config --listen --data --control --health-interval --ns-port
 		--notify-resolve --allow-axfr --also-notify --xfr-timeout --xfr-idle-timeout
-		--xfr-max-records --xfr-max-bytes --udp-size --tcp-idle-timeout --events-max
+		--xfr-max-records --xfr-max-bytes --udp-size --tcp-idle-timeout --tcp-max-conns
+		--tcp-max-conns-per-addr --tcp-max-conns-per-prefix --events-max
 		--log-level --udp-workers --fast-path --fast-path-entries --zone-cache --help"
 
 	case $prev in
@@ -69,7 +70,7 @@ _zonekeeper() {
 		;;
 	--listen | --origin | --secret | --ttl | --if-serial | --limit | --health-interval | \
 		--ns-port | --allow-axfr | --also-notify | --xfr-* | --udp-size | \
-		--tcp-idle-timeout | --events-max | --timeout | --udp-workers | --fast-path-entries)
+		--tcp-idle-timeout | --tcp-max-conns* | --events-max | --timeout | --udp-workers | --fast-path-entries)
 		return
 		;;
 	esac
@@ -82,7 +83,7 @@ _zonekeeper() {
 		--config | --data | --control | --listen | --origin | --secret | --ttl | \
 			--if-serial | --limit | --kind | --serial-policy | --algorithm | --tsig | \
 			--zone | --log-level | --notify-resolve | --health-interval | --ns-port | \
-			--allow-axfr | --also-notify | --xfr-* | --udp-size | --tcp-idle-timeout | \
+			--allow-axfr | --also-notify | --xfr-* | --udp-size | --tcp-idle-timeout | --tcp-max-conns* | \
 			--events-max | --role | --zones | --timeout | --udp-workers | --fast-path | \
 			--fast-path-entries | --zone-cache)
 			((i++))
