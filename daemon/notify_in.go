@@ -20,12 +20,12 @@ import (
 // data: it only makes the check of the primaries happen now, and the
 // check asks the primaries themselves, in their order.
 
-// notifyMinInterval spaces the checks NOTIFYs start for one zone once a
-// check found nothing new: the next no sooner than this after the last,
-// however many NOTIFYs come (a flood spoofed from a primary's address
-// costs one SOA query a second, not one per NOTIFY). While each check
-// finds a new version, as a primary's real NOTIFYs make it, they are not
-// delayed.
+// notifyMinInterval spaces the checks unsigned NOTIFYs start for one
+// zone once a check found nothing new: the next no sooner than this
+// after the last, however many NOTIFYs come (a flood spoofed from a
+// primary's address costs one SOA query a second, not one per NOTIFY).
+// While each check finds a new version, as a primary's real NOTIFYs make
+// it, and for NOTIFYs signed with a key we hold, nothing is delayed.
 const notifyMinInterval = time.Second
 
 // notify handles a NOTIFY for zone from an address, signed with key ("" when
@@ -37,8 +37,10 @@ func (s *secondaries) notify(zone string, from netip.AddrPort, key string) int {
 // notifySOA handles a NOTIFY that may carry the zone's new SOA (RFC
 // 1996 §3.7). It is accepted from the address of a primary (any port) or
 // when signed with the zone's key; then the zone is checked at once, or
-// right after the check under way; after a check that found nothing new,
-// no sooner than notifyMinInterval after the last check a NOTIFY started. A NOTIFY whose SOA serial is not
+// right after the check under way (unless that check brought the serial
+// the NOTIFY announced); for an unsigned NOTIFY after a check that found
+// nothing new, no sooner than notifyMinInterval after the last check a
+// NOTIFY started. A NOTIFY whose SOA serial is not
 // newer than the version served is acknowledged and nothing else, as
 // BIND does. An unsigned NOTIFY's event is traffic (traffic.go).
 func (s *secondaries) notifySOA(zone string, from netip.AddrPort, key string, soa *dns.SOA) int {
@@ -112,8 +114,9 @@ func (s *secondaries) notifySOA(zone string, from netip.AddrPort, key string, so
 	switch at := z.notifyAt.Add(notifyMinInterval); {
 	case z.running || z.retrieving:
 		z.again = true
-		detail = "NOTIFY accepted: a check is under way; another follows it"
-	case now.Before(at) && z.nothingNew:
+		z.after.add(soa, key != "")
+		detail = "NOTIFY accepted: a check is under way; another follows it unless it brings that serial"
+	case now.Before(at) && z.nothingNew && key == "":
 		if z.next.IsZero() || z.next.After(at) {
 			z.next = at
 		}
@@ -125,6 +128,34 @@ func (s *secondaries) notifySOA(zone string, from netip.AddrPort, key string, so
 	s.poke()
 	report(slog.LevelInfo, "NOTIFYs for "+zone, api.Event{Zone: zone, Kind: "notify-in", Outcome: api.OutcomeOK, Peer: peer.String(), Detail: detail + first})
 	return dns.RcodeSuccess
+}
+
+// notifiesDuring is what the NOTIFYs that came during a check said, so
+// that the check that follows it is skipped when the one under way
+// brought what they announced (peers NOTIFY each other of a version all
+// of them are fetching) and spaced only when none was signed.
+type notifiesDuring struct {
+	unhinted bool   // one carried no SOA: check whatever the serial
+	max      uint32 // the newest serial announced, when hinted
+	hinted   bool
+	signed   bool // one was signed with a key we hold
+}
+
+// add records one NOTIFY with its SOA (nil when it carried none).
+func (n *notifiesDuring) add(soa *dns.SOA, signed bool) {
+	n.signed = n.signed || signed
+	switch {
+	case soa == nil:
+		n.unhinted = true
+	case !n.hinted || zonefile.SerialGreater(soa.Serial, n.max):
+		n.max, n.hinted = soa.Serial, true
+	}
+}
+
+// needed reports whether a check must follow, now that the zone holds
+// data (nil: none yet).
+func (n notifiesDuring) needed(data *zonefile.Zone) bool {
+	return n.unhinted || data == nil || zonefile.SerialGreater(n.max, data.Serial())
 }
 
 // notifyAllowed says whether a NOTIFY from this address, signed with key,

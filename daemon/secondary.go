@@ -86,7 +86,8 @@ type secZone struct {
 	lastErr     string           // why the last check failed
 	running     bool             // a scheduled check is under way
 	retrieving  bool             // `zone retrieve` is under way
-	again       bool             // a NOTIFY came during a check: check again after it
+	again       bool             // a NOTIFY came during a check: check again after it...
+	after       notifiesDuring   // ...unless the check brought what they announced
 	notifyAt    time.Time        // when the last check a NOTIFY asked for was due
 	nothingNew  bool             // the last check found no newer version: NOTIFYs are spaced
 	notifier    netip.Addr       // the primary or peer whose NOTIFY is checked first
@@ -368,12 +369,15 @@ func (s *secondaries) settle(z *secZone, res checkResult, scheduled bool) {
 		z.next = now.Add(retry)
 	}
 	if z.again && !z.running {
-		z.again = false
-		z.next = now
-		if at := z.notifyAt.Add(notifyMinInterval); at.After(now) && z.nothingNew {
-			z.next = at
+		after := z.after
+		z.again, z.after = false, notifiesDuring{}
+		if after.needed(z.data) {
+			z.next = now
+			if at := z.notifyAt.Add(notifyMinInterval); at.After(now) && z.nothingNew && !after.signed {
+				z.next = at
+			}
+			z.notifyAt = z.next
 		}
-		z.notifyAt = z.next
 	}
 	nextIn := z.next.Sub(now)
 	expireIn := z.expireAt.Sub(now)

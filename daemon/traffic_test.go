@@ -11,6 +11,7 @@ import (
 	"github.com/miekg/dns"
 
 	"zonekeeper/daemon/api"
+	"zonekeeper/zonefile"
 )
 
 // trafficRecorder collects what a trafficEvents emits, on a clock the
@@ -152,4 +153,43 @@ func TestSecondaryNotifyFloodSpaced(t *testing.T) {
 	if got := p.soas.Load() - before; got < 1 || got > 4 {
 		t.Errorf("%d SOA queries for a 2 s NOTIFY flood, want 1 to 4 (one a second)", got)
 	}
+}
+
+// TestSecondaryNotifyDuringCheckHinted: NOTIFYs that come during a check
+// and announce the serial the check brings start no second check (peers
+// NOTIFY each other of the version they all fetch), and do not make the
+// next real NOTIFY wait.
+func TestSecondaryNotifyDuringCheckHinted(t *testing.T) {
+	t.Parallel()
+	p := newTestPrimary(t, "127.0.0.1", testSecZone, secZoneLines(1, 3600, 600, 86400)...)
+	n := startSecondaryNode(t, "", nil)
+	n.addSecondaryZone(t, testSecZone, "", p.addr)
+	eventually(t, 10*time.Second, "serial 1", func() bool { return n.servedSerial(t, testSecZone) == 1 }, n.logs.String)
+	z := n.secondaries.zone(testSecZone)
+	z.busy <- struct{}{}
+	n.secondaries.mu.Lock()
+	z.retrieving = true
+	n.secondaries.mu.Unlock()
+	from := netip.MustParseAddrPort("127.0.0.1:53")
+	for range 3 {
+		n.secondaries.notifySOA(testSecZone, from, "", &dns.SOA{Serial: 2})
+	}
+	// The check under way brought serial 2.
+	v2, _, err := zonefile.Parse(strings.NewReader("$TTL 60\n"+strings.Join(secZoneLines(2, 3600, 600, 86400), "\n")+"\n"), testSecZone, "v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.secondaries.mu.Lock()
+	z.retrieving, z.data = false, v2
+	n.secondaries.mu.Unlock()
+	<-z.busy
+	before := p.soas.Load()
+	n.secondaries.settle(z, checkResult{ok: true, serial: 2}, false)
+	time.Sleep(500 * time.Millisecond)
+	if got := p.soas.Load() - before; got != 0 {
+		t.Errorf("%d checks after the check that brought the announced serial, want 0", got)
+	}
+	// A NOTIFY of serial 3 is acted on at once.
+	n.secondaries.notifySOA(testSecZone, from, "", &dns.SOA{Serial: 3})
+	eventually(t, 500*time.Millisecond, "the next NOTIFY checked at once", func() bool { return p.soas.Load() > before }, nil)
 }
