@@ -43,6 +43,8 @@ type Config struct {
 	TCPMaxConns     int           // tcp-max-conns: 1000, TCP connections open at once, a tenth of them kept for the servers replicated with
 	TCPMaxPerAddr   int           // tcp-max-conns-per-addr: 64, TCP connections from one client address; 0: no limit
 	TCPMaxPerPrefix int           // tcp-max-conns-per-prefix: 256, TCP connections from one IPv4 /24 or IPv6 /56; 0: no limit
+	RRLRate         int           // rrl-responses-per-second: 0 (off), identical UDP responses to one client /24 or /56 a second
+	RRLSlip         int           // rrl-slip: 2, every n-th limited response is sent truncated (TC=1); 0: none
 	EventsMax       int           // events-max: 100000
 	ShutdownTimeout time.Duration // shutdown-timeout: 10s, after SIGTERM the process exits by then whatever is under way
 	LogLevel        slog.Level    // log-level: info
@@ -75,6 +77,7 @@ func DefaultConfig() Config {
 		TCPMaxConns:     1000,
 		TCPMaxPerAddr:   64,
 		TCPMaxPerPrefix: 256,
+		RRLSlip:         2,
 
 		FastPath:        true,
 		FastPathEntries: answer.DefaultFastPathEntries,
@@ -111,7 +114,7 @@ var ConfigKeys = []string{
 	"listen", "data", "control", "health-interval", "ns-port", "notify-resolve",
 	"allow-axfr", "also-notify", "xfr-timeout", "xfr-idle-timeout", "xfr-max-records",
 	"xfr-max-bytes", "zone-max-records", "udp-size", "tcp-idle-timeout", "tcp-max-conns", "tcp-max-conns-per-addr",
-	"tcp-max-conns-per-prefix", "events-max", "shutdown-timeout", "log-level",
+	"tcp-max-conns-per-prefix", "rrl-responses-per-second", "rrl-slip", "events-max", "shutdown-timeout", "log-level",
 	"fast-path", "fast-path-entries", "zone-cache",
 	"udp-workers",
 }
@@ -188,6 +191,10 @@ func (c *Config) Set(key, value string) error {
 		c.TCPMaxPerAddr, err = connCount(value, 0)
 	case "tcp-max-conns-per-prefix":
 		c.TCPMaxPerPrefix, err = connCount(value, 0)
+	case "rrl-responses-per-second":
+		c.RRLRate, err = smallCount(value, 65534)
+	case "rrl-slip":
+		c.RRLSlip, err = smallCount(value, 10)
 	case "events-max":
 		var n int64
 		n, err = positiveInt(value)
@@ -315,6 +322,15 @@ func connCount(value string, least int) (int, error) {
 	n, err := strconv.Atoi(value)
 	if err != nil || n < least || n > maxConnCount {
 		return 0, fmt.Errorf("%q is not a number of connections %d..%d", value, least, maxConnCount)
+	}
+	return n, nil
+}
+
+// smallCount reads a count 0..most.
+func smallCount(value string, most int) (int, error) {
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 0 || n > most {
+		return 0, fmt.Errorf("%q is not a number 0..%d", value, most)
 	}
 	return n, nil
 }

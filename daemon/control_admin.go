@@ -45,7 +45,8 @@ func (d *Daemon) handleStatus(r *http.Request) (any, error) {
 		st.Listen = append(st.Listen, a.String())
 	}
 	qs := d.server.QueryStats()
-	st.Queries = api.QueryCounts{Fast: qs.Fast, Full: qs.Full, Special: qs.Special}
+	rs := d.server.RRLStats()
+	st.Queries = api.QueryCounts{Fast: qs.Fast, Full: qs.Full, Special: qs.Special, RRLDropped: rs.Dropped, RRLSlipped: rs.Slipped}
 	ts := d.server.TCPStats()
 	st.TCP = api.TCPCounts{Open: ts.Open, RefusedFull: ts.RefusedFull, RefusedPerAddr: ts.RefusedPerAddr,
 		RefusedPerPrefix: ts.RefusedPerPrefix, Evicted: ts.Evicted, PressureClosed: ts.PressureClosed}

@@ -80,6 +80,7 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 		MaxTCPPerAddr:   noLimit(cfg.TCPMaxPerAddr),
 		MaxTCPPerPrefix: noLimit(cfg.TCPMaxPerPrefix),
 		Reserved:        reserved.contains, // reserved.go
+		RRL:             listen.RRLConfig{PerSecond: cfg.RRLRate, Slip: cfg.RRLSlip},
 		Logger:          log,
 
 		FastPath:        cfg.FastPath,

@@ -203,3 +203,48 @@ func TestLongTokenCut(t *testing.T) {
 		}
 	}
 }
+
+// TestRRLSetting runs the daemon with rrl-responses-per-second 5: a
+// burst of identical queries from one address gets at most a few full
+// answers, the rest dropped or truncated, and `status` counts them.
+func TestRRLSetting(t *testing.T) {
+	d := startCLIDaemon(t, "--rrl-responses-per-second", "5", "--rrl-slip", "2")
+	raddr, err := net.ResolveUDPAddr("udp", d.dns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.DialUDP("udp", &net.UDPAddr{IP: net.ParseIP("127.0.0.20")}, raddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	m := new(dns.Msg)
+	m.SetQuestion("www.example.org.", dns.TypeA)
+	q, _ := m.Pack()
+	for range 60 {
+		c.Write(q)
+	}
+	full, tc := 0, 0
+	buf := make([]byte, 1500)
+	for {
+		c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		n, err := c.Read(buf)
+		if err != nil {
+			break
+		}
+		var r dns.Msg
+		if r.Unpack(buf[:n]) == nil {
+			if r.Truncated {
+				tc++
+			} else {
+				full++
+			}
+		}
+	}
+	if full > 12 || tc == 0 {
+		t.Errorf("60 identical queries: %d full answers, %d truncated", full, tc)
+	}
+	if out := d.ok("status"); !strings.Contains(out, "rate-limited:") {
+		t.Errorf("status does not count the rate-limited responses:\n%s", out)
+	}
+}

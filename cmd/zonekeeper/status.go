@@ -71,7 +71,11 @@ func queryCounts(q api.QueryCounts) string {
 		return "0"
 	}
 	pct := func(n uint64) float64 { return 100 * float64(n) / float64(total) }
-	return fmt.Sprintf("%d (fast %.1f%%, full %.1f%%, slow path %.1f%%)", total, pct(q.Fast), pct(q.Full), pct(q.Special))
+	s := fmt.Sprintf("%d (fast %.1f%%, full %.1f%%, slow path %.1f%%)", total, pct(q.Fast), pct(q.Full), pct(q.Special))
+	if q.RRLDropped+q.RRLSlipped > 0 {
+		s += fmt.Sprintf("; rate-limited: %d dropped, %d sent truncated", q.RRLDropped, q.RRLSlipped)
+	}
+	return s
 }
 
 // tcpCounts shows the open TCP connections and what the limits did:

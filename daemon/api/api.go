@@ -206,6 +206,10 @@ type QueryCounts struct {
 	Fast    uint64 `json:"fast"`    // copied from the cache of ready replies
 	Full    uint64 `json:"full"`    // looked up and packed
 	Special uint64 `json:"special"` // the slow path: NOTIFY, TSIG, transfers, EDNS EXPIRE
+	// RRLDropped and RRLSlipped count the UDP responses response rate
+	// limiting dropped and sent truncated instead (rrl-responses-per-second).
+	RRLDropped int64 `json:"rrl_dropped,omitempty"`
+	RRLSlipped int64 `json:"rrl_slipped,omitempty"`
 }
 
 // TCPCounts gives the DNS-over-TCP connections open now and counts what

@@ -51,6 +51,9 @@ type ServerConfig struct {
 	// three quarters of MaxTCPConns are open, for the connections
 	// already waiting too, until fewer than half are; default 2s.
 	TCPPressureIdleTimeout time.Duration
+	// RRL limits identical UDP responses to one client prefix
+	// (rrl.go); the zero value is off.
+	RRL RRLConfig
 }
 
 // SpecialHandler answers the messages the zero-allocation query path
@@ -83,6 +86,7 @@ type Server struct {
 	zones *answer.Zones
 	log   *slog.Logger
 	conns *tcpTable // the open TCP connections and their limits (tcp_limits.go)
+	rrl   *rrl      // response rate limiting of UDP answers (rrl.go); nil when off
 	pool  sync.Pool // of *answer.Responder with its buffers
 
 	statsMu sync.Mutex                    // guards live and retired
@@ -139,7 +143,7 @@ func NewServer(cfg ServerConfig, zones *answer.Zones) *Server {
 		cfg.udpBatch = udpBatchMax
 	}
 	s := &Server{cfg: cfg, zones: zones, log: cfg.Logger, conns: newTCPTable(&cfg),
-		specialUDP: make(chan struct{}, cfg.MaxSpecialUDP)}
+		specialUDP: make(chan struct{}, cfg.MaxSpecialUDP), rrl: newRRL(cfg.RRL, cfg.Reserved)}
 	s.pool.New = func() any {
 		rc := answer.ResponderConfig{UDPSize: cfg.UDPSize, Full: cfg.FullResponses, Handoff: s.cfg.Special != nil}
 		if cfg.FastPath {

@@ -49,7 +49,9 @@ func (s *Server) serveUDP(ctx context.Context, u *net.UDPConn) {
 			continue
 		}
 		out := r.Respond(buf[:n], false)
-		if out == nil && r.Special() {
+		if out != nil {
+			out = s.rrl.filter(out, from)
+		} else if r.Special() {
 			var dst netip.Addr
 			if wildcard {
 				dst, _ = pktinfoDst(oobIn[:oobn])

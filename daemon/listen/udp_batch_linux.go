@@ -213,7 +213,9 @@ func (s *Server) answerBatch(u *net.UDPConn, r *answer.Responder, b *udpBatch, r
 			dst, _ = pktinfoDst(b.inOOB[i][:oobn])
 		}
 		out := r.Respond(in, false)
-		if out == nil && r.Special() {
+		if out != nil {
+			out = s.rrl.filter(out, from)
+		} else if r.Special() {
 			out = s.serveSpecialUDP(u, r, in, from, dst)
 		}
 		if out != nil {

@@ -16,8 +16,8 @@ _zonekeeper() {
 	local serve_flags="--config --listen --data --control --health-interval --ns-port
 		--notify-resolve --allow-axfr --also-notify --xfr-timeout --xfr-idle-timeout
 		--xfr-max-records --xfr-max-bytes --udp-size --tcp-idle-timeout --tcp-max-conns
-		--tcp-max-conns-per-addr --tcp-max-conns-per-prefix --events-max
-		--log-level --udp-workers --fast-path --fast-path-entries --zone-cache --help"
+		--tcp-max-conns-per-addr --tcp-max-conns-per-prefix --rrl-responses-per-second --rrl-slip
+		--zone-max-records --events-max --shutdown-timeout --log-level --udp-workers --fast-path --fast-path-entries --zone-cache --help"
 
 	case $prev in
 	--config)
@@ -70,7 +70,7 @@ _zonekeeper() {
 		;;
 	--listen | --origin | --secret | --ttl | --if-serial | --limit | --health-interval | \
 		--ns-port | --allow-axfr | --also-notify | --xfr-* | --udp-size | \
-		--tcp-idle-timeout | --tcp-max-conns* | --events-max | --timeout | --udp-workers | --fast-path-entries)
+		--tcp-idle-timeout | --tcp-max-conns* | --rrl-* | --zone-max-records | --events-max | --shutdown-timeout | --timeout | --udp-workers | --fast-path-entries)
 		return
 		;;
 	esac
