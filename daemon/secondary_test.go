@@ -7,6 +7,7 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -525,14 +526,17 @@ func TestSecondaryPrimariesInOrder(t *testing.T) {
 	dead.stop()
 	n := startSecondaryNode(t, "", nil)
 	n.addSecondaryZone(t, testSecZone, "", dead.addr, p.addr)
-	eventually(t, 10*time.Second, "serial 1", func() bool { return n.servedSerial(t, testSecZone) == 1 }, n.logs.String)
 	z := n.secondaries.zone(testSecZone)
-	n.secondaries.mu.RLock()
-	good := z.lastGood
-	n.secondaries.mu.RUnlock()
-	if good != 1 {
-		t.Fatalf("last good primary %d, want 1", good)
+	lastGood := func() int {
+		n.secondaries.mu.RLock()
+		defer n.secondaries.mu.RUnlock()
+		return z.lastGood
 	}
+	// The version is served a moment before the check records which
+	// primary gave it.
+	eventually(t, 10*time.Second, "serial 1 from the second primary", func() bool {
+		return n.servedSerial(t, testSecZone) == 1 && lastGood() == 1
+	}, func() string { return fmt.Sprintf("last good primary %d, want 1\n%s", lastGood(), n.logs.String()) })
 	// The next check starts with the one that answered.
 	soas := p.soas.Load()
 	p.set(secZoneLines(2, 3600, 600, 86400)...)
