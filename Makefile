@@ -46,7 +46,7 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: build run test attack bench bench-compare bench-failover bench-peers demo demo-stop deps lint fmt clean package package-test
+.PHONY: build run test fuzz attack bench bench-compare bench-failover bench-peers demo demo-stop deps lint fmt clean package package-test
 
 ## build: the static binary in bin/
 build:
@@ -63,6 +63,7 @@ run: build
 ## test: install what the tests need, lint, every Go test (race detector on), then the package test
 test: deps lint
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 12m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 	@# After go test, never beside it: the package test installs the real
 	@# /etc/zonekeeper and /run/zonekeeper for its duration.
 	$(MAKE) package-test
@@ -79,6 +80,11 @@ bench-compare: $(BENCHSTAT)
 
 $(BENCHSTAT):
 	GOBIN=$(CURDIR)/$(dir $(BENCHSTAT)) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+
+## fuzz: every Go fuzz target for FUZZTIME each (default 30s; make test runs them for 3s)
+FUZZTIME ?= 30s
+fuzz:
+	GO='$(GO)' FUZZTIME='$(FUZZTIME)' bash bench/fuzz.sh
 
 ## attack: the hostile suite against the real binary on loopback; a table of case -> held (ATTACK_FLAGS=--short, --cases udp,...)
 attack: build
