@@ -55,7 +55,9 @@ var axfrFilterBudget = 10 * time.Second
 const maxFilterString = 1 << 20
 
 // filterScriptOf returns the path of zone's AXFR filter script, "" when
-// it has none. A relative path is relative to the data directory.
+// it has none. The script must lie in the scripts directory
+// (scriptPath): a value set before that rule, or a symlink replaced
+// since, is refused here too, so that no file outside it is ever run.
 func (s *secondaries) filterScriptOf(ctx context.Context, zone string) (string, error) {
 	values, err := s.db.Meta().Get(ctx, zone, store.MetaLuaAXFRScript)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -64,11 +66,39 @@ func (s *secondaries) filterScriptOf(ctx context.Context, zone string) (string, 
 	if len(values) == 0 || strings.TrimSpace(values[0]) == "" {
 		return "", nil
 	}
-	path := strings.TrimSpace(values[0])
+	return scriptPath(s.data, values[0])
+}
+
+// scriptsDir is where AXFR filter scripts live: DATA/scripts.
+func scriptsDir(data string) string { return filepath.Join(data, "scripts") }
+
+// scriptPath resolves a LUA-AXFR-SCRIPT value: relative to the scripts
+// directory, or absolute inside it, symlinks followed. Anything that
+// resolves outside it, or is not a regular file, is refused; the error
+// names the path, never what the file holds.
+func scriptPath(data, value string) (string, error) {
+	dir := scriptsDir(data)
+	path := strings.TrimSpace(value)
 	if !filepath.IsAbs(path) {
-		path = filepath.Join(s.data, path)
+		path = filepath.Join(dir, path)
 	}
-	return path, nil
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", fmt.Errorf("AXFR filter script %s: the scripts directory %s: %w", path, dir, err)
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", fmt.Errorf("AXFR filter script %s: cannot be read: %v", path, errors.Unwrap(err))
+	}
+	if rel, err := filepath.Rel(realDir, real); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("AXFR filter script %s resolves to %s, outside the scripts directory %s: scripts must be put there", path, real, dir)
+	}
+	if fi, err := os.Stat(real); err != nil {
+		return "", fmt.Errorf("AXFR filter script %s: cannot be read: %v", path, errors.Unwrap(err))
+	} else if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("AXFR filter script %s is not a regular file", path)
+	}
+	return real, nil
 }
 
 // A filter may change the SOA serial: the serial a filtered zone's

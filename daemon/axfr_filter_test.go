@@ -42,6 +42,27 @@ func luaFixture(t testing.TB, name string) string {
 	return p
 }
 
+// installScript copies testdata/lua/name into n's scripts directory
+// and returns the path the daemon resolves it to.
+func installScript(t testing.TB, n *secondaryNode, name string) string {
+	t.Helper()
+	src, err := os.ReadFile(luaFixture(t, name))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	dir := scriptsDir(n.cfg.Data)
+	if err == nil {
+		if err := os.WriteFile(filepath.Join(dir, name), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(real, name)
+}
+
 // parseLines parses zone lines as the test primary does.
 func parseLines(t testing.TB, zone string, lines ...string) []dns.RR {
 	t.Helper()
@@ -178,7 +199,8 @@ func checkAhu(t *testing.T, zone string, in, out []dns.RR) {
 }
 
 // filterSetup starts a test primary on 127.0.0.1 with the filter zone
-// and a secondary node whose copy of it uses script ("" none).
+// and a secondary node whose copy of it uses testdata/lua/script ("" none),
+// installed in its scripts directory.
 func filterSetup(t *testing.T, script string) (*testPrimary, *secondaryNode) {
 	t.Helper()
 	zone := "example.com."
@@ -189,7 +211,7 @@ func filterSetup(t *testing.T, script string) (*testPrimary, *secondaryNode) {
 		t.Fatal(err)
 	}
 	if script != "" {
-		if err := n.store.Meta().Set(ctx, zone, store.MetaLuaAXFRScript, []string{script}); err != nil {
+		if err := n.store.Meta().Set(ctx, zone, store.MetaLuaAXFRScript, []string{installScript(t, n, script)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -209,7 +231,7 @@ func servedRecords(t *testing.T, n *secondaryNode, zone string) []dns.RR {
 
 func TestAXFRFilterVerbatimScript(t *testing.T) {
 	zone := "example.com."
-	p, n := filterSetup(t, luaFixture(t, "ahu.lua"))
+	p, n := filterSetup(t, "ahu.lua")
 	eventually(t, 20*time.Second, "the filtered zone served", func() bool { return n.servedSerial(t, zone) == 2026010101 },
 		func() string { return eventDump(n.events(t, zone, "")) })
 	checkAhu(t, zone, p.current(), servedRecords(t, n, zone))
@@ -220,7 +242,7 @@ func TestAXFRFilterVerbatimScript(t *testing.T) {
 	if r := n.ask(t, "host."+zone, dns.TypeHINFO); len(r.Answer) != 0 {
 		t.Errorf("HINFO still served: %v", r.Answer)
 	}
-	n.waitEvent(t, zone, "axfr-in", "filtered by "+luaFixture(t, "ahu.lua"), 5*time.Second)
+	n.waitEvent(t, zone, "axfr-in", "filtered by "+installScript(t, n, "ahu.lua"), 5*time.Second)
 
 	// A newer version is fetched by AXFR, not IXFR, and filtered again.
 	p.set(filterZoneLines(2026010102)...)
@@ -242,7 +264,7 @@ func TestAXFRFilterVerbatimScript(t *testing.T) {
 // primary's own serial is compared, not the rewritten one).
 func TestAXFRFilterSerialRewrite(t *testing.T) {
 	zone := "example.com."
-	p, n := filterSetup(t, luaFixture(t, "serial.lua"))
+	p, n := filterSetup(t, "serial.lua")
 	rewritten := func(nn string) func() bool {
 		return func() bool {
 			want, _ := strconv.ParseInt(time.Now().UTC().Format("20060102")+nn, 10, 64)
@@ -291,7 +313,7 @@ func TestAXFRFilterFailuresKeepOldZone(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.script, func(t *testing.T) {
-			path := luaFixture(t, tc.script)
+			path := installScript(t, n, tc.script)
 			if err := n.store.Meta().Set(ctx, zone, store.MetaLuaAXFRScript, []string{path}); err != nil {
 				t.Fatal(err)
 			}
@@ -312,14 +334,39 @@ func TestAXFRFilterFailuresKeepOldZone(t *testing.T) {
 		t.Error("os.execute ran")
 	}
 
-	// A relative path is relative to DATA.
+	// A script outside the scripts directory is never run, whether named
+	// directly or through a symlink, and the refusal does not show what
+	// the file holds.
+	outside := filepath.Join(n.cfg.Data, "ahu.lua")
 	src, err := os.ReadFile(luaFixture(t, "ahu.lua"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(n.cfg.Data, "ahu.lua"), src, 0o644); err != nil {
+	if err := os.WriteFile(outside, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	link := filepath.Join(scriptsDir(n.cfg.Data), "link.lua")
+	if err := os.Symlink(outside, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{outside, "../ahu.lua", "link.lua"} {
+		if err := n.store.Meta().Set(ctx, zone, store.MetaLuaAXFRScript, []string{v}); err != nil {
+			t.Fatal(err)
+		}
+		err := n.secondaries.retrieve(ctx, zone)
+		if err == nil || !strings.Contains(err.Error(), "outside the scripts directory") {
+			t.Fatalf("retrieve with script %s: %v, want a refusal naming the scripts directory", v, err)
+		}
+		if strings.Contains(err.Error(), "axfrfilter") {
+			t.Errorf("the refusal shows the script's text: %v", err)
+		}
+	}
+	if got := n.servedSerial(t, zone); got != 2026010101 {
+		t.Errorf("serial served %d after refused scripts, want 2026010101", got)
+	}
+
+	// A relative path is relative to the scripts directory.
+	installScript(t, n, "ahu.lua")
 	if err := n.store.Meta().Set(ctx, zone, store.MetaLuaAXFRScript, []string{"ahu.lua"}); err != nil {
 		t.Fatal(err)
 	}

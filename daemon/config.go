@@ -21,22 +21,26 @@ const DefaultConfigFile = "/etc/zonekeeper/zonekeeper.conf"
 // useful; start from DefaultConfig. Each field is a key of the config
 // file and a flag of `zonekeeper serve` with the same name.
 type Config struct {
-	Listen         []string      // listen: 127.0.0.1:5300
-	Data           string        // data: ./zonekeeper-data
-	Control        string        // control: DATA/control.sock
-	HealthInterval time.Duration // health-interval: 30s
-	NSPort         int           // ns-port: 53, the port for addresses derived from NS records
-	NotifyResolve  bool          // notify-resolve: no
-	AllowAXFR      []string      // allow-axfr: empty
-	AlsoNotify     []string      // also-notify: empty
-	XFRTimeout     time.Duration // xfr-timeout: 10m
-	XFRIdleTimeout time.Duration // xfr-idle-timeout: 30s
-	XFRMaxRecords  int64         // xfr-max-records: 10000000
-	XFRMaxBytes    int64         // xfr-max-bytes: 2GiB
-	ZoneMaxRecords int64         // zone-max-records: 0, as many as xfr-max-records
-	UDPSize        int           // udp-size: 1232
-	UDPWorkers     int           // udp-workers: 0, one UDP socket and reader per CPU the process may use (GOMAXPROCS)
-	TCPIdleTimeout time.Duration // tcp-idle-timeout: 10s
+	Listen  []string // listen: 127.0.0.1:5300
+	Data    string   // data: ./zonekeeper-data
+	Control string   // control: DATA/control.sock
+	// ControlAdminGroup is control-admin-group: members of this group
+	// may change things over the control socket; others of its group
+	// may only read. Default none: root and the daemon's user only.
+	ControlAdminGroup string
+	HealthInterval    time.Duration // health-interval: 30s
+	NSPort            int           // ns-port: 53, the port for addresses derived from NS records
+	NotifyResolve     bool          // notify-resolve: no
+	AllowAXFR         []string      // allow-axfr: empty
+	AlsoNotify        []string      // also-notify: empty
+	XFRTimeout        time.Duration // xfr-timeout: 10m
+	XFRIdleTimeout    time.Duration // xfr-idle-timeout: 30s
+	XFRMaxRecords     int64         // xfr-max-records: 10000000
+	XFRMaxBytes       int64         // xfr-max-bytes: 2GiB
+	ZoneMaxRecords    int64         // zone-max-records: 0, as many as xfr-max-records
+	UDPSize           int           // udp-size: 1232
+	UDPWorkers        int           // udp-workers: 0, one UDP socket and reader per CPU the process may use (GOMAXPROCS)
+	TCPIdleTimeout    time.Duration // tcp-idle-timeout: 10s
 	// tcpWriteTimeout bounds one TCP reply write; 0 is the listeners'
 	// default. Tests shorten it.
 	tcpWriteTimeout time.Duration
@@ -111,7 +115,7 @@ func (c *Config) CacheDir() string { return filepath.Join(c.Data, "cache") }
 // ConfigKeys lists every key Set accepts, in the order of
 // docs/architecture.md ("Configuration keys").
 var ConfigKeys = []string{
-	"listen", "data", "control", "health-interval", "ns-port", "notify-resolve",
+	"listen", "data", "control", "control-admin-group", "health-interval", "ns-port", "notify-resolve",
 	"allow-axfr", "also-notify", "xfr-timeout", "xfr-idle-timeout", "xfr-max-records",
 	"xfr-max-bytes", "zone-max-records", "udp-size", "tcp-idle-timeout", "tcp-max-conns", "tcp-max-conns-per-addr",
 	"tcp-max-conns-per-prefix", "rrl-responses-per-second", "rrl-slip", "events-max", "shutdown-timeout", "log-level",
@@ -134,6 +138,8 @@ func (c *Config) Set(key, value string) error {
 		c.Data = value
 	case "control":
 		c.Control = value
+	case "control-admin-group":
+		c.ControlAdminGroup = value
 	case "health-interval":
 		c.HealthInterval, err = positiveDuration(value)
 	case "ns-port":

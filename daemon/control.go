@@ -60,8 +60,15 @@ type handlerFunc func(r *http.Request) (any, error)
 // routes returns the control API's handlers.
 func (d *Daemon) routes() http.Handler {
 	mux := http.NewServeMux()
+	// A GET only looks; anything else changes something and needs the
+	// admin capability (control_auth.go), as does the export, which
+	// carries TSIG secrets.
 	handle := func(pattern string, h handlerFunc) {
-		mux.Handle(pattern, d.wrap(h))
+		c := capAdmin
+		if strings.HasPrefix(pattern, "GET ") && pattern != "GET /v1/export" {
+			c = capRead
+		}
+		mux.Handle(pattern, d.wrap(h, c))
 	}
 	handle("GET /v1/status", d.handleStatus)
 	handle("GET /v1/zones", d.handleZoneList)
@@ -109,10 +116,13 @@ func storageError(err error) *api.Error {
 }
 
 // wrap turns a handlerFunc into an http.Handler writing JSON.
-func (d *Daemon) wrap(h handlerFunc) http.Handler {
+func (d *Daemon) wrap(h handlerFunc, c capability) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-		out, err := h(r)
+		out, err := any(nil), d.allow(r, c)
+		if err == nil {
+			out, err = h(r)
+		}
 		if err != nil {
 			var ae *api.Error
 			if !errors.As(err, &ae) {
@@ -150,7 +160,7 @@ func statusOf(code string) int {
 		return http.StatusConflict
 	case api.CodeInvalidZone:
 		return http.StatusUnprocessableEntity
-	case api.CodeNotPermitted:
+	case api.CodeNotPermitted, api.CodeForbidden:
 		return http.StatusForbidden
 	case api.CodeUpstream:
 		return http.StatusBadGateway
@@ -197,6 +207,7 @@ func (d *Daemon) serveControl(ctx context.Context, l net.Listener) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ConnContext:       withCred, // who is asking: control_auth.go
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()

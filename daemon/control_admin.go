@@ -185,7 +185,7 @@ var metaKinds = map[string]func(d *Daemon, r *http.Request, values []string) ([]
 	"AXFR-MASTER-TSIG": metaOneKey,
 	"ALSO-NOTIFY":      metaAddrs,
 	"ALLOW-AXFR-FROM":  metaPrefixes,
-	"LUA-AXFR-SCRIPT":  metaOne,
+	"LUA-AXFR-SCRIPT":  metaScript,
 	"SOA-EDIT":         metaOne,
 	"ACCOUNT":          metaOne,
 }
@@ -240,6 +240,18 @@ func metaPrefixes(_ *Daemon, _ *http.Request, values []string) ([]string, error)
 func metaOne(_ *Daemon, _ *http.Request, values []string) ([]string, error) {
 	if len(values) > 1 {
 		return nil, api.Errorf(api.CodeBadRequest, "this kind takes one value, got %d", len(values))
+	}
+	return values, nil
+}
+
+// metaScript checks a LUA-AXFR-SCRIPT value: one path, inside the
+// scripts directory (axfr_filter.go).
+func metaScript(d *Daemon, r *http.Request, values []string) ([]string, error) {
+	if _, err := metaOne(d, r, values); err != nil || len(values) == 0 {
+		return values, err
+	}
+	if _, err := scriptPath(d.cfg.Data, values[0]); err != nil {
+		return nil, api.Errorf(api.CodeBadRequest, "%v", err)
 	}
 	return values, nil
 }

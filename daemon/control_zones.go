@@ -158,7 +158,7 @@ func (d *Daemon) handleZoneShow(r *http.Request) (any, error) {
 		}
 	}
 	if meta, err := d.store.Meta().List(r.Context(), name); err == nil && len(meta) > 0 {
-		detail.Meta = meta
+		detail.Meta = d.visibleMeta(r, meta)
 	}
 	return detail, nil
 }

@@ -35,7 +35,9 @@ type Daemon struct {
 	store   *store.DB
 	events  *events
 	traffic *trafficEvents // the limit of events from unauthenticated traffic: traffic.go
-	control net.Listener
+	// adminGID is control-admin-group's gid, -1 when unset (control_auth.go).
+	adminGID int
+	control  net.Listener
 
 	keys        *keyring     // tsig.go
 	commits     *committer   // commit.go: the one path of every zone change
@@ -54,7 +56,11 @@ type Daemon struct {
 // database, binds every listen address and the control socket, so that a
 // port in use or a second daemon is reported before anything is served.
 func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
-	for _, dir := range []string{cfg.Data, cfg.ZonesDir()} {
+	adminGID, err := adminGroup(cfg.ControlAdminGroup)
+	if err != nil {
+		return nil, err
+	}
+	for _, dir := range []string{cfg.Data, cfg.ZonesDir(), scriptsDir(cfg.Data)} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
@@ -95,15 +101,16 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 		return nil, err
 	}
 	d = &Daemon{
-		cfg:     cfg,
-		log:     log,
-		zones:   zones,
-		server:  srv,
-		store:   db,
-		events:  newEvents(db.Events(), log),
-		control: ctl,
-		started: time.Now().UTC(),
-		ready:   make(chan struct{}),
+		cfg:      cfg,
+		log:      log,
+		zones:    zones,
+		server:   srv,
+		store:    db,
+		events:   newEvents(db.Events(), log),
+		control:  ctl,
+		started:  time.Now().UTC(),
+		adminGID: adminGID,
+		ready:    make(chan struct{}),
 	}
 	d.traffic = newTrafficEvents(log, d.events.Emit)
 	d.removeStaleTemps()

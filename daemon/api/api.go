@@ -231,6 +231,7 @@ const (
 	CodeConflict     = "conflict"      // stale --if-serial
 	CodeInvalidZone  = "invalid-zone"  // the edit would make the zone invalid
 	CodeNotPermitted = "not-permitted" // not allowed for this zone kind or state
+	CodeForbidden    = "forbidden"     // the caller may only read: the request needs the admin capability
 	CodeUpstream     = "upstream"      // another server (a primary) failed or refused
 	CodeStorage      = "storage"       // the data directory's disk is full or cannot be written
 	CodeInternal     = "internal"      // the daemon failed; see its log

@@ -13,7 +13,7 @@ _zonekeeper() {
 
 	local commands="serve check status events zone record key meta autoprimary peer export tui version help"
 	local client_flags="--json --control --data --config --help"
-	local serve_flags="--config --listen --data --control --health-interval --ns-port
+	local serve_flags="--config --listen --data --control --control-admin-group --health-interval --ns-port
 		--notify-resolve --allow-axfr --also-notify --xfr-timeout --xfr-idle-timeout
 		--xfr-max-records --xfr-max-bytes --udp-size --tcp-idle-timeout --tcp-max-conns
 		--tcp-max-conns-per-addr --tcp-max-conns-per-prefix --rrl-responses-per-second --rrl-slip

@@ -44,6 +44,7 @@ ZONE=pt.zonekeeper.test
 ZONE2=pt2.zonekeeper.test
 MEMBER=zkpt-member     # in group zonekeeper
 OUTSIDER=zkpt-outsider # not
+ADMIN=zkpt-admin       # in groups zonekeeper and zonekeeper-admin
 MARKER=/var/tmp/zonekeeper-package-test.state
 
 passed=0 failed=0 skipped=0
@@ -133,7 +134,7 @@ purge_ours() {
 			sleep 0.1
 		done
 	fi
-	for u in "$MEMBER" "$OUTSIDER"; do
+	for u in "$MEMBER" "$OUTSIDER" "$ADMIN"; do
 		! getent passwd "$u" >/dev/null || userdel "$u" 2>/dev/null || true
 	done
 	if [ -f "$MARKER" ]; then
@@ -143,6 +144,7 @@ purge_ours() {
 		if grep -q '^created_user=1$' "$MARKER"; then
 			userdel zonekeeper 2>/dev/null || true
 			! getent group zonekeeper >/dev/null || groupdel zonekeeper 2>/dev/null || true
+			! getent group zonekeeper-admin >/dev/null || groupdel zonekeeper-admin 2>/dev/null || true
 		fi
 		old=$(sed -n 's#^tmp=\(/tmp/zkpt\.[A-Za-z0-9]*\)$#\1#p' "$MARKER")
 		[ -z "$old" ] || [ "$old" = "$tmp" ] || rm -rf "$old"
@@ -428,7 +430,7 @@ scriptlet() {
 	cat "$st/log"
 }
 rm -f "$st/state"/*
-eq "rpm install: %pre 1" "$(scriptlet PREIN 1)" "$(printf 'groupadd -r zonekeeper\nuseradd -r -g zonekeeper -d /var/lib/zonekeeper -M -s /sbin/nologin -c zonekeeper DNS server zonekeeper')"
+eq "rpm install: %pre 1" "$(scriptlet PREIN 1)" "$(printf 'groupadd -r zonekeeper\ngroupadd -r zonekeeper-admin\nuseradd -r -g zonekeeper -d /var/lib/zonekeeper -M -s /sbin/nologin -c zonekeeper DNS server zonekeeper')"
 eq "rpm install: %post 1" "$(scriptlet POSTIN 1)" "$(printf 'systemd-tmpfiles --create zonekeeper.conf\nsystemctl --no-reload preset zonekeeper.service')"
 eq "rpm upgrade: %pre 2 (user exists)" "$(scriptlet PREIN 2)" ""
 eq "rpm upgrade: %post 2" "$(scriptlet POSTIN 2)" "systemd-tmpfiles --create zonekeeper.conf"
@@ -495,6 +497,7 @@ EOF
 check "zonekeeper check on the dropped zone" zonekeeper check /var/lib/zonekeeper/zones/$ZONE.zone
 useradd --system --no-create-home --shell /usr/sbin/nologin --groups zonekeeper "$MEMBER"
 useradd --system --no-create-home --shell /usr/sbin/nologin "$OUTSIDER"
+useradd --system --no-create-home --shell /usr/sbin/nologin --groups zonekeeper,zonekeeper-admin "$ADMIN"
 
 # The unit's identity and capabilities: user and group zonekeeper, only
 # CAP_NET_BIND_SERVICE (bounding and ambient), no new privileges, umask
@@ -581,7 +584,10 @@ for _ in $(seq 50); do
 done
 eq "a zone dropped into /var/lib/zonekeeper/zones while running is served" "$got" "127.0.0.211"
 out=$(as "$MEMBER" zonekeeper record add $ZONE. extra A 127.0.0.211 2>&1) && rc=0 || rc=$?
-eq "a member edits a record through the server: exit" "$rc" "0"
+eq "a member of group zonekeeper may not edit: exit" "$rc" "1"
+check "the refusal names zonekeeper-admin" grep -q 'member of group zonekeeper-admin' <<<"$out"
+out=$(as "$ADMIN" zonekeeper record add $ZONE. extra A 127.0.0.211 2>&1) && rc=0 || rc=$?
+eq "a member of zonekeeper-admin edits a record through the server: exit" "$rc" "0"
 eq "the edit is served" "$(dig @$ADDR -p $PORT +norec +time=2 +tries=1 extra.$ZONE A +short 2>&1)" "127.0.0.211"
 eq "the server rewrote the zonefile as itself" "$(stat -c %U /var/lib/zonekeeper/zones/$ZONE.zone)" "zonekeeper"
 kill -HUP "$zkpid"
