@@ -338,7 +338,7 @@ check "tmpfiles.d entry for /run/zonekeeper" grep -qx 'd /run/zonekeeper 0750 zo
 
 conf=packaging/etc/zonekeeper.conf
 eq "config: the only active settings" "$(grep -Ev '^[[:space:]]*(#|$)' "$conf")" \
-	"$(printf 'listen = 0.0.0.0:53,[::]:53\ndata = /var/lib/zonekeeper\ncontrol = /run/zonekeeper/control.sock')"
+	"$(printf 'listen = 0.0.0.0:53,[::]:53\ndata = /var/lib/zonekeeper\ncontrol = /run/zonekeeper/control.sock\ncontrol-admin-group = zonekeeper-admin')"
 zk=$tmp/x-$ARCH/usr/bin/zonekeeper
 keys=$("$zk" serve --help 2>&1 | sed -n 's/^  --\([a-z-]*\) .*/\1/p' | grep -vx config)
 missing=""
