@@ -392,7 +392,7 @@ func (c *catalog) fetchPeer(ctx context.Context, p peer) {
 	}
 	fctx, cancel := context.WithTimeout(ctx, catalogFetchTimeout)
 	defer cancel()
-	recs, _, _, err := c.secondaries.receive(fctx, catalogZone, p.Addr, key, nil)
+	recs, _, _, err := c.secondaries.receive(fctx, catalogZone, p.Addr, key, nil, nil)
 	if err != nil {
 		fail("AXFR: " + err.Error())
 		return

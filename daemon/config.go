@@ -35,8 +35,9 @@ type Config struct {
 	AlsoNotify        []string      // also-notify: empty
 	XFRTimeout        time.Duration // xfr-timeout: 10m
 	XFRIdleTimeout    time.Duration // xfr-idle-timeout: 30s
-	XFRMaxRecords     int64         // xfr-max-records: 10000000
-	XFRMaxBytes       int64         // xfr-max-bytes: 2GiB
+	XFRMaxRecords     int64         // xfr-max-records: 10000000, less on a small machine (memoryDefaults)
+	XFRMaxBytes       int64         // xfr-max-bytes: 2GiB, less on a small machine
+	XFRMemory         int64         // xfr-memory: half the machine's memory; 0 no budget
 	ZoneMaxRecords    int64         // zone-max-records: 0, as many as xfr-max-records
 	UDPSize           int           // udp-size: 1232
 	UDPWorkers        int           // udp-workers: 0, one UDP socket and reader per CPU the process may use (GOMAXPROCS)
@@ -63,6 +64,7 @@ type Config struct {
 // DefaultConfig returns the built-in defaults: a safe local run that
 // needs no root and no config file.
 func DefaultConfig() Config {
+	maxRecords, maxBytes, budget := memoryDefaults(machineMemory())
 	return Config{
 		Listen:          []string{"127.0.0.1:5300"},
 		Data:            "./zonekeeper-data",
@@ -70,8 +72,9 @@ func DefaultConfig() Config {
 		NSPort:          53,
 		XFRTimeout:      10 * time.Minute,
 		XFRIdleTimeout:  30 * time.Second,
-		XFRMaxRecords:   10_000_000,
-		XFRMaxBytes:     2 << 30,
+		XFRMaxRecords:   maxRecords,
+		XFRMaxBytes:     maxBytes,
+		XFRMemory:       budget,
 		UDPSize:         1232,
 		TCPIdleTimeout:  10 * time.Second,
 		EventsMax:       100_000,
@@ -117,7 +120,7 @@ func (c *Config) CacheDir() string { return filepath.Join(c.Data, "cache") }
 var ConfigKeys = []string{
 	"listen", "data", "control", "control-admin-group", "health-interval", "ns-port", "notify-resolve",
 	"allow-axfr", "also-notify", "xfr-timeout", "xfr-idle-timeout", "xfr-max-records",
-	"xfr-max-bytes", "zone-max-records", "udp-size", "tcp-idle-timeout", "tcp-max-conns", "tcp-max-conns-per-addr",
+	"xfr-max-bytes", "xfr-memory", "zone-max-records", "udp-size", "tcp-idle-timeout", "tcp-max-conns", "tcp-max-conns-per-addr",
 	"tcp-max-conns-per-prefix", "rrl-responses-per-second", "rrl-slip", "events-max", "shutdown-timeout", "log-level",
 	"fast-path", "fast-path-entries", "zone-cache",
 	"udp-workers",
@@ -160,6 +163,12 @@ func (c *Config) Set(key, value string) error {
 		c.ZoneMaxRecords, err = positiveInt(value)
 	case "xfr-max-bytes":
 		c.XFRMaxBytes, err = byteSize(value)
+	case "xfr-memory":
+		if value == "off" || value == "0" {
+			c.XFRMemory = 0
+		} else {
+			c.XFRMemory, err = byteSize(value)
+		}
 	case "udp-size":
 		var n int64
 		n, err = positiveInt(value)

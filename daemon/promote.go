@@ -369,7 +369,7 @@ func (d *Daemon) fetchFull(ctx context.Context, zone string, ps primarySet) (*se
 	s := d.secondaries
 	var why []string
 	for _, p := range ps.addrs {
-		raw, _, _, err := s.receive(ctx, zone, p, ps.key, nil)
+		raw, _, _, err := s.receive(ctx, zone, p, ps.key, nil, nil)
 		var recs []dns.RR
 		if err == nil {
 			recs, _, err = axfrRecords(zone, raw)

@@ -191,6 +191,9 @@ func (s *secondaries) check(ctx context.Context, z *secZone, force bool) checkRe
 func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort, key *xfrKey, held *zonefile.Zone, force bool, announced uint32) (uint32, error) {
 	began := time.Now()
 	kind, note := "axfr-in", ""
+	// The transfer's memory counts until its version is served.
+	res := s.budget.reserve()
+	defer res.release()
 	var (
 		recs     []dns.RR
 		serial   uint32
@@ -218,7 +221,7 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 	ixfrWhy := "" // why an IXFR could not be used, when it fell back to AXFR
 	if held != nil && !force && !wrapped && script == "" {
 		kind = "ixfr-in"
-		raw, msgs, nb, err := s.receive(ctx, z.name, p, key, held.SOA())
+		raw, msgs, nb, err := s.receive(ctx, z.name, p, key, held.SOA(), res)
 		if err == nil {
 			recs, serial, full, err = ixfrRecords(z.name, held, raw)
 		}
@@ -245,7 +248,7 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 		if ixfrWhy != "" {
 			what = "IXFR unusable (" + ixfrWhy + "); the AXFR it fell back to"
 		}
-		raw, msgs, nb, err := s.receive(ctx, z.name, p, key, nil)
+		raw, msgs, nb, err := s.receive(ctx, z.name, p, key, nil, res)
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", what, err)
 		}
@@ -297,6 +300,7 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 // version is as fresh as the primary's.
 func (s *secondaries) install(z *secZone, v *secVersion, ev api.Event) error {
 	var wasExpired bool
+	replaced := 0 // records of the version replaced
 	served := func() {
 		now := time.Now()
 		s.mu.Lock()
@@ -305,6 +309,9 @@ func (s *secondaries) install(z *secZone, v *secVersion, ev api.Event) error {
 			return
 		}
 		wasExpired = z.expired
+		if z.data != nil {
+			replaced = len(z.data.Records)
+		}
 		z.data, z.snap, z.expired = v.zone, v.snap, false
 		z.lastOK, z.expireAt = now, now.Add(timersOf(v.zone).expire)
 	}
@@ -318,6 +325,9 @@ func (s *secondaries) install(z *secZone, v *secVersion, ev api.Event) error {
 	if err != nil {
 		return err
 	}
+	// What a large transfer built on its way (the stream's records, the
+	// checks) and the version it replaced are garbage now.
+	s.memory.returnMemory(max(replaced, len(v.zone.Records)))
 	if wasExpired {
 		s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "expire", Outcome: api.OutcomeOK, Serial: v.zone.Serial(),
 			Detail: "answering again: a new version was transferred"})

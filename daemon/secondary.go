@@ -51,6 +51,8 @@ type secondaries struct {
 	listening func() []net.Addr // our own sockets: never a primary
 	data      string            // DATA: transferred zones go to DATA/secondary
 	xfr       xfrLimits
+	budget    *xfrBudget      // memory of the transfers under way (xfr_budget.go)
+	memory    *memoryReturner // gives replaced versions' memory back
 	log       *slog.Logger
 	emit      func(api.Event)
 	// traffic records an event of unsigned traffic (traffic.go).
@@ -115,6 +117,8 @@ func newSecondaries(d *Daemon) *secondaries {
 		listening: d.server.Addrs,
 		data:      d.cfg.Data,
 		xfr:       xfrLimits{d.cfg.XFRTimeout, d.cfg.XFRIdleTimeout, d.cfg.XFRMaxBytes, d.cfg.XFRMaxRecords},
+		budget:    &xfrBudget{limit: d.cfg.XFRMemory},
+		memory:    new(memoryReturner),
 		log:       d.log,
 		emit:      d.events.Emit,
 		traffic:   d.traffic.report,
@@ -556,6 +560,11 @@ func (s *secondaries) removed(zone string) {
 		s.log.Warn("secondary zone removed while its check was still stopping", "zone", zone)
 	}
 	s.commits.retire(zone, ownerSecondary, true)
+	s.mu.RLock()
+	if z.data != nil {
+		s.memory.returnMemory(len(z.data.Records))
+	}
+	s.mu.RUnlock()
 	s.poke()
 }
 

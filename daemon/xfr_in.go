@@ -36,9 +36,16 @@ func (e *xfrError) Error() string { return e.why }
 
 // receive runs one transfer of zone from primary and returns every
 // record of the stream. ixfrFrom is our SOA for an IXFR, nil for an
-// AXFR. The stream is cut off when it breaks any limit.
-func (s *secondaries) receive(ctx context.Context, zone string, primary netip.AddrPort, key *xfrKey, ixfrFrom *dns.SOA) (recs []dns.RR, messages int, bytes int64, err error) {
+// AXFR. The stream is cut off when it breaks any limit, the memory
+// budget of the transfers under way included: res is the caller's share
+// of it, held until the version is served; nil takes a share for the
+// transfer alone.
+func (s *secondaries) receive(ctx context.Context, zone string, primary netip.AddrPort, key *xfrKey, ixfrFrom *dns.SOA, res *xfrReservation) (recs []dns.RR, messages int, bytes int64, err error) {
 	cfg := s.xfr
+	if res == nil {
+		res = s.budget.reserve()
+		defer res.release()
+	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.XFRTimeout)
 	defer cancel()
 
@@ -74,6 +81,7 @@ func (s *secondaries) receive(ctx context.Context, zone string, primary netip.Ad
 		t.TsigProvider = key.provider()
 	}
 	raw.SetWriteDeadline(time.Now().Add(cfg.XFRIdleTimeout))
+	var counted int64 // wire bytes counted against the budget
 	ch, err := t.In(m, primary.String())
 	if err != nil {
 		return nil, 0, conn.n.Load(), &xfrError{why: "sending the request: " + xfrNetReason(err)}
@@ -88,6 +96,12 @@ func (s *secondaries) receive(ctx context.Context, zone string, primary netip.Ad
 			err = errTooManyRecords
 			break
 		}
+		n := conn.n.Load()
+		if !res.grow(n - counted) {
+			err = errOverBudget
+			break
+		}
+		counted = n
 		recs = append(recs, env.RR...)
 	}
 	if err != nil {
@@ -102,6 +116,8 @@ func (s *secondaries) receive(ctx context.Context, zone string, primary netip.Ad
 		return recs, messages, bytes, nil
 	case conn.over.Load():
 		return nil, messages, bytes, &xfrError{why: fmt.Sprintf("cut off after %d bytes: more than xfr-max-bytes (%d)", bytes, cfg.XFRMaxBytes)}
+	case errors.Is(err, errOverBudget):
+		return nil, messages, bytes, s.budget.errOverBudget(bytes)
 	case errors.Is(err, errTooManyRecords):
 		return nil, messages, bytes, &xfrError{why: fmt.Sprintf("cut off: more than xfr-max-records (%d) records", cfg.XFRMaxRecords)}
 	case ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded):
@@ -114,7 +130,10 @@ func (s *secondaries) receive(ctx context.Context, zone string, primary netip.Ad
 	return nil, messages, bytes, describeXFRError(err, messages, cfg.XFRIdleTimeout, ixfrFrom != nil)
 }
 
-var errTooManyRecords = errors.New("too many records")
+var (
+	errTooManyRecords = errors.New("too many records")
+	errOverBudget     = errors.New("over the transfer memory budget")
+)
 
 // notAuthReason says why a primary answered NOTAUTH to a signed request,
 // from the TSIG error of its answer r (RFC 8945 §5.3.2), when it has one.

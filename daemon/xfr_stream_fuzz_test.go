@@ -139,7 +139,7 @@ func runStream(t testing.TB, input []byte) (recs []dns.RR, messages int, nbytes 
 	if len(input) > 0 && input[0]&streamIXFR != 0 {
 		from = base.SOA()
 	}
-	raw, messages, nbytes, err := s.receive(context.Background(), "x.test.", netip.MustParseAddrPort(ln.Addr().String()), key, from)
+	raw, messages, nbytes, err := s.receive(context.Background(), "x.test.", netip.MustParseAddrPort(ln.Addr().String()), key, from, nil)
 	if err != nil {
 		return nil, messages, nbytes, err
 	}

@@ -15,7 +15,7 @@ _zonekeeper() {
 	local client_flags="--json --control --data --config --help"
 	local serve_flags="--config --listen --data --control --control-admin-group --health-interval --ns-port
 		--notify-resolve --allow-axfr --also-notify --xfr-timeout --xfr-idle-timeout
-		--xfr-max-records --xfr-max-bytes --udp-size --tcp-idle-timeout --tcp-max-conns
+		--xfr-max-records --xfr-max-bytes --xfr-memory --udp-size --tcp-idle-timeout --tcp-max-conns
 		--tcp-max-conns-per-addr --tcp-max-conns-per-prefix --rrl-responses-per-second --rrl-slip
 		--zone-max-records --events-max --shutdown-timeout --log-level --udp-workers --fast-path --fast-path-entries --zone-cache --help"
 
