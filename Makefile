@@ -46,7 +46,7 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: build run test fuzz attack bench bench-compare bench-failover bench-peers demo demo-stop deps lint fmt clean package package-test
+.PHONY: build run test fuzz chaos attack bench bench-compare bench-failover bench-peers demo demo-stop deps lint fmt clean package package-test
 
 ## build: the static binary in bin/
 build:
@@ -85,6 +85,11 @@ $(BENCHSTAT):
 FUZZTIME ?= 30s
 fuzz:
 	GO='$(GO)' FUZZTIME='$(FUZZTIME)' bash bench/fuzz.sh
+
+## chaos: the failover chaos test, three real nodes, CHAOS_STEPS random actions (default 200; CHAOS_SEED replays a run)
+CHAOS_STEPS ?= 200
+chaos:
+	ZK_CHAOS_STEPS='$(CHAOS_STEPS)' ZK_CHAOS_SEED='$(CHAOS_SEED)' $(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./cmd/zonekeeper
 
 ## attack: the hostile suite against the real binary on loopback; a table of case -> held (ATTACK_FLAGS=--short, --cases udp,...)
 attack: build
