@@ -277,3 +277,41 @@ func FuzzValidateMatchesLegacy(f *testing.F) {
 		}
 	})
 }
+
+// TestSinglesMatchLegacy: a zone in which no two consecutive records
+// share an owner is sorted without owner runs (sortSingles), on one CPU
+// and in parallel buckets; owners that come back later still get their
+// records in type order.
+func TestSinglesMatchLegacy(t *testing.T) {
+	defer func(n, m int) { parallelRecords, parallelSort = n, m }(parallelRecords, parallelSort)
+	parallelRecords = 1000
+	r := rand.New(rand.NewPCG(7, 8))
+	perm := r.Perm(1500)
+	var b strings.Builder
+	b.WriteString("$TTL 300\n@ SOA ns1 host 1 3600 900 604800 60\nns1 A 127.0.0.1\n@ NS ns1\n")
+	for _, typ := range []string{`TXT "t"`, "AAAA ::1", "A 127.0.0.2"} {
+		for _, i := range perm {
+			fmt.Fprintf(&b, "h%d.s%d %s\n", i, i%7, typ)
+		}
+	}
+	text := b.String()
+	for _, ps := range []int{1 << 30, 16} {
+		parallelSort = ps
+		z1, _, err := Parse(strings.NewReader(text), "example.org.", "t.zone")
+		if err != nil {
+			t.Fatal(err)
+		}
+		z2, _, err := legacyParse(t, text, "example.org.", "t.zone")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(z1.Records) != len(z2.Records) {
+			t.Fatalf("parallelSort %d: %d records, legacy %d", ps, len(z1.Records), len(z2.Records))
+		}
+		for k := range z1.Records {
+			if a, b := z1.Records[k].String(), z2.Records[k].String(); a != b {
+				t.Fatalf("parallelSort %d: record %d %q, legacy %q", ps, k, a, b)
+			}
+		}
+	}
+}

@@ -139,6 +139,12 @@ func sortItems(items []sortItem, keys []byte) []sortItem {
 			n++
 		}
 	}
+	if n == len(items) {
+		// Every run is one record (a zone of one record per name, as
+		// big zones often are): the items are their own runs, and are
+		// sorted where they are, without the copies into runs and out.
+		return sortSingles(items, less)
+	}
 	runs := make([]sortItem, 0, n)
 	for i := 0; i < len(items); {
 		j := i + 1
@@ -168,30 +174,49 @@ var parallelSort = 1 << 16
 // buckets are in order, so each is sorted into its own window of out
 // by one of workers goroutines.
 func sortRunsParallel(items, runs []sortItem, keys []byte, out []sortItem, workers int) {
+	part, first, buckets := bucketByHead(runs)
 	const digits = 1 << 16
-	first := make([]int, digits+1) // where each bucket starts in part
-	size := make([]int, digits+1)  // where each bucket's items start in out
+	size := make([]int, digits+1) // where each bucket's items start in out
 	for _, r := range runs {
-		first[r.head>>48+1]++
 		size[r.head>>48+1] += int(r.typ)
 	}
 	for d := 1; d <= digits; d++ {
-		first[d] += first[d-1]
 		size[d] += size[d-1]
 	}
-	part := make([]sortItem, len(runs))
+	eachBucket(buckets, workers, func(d int) {
+		sortRuns(items, part[first[d]:first[d+1]], keys, out[size[d]:size[d+1]])
+	})
+}
+
+// bucketByHead returns runs grouped, in order, by the first two bytes of
+// their heads, where bucket d starts in part (first[d]), and the buckets
+// that are not empty.
+func bucketByHead(runs []sortItem) (part []sortItem, first []int, buckets []int) {
+	const digits = 1 << 16
+	first = make([]int, digits+1)
+	for _, r := range runs {
+		first[r.head>>48+1]++
+	}
+	for d := 1; d <= digits; d++ {
+		first[d] += first[d-1]
+	}
+	part = make([]sortItem, len(runs))
 	next := slices.Clone(first[:digits])
 	for _, r := range runs {
 		d := r.head >> 48
 		part[next[d]] = r
 		next[d]++
 	}
-	var buckets []int
 	for d := range digits {
 		if first[d+1] > first[d] {
 			buckets = append(buckets, d)
 		}
 	}
+	return part, first, buckets
+}
+
+// eachBucket calls f for every bucket, on up to workers goroutines.
+func eachBucket(buckets []int, workers int, f func(d int)) {
 	var taken atomic.Int64
 	var wg sync.WaitGroup
 	for range min(workers, len(buckets)) {
@@ -201,33 +226,57 @@ func sortRunsParallel(items, runs []sortItem, keys []byte, out []sortItem, worke
 				if i >= len(buckets) {
 					return
 				}
-				d := buckets[i]
-				sortRuns(items, part[first[d]:first[d+1]], keys, out[size[d]:size[d+1]])
+				f(buckets[i])
 			}
 		})
 	}
 	wg.Wait()
 }
 
-// sortRuns sorts runs (see sortItems) and writes their items, each
-// owner's put in type order, into out, which holds exactly those items.
-func sortRuns(items, runs []sortItem, keys []byte, out []sortItem) {
-	runs = radixSortHeads(runs)
-	for i := 0; i < len(runs); {
+// sortSingles sorts items of which no two consecutive share an owner
+// key by less, in buckets of their heads on every CPU when they are
+// many, and returns them sorted, in items or in a new slice.
+func sortSingles(items []sortItem, less func(a, b sortItem) int) []sortItem {
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || len(items) < parallelSort {
+		return sortByHead(items, less)
+	}
+	part, first, buckets := bucketByHead(items)
+	eachBucket(buckets, workers, func(d int) {
+		w := part[first[d]:first[d+1]]
+		if s := sortByHead(w, less); &s[0] != &w[0] {
+			copy(w, s)
+		}
+	})
+	return part
+}
+
+// sortByHead radix sorts items by head and the items of equal heads by
+// less; it returns them sorted, in items or in a new slice.
+func sortByHead(items []sortItem, less func(a, b sortItem) int) []sortItem {
+	items = radixSortHeads(items)
+	for i := 0; i < len(items); {
 		j := i + 1
-		for j < len(runs) && runs[j].head == runs[i].head {
+		for j < len(items) && items[j].head == items[i].head {
 			j++
 		}
 		if j-i > 1 {
-			slices.SortFunc(runs[i:j], func(a, b sortItem) int {
-				if c := compareOwner(&a, &b, keys); c != 0 {
-					return c
-				}
-				return cmp.Compare(a.idx, b.idx)
-			})
+			slices.SortFunc(items[i:j], less)
 		}
 		i = j
 	}
+	return items
+}
+
+// sortRuns sorts runs (see sortItems) and writes their items, each
+// owner's put in type order, into out, which holds exactly those items.
+func sortRuns(items, runs []sortItem, keys []byte, out []sortItem) {
+	runs = sortByHead(runs, func(a, b sortItem) int {
+		if c := compareOwner(&a, &b, keys); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.idx, b.idx)
+	})
 	byType := func(a, b sortItem) int {
 		if a.typ != b.typ {
 			return cmp.Compare(a.typ, b.typ)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -20,15 +19,7 @@ func Write(w io.Writer, z *Zone) error {
 	rrs := append([]dns.RR(nil), z.Records...)
 	Sort(rrs)
 	for _, rr := range rrs {
-		h := rr.Header()
-		bw.WriteString(RelativeName(h.Name, z.Origin))
-		bw.WriteByte('\t')
-		bw.WriteString(strconv.FormatUint(uint64(h.Ttl), 10))
-		bw.WriteString("\tIN\t")
-		bw.WriteString(typeName(h.Rrtype))
-		bw.WriteByte('\t')
-		bw.WriteString(rdataText(rr))
-		bw.WriteByte('\n')
+		writeLine(bw, rr, z.Origin)
 	}
 	return bw.Flush()
 }
