@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"zonekeeper/daemon/answer"
 
 	"github.com/miekg/dns"
 	lua "github.com/yuin/gopher-lua"
@@ -114,7 +115,7 @@ func (s *secondaries) upstreamSerialPath(zone string) string {
 // comparedSerial is the serial to compare zone's primaries' serials with:
 // for a zone with a filter script, the primary's serial at the last
 // transfer when known, else the serial held (0 when nothing is held).
-func (s *secondaries) comparedSerial(ctx context.Context, zone string, held *zonefile.Zone) uint32 {
+func (s *secondaries) comparedSerial(ctx context.Context, zone string, held *answer.Snapshot) uint32 {
 	if held == nil {
 		return 0
 	}

@@ -227,7 +227,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Ready: func() {
 			// Load after the watch is in place so that no edit falls
 			// between the scan and the watch.
-			restore := loadGCPercent()
+			restore := tightGC()
 			d.loader.loadAll()
 			restore()
 			close(d.ready)
@@ -258,20 +258,4 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.loader.flushCache()
 	d.events.Emit(api.Event{Kind: "stop", Outcome: api.OutcomeOK, Detail: "zonekeeper stopped"})
 	return err
-}
-
-// startGCPercent is the collector's target while the zones first load.
-// What a parse keeps alive holds no pointers, so collecting more often
-// costs little, and it keeps the peak resident size during the load
-// near the size of what is served rather than twice it.
-const startGCPercent = 25
-
-// loadGCPercent sets startGCPercent, unless GOGC says otherwise, and
-// returns what restores the previous target.
-func loadGCPercent() (restore func()) {
-	if os.Getenv("GOGC") != "" {
-		return func() {}
-	}
-	prev := debug.SetGCPercent(startGCPercent)
-	return func() { debug.SetGCPercent(prev) }
 }

@@ -431,7 +431,7 @@ func (s *secondaries) expireClock(zone string) (time.Time, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	z := s.zones[strings.ToLower(zone)]
-	if z == nil || z.data == nil {
+	if z == nil || z.snap == nil {
 		return time.Time{}, false
 	}
 	return z.expireAt, true
@@ -450,10 +450,10 @@ func (h *health) countdown(now time.Time) {
 	s := h.secondaries
 	s.mu.RLock()
 	for _, z := range s.zones {
-		if z.data == nil || z.expired || z.failures == 0 || z.lastOK.IsZero() {
+		if z.snap == nil || z.expired || z.failures == 0 || z.lastOK.IsZero() {
 			continue
 		}
-		clocks = append(clocks, clock{z.name, z.lastOK, z.expireAt, z.data.Serial(), z.lastErr})
+		clocks = append(clocks, clock{z.name, z.lastOK, z.expireAt, z.snap.Serial(), z.lastErr})
 	}
 	s.mu.RUnlock()
 	for _, c := range clocks {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"zonekeeper/daemon/answer"
 
 	"github.com/miekg/dns"
 
@@ -99,8 +100,8 @@ func (s *secondaries) notifySOA(zone string, from netip.AddrPort, key string, so
 	}
 	now := time.Now()
 	s.mu.Lock()
-	if soa != nil && z.data != nil && !z.expired && !zonefile.SerialGreater(soa.Serial, z.data.Serial()) {
-		held := z.data.Serial()
+	if soa != nil && z.snap != nil && !z.expired && !zonefile.SerialGreater(soa.Serial, z.snap.Serial()) {
+		held := z.snap.Serial()
 		s.mu.Unlock()
 		report(slog.LevelInfo, "NOTIFYs for "+zone, api.Event{Zone: zone, Kind: "notify-in", Outcome: api.OutcomeOK, Peer: peer.String(), Serial: soa.Serial,
 			Detail: fmt.Sprintf("NOTIFY accepted: serial %d is not newer than ours (%d): nothing to fetch", soa.Serial, held)})
@@ -154,8 +155,8 @@ func (n *notifiesDuring) add(soa *dns.SOA, signed bool) {
 
 // needed reports whether a check must follow, now that the zone holds
 // data (nil: none yet).
-func (n notifiesDuring) needed(data *zonefile.Zone) bool {
-	return n.unhinted || data == nil || zonefile.SerialGreater(n.max, data.Serial())
+func (n notifiesDuring) needed(held *answer.Snapshot) bool {
+	return n.unhinted || held == nil || zonefile.SerialGreater(n.max, held.Serial())
 }
 
 // notifyAllowed says whether a NOTIFY from this address, signed with key,

@@ -29,8 +29,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"zonekeeper/daemon/api"
 	"zonekeeper/store"
 	"zonekeeper/zonefile"
@@ -50,7 +48,7 @@ func (s *secondaries) handOver(zone string) (*zonefile.Zone, error) {
 	case z == nil:
 		s.mu.Unlock()
 		return nil, api.Errorf(api.CodeNotFound, "zone %s is not a secondary zone here", zone)
-	case z.data == nil:
+	case z.snap == nil:
 		s.mu.Unlock()
 		return nil, api.Errorf(api.CodeNotPermitted, "zone %s holds no version yet (never transferred): nothing to promote", zone)
 	}
@@ -68,10 +66,10 @@ func (s *secondaries) handOver(zone string) (*zonefile.Zone, error) {
 		s.log.Warn("secondary zone handed over while its check was still stopping", "zone", zone)
 	}
 	s.mu.RLock()
-	data := z.data
+	held := z.snap
 	s.mu.RUnlock()
 	s.poke()
-	return data, nil
+	return heldRecords(held)
 }
 
 // backupPath returns a free path DATA/backup/<zone>.<serial>.<time>.zone.
@@ -314,7 +312,7 @@ func (d *Daemon) demote(ctx context.Context, name string, primaries []string, ke
 			Detail: fmt.Sprintf("not demoted: %v; the zone stays primary at serial %d (a copy of its file is in %s)", err, oldSerial, backup)})
 		return nil, api.Errorf(api.CodeUpstream, "zone %s not demoted: %v; it stays primary at serial %d (a copy of its file is in %s)", name, err, oldSerial, backup)
 	}
-	newSerial := v.zone.Serial()
+	newSerial := v.snap.Serial()
 	// 3. Switch: the transferred version's file, the store, then serving.
 	sec := d.secondaries.secondaryPath(name)
 	if _, err := os.Stat(sec); err == nil {
@@ -369,15 +367,7 @@ func (d *Daemon) fetchFull(ctx context.Context, zone string, ps primarySet) (*se
 	s := d.secondaries
 	var why []string
 	for _, p := range ps.addrs {
-		raw, _, _, err := s.receive(ctx, zone, p, ps.key, nil, nil)
-		var recs []dns.RR
-		if err == nil {
-			recs, _, err = axfrRecords(zone, raw)
-		}
-		var v *secVersion
-		if err == nil {
-			v, _, err = s.prepare(zone, recs)
-		}
+		v, _, _, _, _, err := s.axfrPacked(ctx, zone, p, ps.key, nil, nil)
 		if err != nil {
 			why = append(why, fmt.Sprintf("%s: AXFR: %v", p, err))
 			continue

@@ -45,11 +45,7 @@ type soaTimers struct{ refresh, retry, expire time.Duration }
 // timersOf returns a zone's SOA timers, clamped; a zone not transferred
 // yet (nil) uses placeholders: its retries follow pendingRetry and it
 // never expires, having nothing to serve.
-func timersOf(z *zonefile.Zone) soaTimers {
-	var soa *dns.SOA
-	if z != nil {
-		soa = z.SOA()
-	}
+func timersOf(soa *dns.SOA) soaTimers {
 	if soa == nil {
 		return soaTimers{refresh: time.Hour, retry: pendingRetry(1), expire: maxSOATimer}
 	}
@@ -115,7 +111,7 @@ func (s *secondaries) check(ctx context.Context, z *secZone, force bool) checkRe
 	}
 	s.mu.Lock()
 	z.primaries, z.primariesAt = ps, time.Now()
-	held, start := z.data, z.lastGood
+	held, start := z.snap, z.lastGood
 	if i := ps.indexOf(z.notifier); i >= 0 {
 		start = i // a peer that NOTIFYed is asked first
 	}
@@ -188,14 +184,23 @@ func (s *secondaries) check(ctx context.Context, z *secZone, force bool) checkRe
 // announced, and applies it. An IXFR is asked when we hold a version,
 // falling back to AXFR from the same primary when the answer cannot be
 // used as differences. It returns the serial now served.
-func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort, key *xfrKey, held *zonefile.Zone, force bool, announced uint32) (uint32, error) {
+func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort, key *xfrKey, held *answer.Snapshot, force bool, announced uint32) (uint32, error) {
 	began := time.Now()
 	kind, note := "axfr-in", ""
 	// The transfer's memory counts until its version is served.
 	res := s.budget.reserve()
 	defer res.release()
+	// A large version is built, checked, compiled and written with the
+	// collector at startGCPercent (gc_target.go), until it is served.
+	loosen := func() {}
+	defer func() { loosen() }()
+	large := func() {
+		loosen()
+		loosen = tightGC()
+	}
 	var (
-		recs     []dns.RR
+		v        *secVersion // the new version, once checked and compiled
+		warnings []string
 		serial   uint32
 		messages int
 		nbytes   int64
@@ -222,8 +227,20 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 	if held != nil && !force && !wrapped && script == "" {
 		kind = "ixfr-in"
 		raw, msgs, nb, err := s.receive(ctx, z.name, p, key, held.SOA(), res)
+		var recs []dns.RR
 		if err == nil {
-			recs, serial, full, err = ixfrRecords(z.name, held, raw)
+			var base *zonefile.Zone
+			if z.records >= largeVersion {
+				large()
+			}
+			if base, err = heldRecords(held); err == nil {
+				recs, serial, full, err = ixfrRecords(z.name, base, raw)
+			}
+		}
+		if err == nil {
+			if v, warnings, err = s.prepare(z.name, recs); err != nil {
+				return 0, err
+			}
 		}
 		var xe *xfrError
 		if err != nil && (!errors.As(err, &xe) || !xe.fallback || ctx.Err() != nil) {
@@ -233,7 +250,7 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 			ixfrWhy = err.Error()
 			note = "; IXFR unusable (" + err.Error() + "), fell back to AXFR"
 			s.log.Info("IXFR unusable, trying AXFR", "zone", z.name, "primary", p.String(), "reason", err.Error())
-			kind, recs = "axfr-in", nil
+			kind = "axfr-in"
 		} else {
 			messages, nbytes = msgs, nb
 			note = "; incremental"
@@ -242,27 +259,22 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 			}
 		}
 	}
-	if recs == nil {
+	if v == nil {
 		// After an unusable IXFR, a failed AXFR says why it was tried.
 		what := "AXFR"
 		if ixfrWhy != "" {
 			what = "IXFR unusable (" + ixfrWhy + "); the AXFR it fell back to"
 		}
-		raw, msgs, nb, err := s.receive(ctx, z.name, p, key, nil, res)
+		var err error
+		if script != "" {
+			v, warnings, serial, upstream, messages, nbytes, err = s.axfrFiltered(ctx, z.name, p, key, res, script, large)
+			note += "; filtered by " + script
+		} else {
+			v, warnings, serial, messages, nbytes, err = s.axfrPacked(ctx, z.name, p, key, res, large)
+			upstream = serial
+		}
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", what, err)
-		}
-		if recs, serial, err = axfrRecords(z.name, raw); err != nil {
-			return 0, fmt.Errorf("%s: %w", what, err)
-		}
-		messages, nbytes = msgs, nb
-		upstream = serial
-		if script != "" {
-			if recs, err = filterAXFR(ctx, script, p.Addr(), z.name, recs, s.xfr.XFRMaxRecords); err != nil {
-				return 0, err
-			}
-			serial = recs[0].(*dns.SOA).Serial
-			note += "; filtered by " + script
 		}
 	}
 	if script == "" {
@@ -271,16 +283,12 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 	if have := s.comparedSerial(ctx, z.name, held); held != nil && !force && !zonefile.SerialGreater(upstream, have) {
 		return 0, fmt.Errorf("the transferred zone has serial %d, not newer than ours (%d): kept ours", upstream, have)
 	}
-	v, warnings, err := s.prepare(z.name, recs)
-	if err != nil {
-		return 0, err
-	}
 	from := "none"
 	if held != nil {
 		from = fmt.Sprint(held.Serial())
 	}
 	detail := fmt.Sprintf("serial %s -> %d from %s: %d records, %d bytes in %d messages, %s%s",
-		from, serial, p, len(v.zone.Records), nbytes, messages, secDur(time.Since(began)), note)
+		from, serial, p, v.records(), nbytes, messages, secDur(time.Since(began)), note)
 	if len(warnings) > 0 {
 		detail += "; dropped: " + strings.Join(warnings, "; ")
 	}
@@ -291,6 +299,47 @@ func (s *secondaries) transfer(ctx context.Context, z *secZone, p netip.AddrPort
 	}
 	s.recordUpstreamSerial(z.name, upstream, script != "")
 	return serial, nil
+}
+
+// axfrPacked fetches the zone whole from p, packing each message's
+// records as it arrives, and checks and compiles it: the records are
+// never all held as dns.RR values. large, when set, is called once the
+// stream reaches largeVersion records.
+func (s *secondaries) axfrPacked(ctx context.Context, zone string, p netip.AddrPort, key *xfrKey, res *xfrReservation, large func()) (v *secVersion, warnings []string, serial uint32, messages int, nbytes int64, err error) {
+	st := &axfrStream{zone: zone, large: large}
+	messages, nbytes, err = s.receiveInto(ctx, zone, p, key, nil, res, st.take)
+	if err == nil {
+		serial, err = st.finish()
+	}
+	if err != nil {
+		return nil, nil, 0, messages, nbytes, err
+	}
+	v, warnings, err = s.preparePacked(zone, &st.b)
+	return v, warnings, serial, messages, nbytes, err
+}
+
+// axfrFiltered fetches the zone whole from p and runs its AXFR filter
+// script over the records (axfr_filter.go), which needs them all as
+// dns.RR values; upstream is the primary's serial, serial the filtered
+// zone's.
+func (s *secondaries) axfrFiltered(ctx context.Context, zone string, p netip.AddrPort, key *xfrKey, res *xfrReservation, script string, large func()) (v *secVersion, warnings []string, serial, upstream uint32, messages int, nbytes int64, err error) {
+	raw, messages, nbytes, err := s.receive(ctx, zone, p, key, nil, res)
+	if len(raw) >= largeVersion {
+		large()
+	}
+	var recs []dns.RR
+	if err == nil {
+		recs, upstream, err = axfrRecords(zone, raw)
+	}
+	if err == nil {
+		recs, err = filterAXFR(ctx, script, p.Addr(), zone, recs, s.xfr.XFRMaxRecords)
+	}
+	if err != nil {
+		return nil, nil, 0, 0, messages, nbytes, err
+	}
+	serial = recs[0].(*dns.SOA).Serial
+	v, warnings, err = s.prepare(zone, recs)
+	return v, warnings, serial, upstream, messages, nbytes, err
 }
 
 // install commits a new version, written to the zone's file first,
@@ -309,11 +358,11 @@ func (s *secondaries) install(z *secZone, v *secVersion, ev api.Event) error {
 			return
 		}
 		wasExpired = z.expired
-		if z.data != nil {
-			replaced = len(z.data.Records)
+		if z.snap != nil {
+			replaced = z.records
 		}
-		z.data, z.snap, z.expired = v.zone, v.snap, false
-		z.lastOK, z.expireAt = now, now.Add(timersOf(v.zone).expire)
+		z.snap, z.records, z.expired = v.snap, v.records(), false
+		z.lastOK, z.expireAt = now, now.Add(timersOf(v.snap.SOA()).expire)
 	}
 	err := s.commits.commit(change{snap: v.snap, owner: ownerSecondary, valid: s.stillServing(z), event: ev, served: served,
 		write: func() error {
@@ -327,9 +376,9 @@ func (s *secondaries) install(z *secZone, v *secVersion, ev api.Event) error {
 	}
 	// What a large transfer built on its way (the stream's records, the
 	// checks) and the version it replaced are garbage now.
-	s.memory.returnMemory(max(replaced, len(v.zone.Records)))
+	s.memory.returnMemory(max(replaced, v.records()))
 	if wasExpired {
-		s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "expire", Outcome: api.OutcomeOK, Serial: v.zone.Serial(),
+		s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "expire", Outcome: api.OutcomeOK, Serial: v.snap.Serial(),
 			Detail: "answering again: a new version was transferred"})
 	}
 	return nil

@@ -18,7 +18,6 @@ import (
 
 	"zonekeeper/daemon/api"
 	"zonekeeper/store"
-	"zonekeeper/zonefile"
 )
 
 // Secondary zones, after the well-known authoritative servers (RFC 1034
@@ -78,8 +77,8 @@ type secZone struct {
 	// Guarded by secondaries.mu.
 	primaries   primarySet       // as read at the last check, for NOTIFY
 	primariesAt time.Time        // when primaries was read
-	data        *zonefile.Zone   // the version held; nil: pending
-	snap        *answer.Snapshot // data compiled, served unless expired
+	snap        *answer.Snapshot // the version held, served unless expired; nil: pending
+	records     int              // records of snap
 	next        time.Time        // the next check; zero while one runs
 	lastOK      time.Time        // the last successful check
 	expireAt    time.Time        // stop answering at this time
@@ -193,7 +192,7 @@ func (s *secondaries) register(row store.Zone, startup bool) {
 	if ps, err := s.primariesOf(z.ctx, name); err == nil {
 		z.primaries, z.primariesAt = ps, time.Now()
 	}
-	data, snap, err := s.loadFile(name)
+	snap, err := s.loadFile(name)
 	now := time.Now()
 	if err != nil {
 		z.lastErr = "cannot load the zone's file: " + err.Error()
@@ -201,9 +200,9 @@ func (s *secondaries) register(row store.Zone, startup bool) {
 			Detail: z.lastErr + "; transferring it again"})
 	}
 	var detail, expiredDetail string
-	if data != nil {
-		t := timersOf(data)
-		z.data, z.snap = data, snap
+	if snap != nil {
+		t := timersOf(snap.SOA())
+		z.snap, z.records = snap, snap.Len()
 		z.lastOK = row.LastCheck
 		if z.lastOK.IsZero() {
 			// Never checked since the store knew it: the file's age is
@@ -216,7 +215,7 @@ func (s *secondaries) register(row store.Zone, startup bool) {
 		z.next = firstCheck(now, z.lastOK, t.refresh)
 		z.expired = !now.Before(z.expireAt)
 		detail = fmt.Sprintf("secondary zone loaded: serial %d, %d records from %s; next check in %s",
-			data.Serial(), len(data.Records), s.secondaryPath(name), secDur(z.next.Sub(now)))
+			snap.Serial(), z.records, s.secondaryPath(name), secDur(z.next.Sub(now)))
 		if z.expired {
 			expiredDetail = fmt.Sprintf("expired at %s, before this start (last successful check %s): answering SERVFAIL until a primary answers",
 				z.expireAt.UTC().Format(time.RFC3339), z.lastOK.UTC().Format(time.RFC3339))
@@ -257,10 +256,10 @@ func (s *secondaries) register(row store.Zone, startup bool) {
 	}
 
 	if detail != "" {
-		s.report(slog.LevelInfo, api.Event{Zone: name, Kind: "reload", Outcome: api.OutcomeOK, Serial: data.Serial(), Detail: detail})
+		s.report(slog.LevelInfo, api.Event{Zone: name, Kind: "reload", Outcome: api.OutcomeOK, Serial: snap.Serial(), Detail: detail})
 	}
 	if expiredDetail != "" {
-		s.report(slog.LevelWarn, api.Event{Zone: name, Kind: "expire", Outcome: api.OutcomeError, Serial: data.Serial(), Detail: expiredDetail})
+		s.report(slog.LevelWarn, api.Event{Zone: name, Kind: "expire", Outcome: api.OutcomeError, Serial: snap.Serial(), Detail: expiredDetail})
 	}
 	s.poke()
 }
@@ -302,12 +301,12 @@ func (s *secondaries) tick(now time.Time) time.Duration {
 func (s *secondaries) expireLocked(z *secZone, now time.Time) {
 	z.expired = true
 	s.commits.markExpired(z.snap, true)
-	t := timersOf(z.data)
+	t := timersOf(heldSOA(z.snap))
 	since := "never checked"
 	if !z.lastOK.IsZero() {
 		since = "no successful check for " + secDur(now.Sub(z.lastOK)).String()
 	}
-	s.report(slog.LevelWarn, api.Event{Zone: z.name, Kind: "expire", Outcome: api.OutcomeError, Serial: z.data.Serial(),
+	s.report(slog.LevelWarn, api.Event{Zone: z.name, Kind: "expire", Outcome: api.OutcomeError, Serial: z.snap.Serial(),
 		Detail: fmt.Sprintf("expired: %s (SOA expire %s): answering SERVFAIL until a primary answers; last error: %s",
 			since, t.expire, secOrNone(z.lastErr))})
 }
@@ -343,7 +342,7 @@ func (s *secondaries) settle(z *secZone, res checkResult, scheduled bool) {
 	if scheduled {
 		z.running = false
 	}
-	t := timersOf(z.data)
+	t := timersOf(heldSOA(z.snap))
 	switch {
 	case res.aborted:
 		if z.next.IsZero() {
@@ -367,7 +366,7 @@ func (s *secondaries) settle(z *secZone, res checkResult, scheduled bool) {
 		z.failures++
 		z.lastErr = res.why
 		retry := t.retry
-		if z.data == nil {
+		if z.snap == nil {
 			retry = pendingRetry(z.failures)
 		}
 		z.next = now.Add(retry)
@@ -375,7 +374,7 @@ func (s *secondaries) settle(z *secZone, res checkResult, scheduled bool) {
 	if z.again && !z.running {
 		after := z.after
 		z.again, z.after = false, notifiesDuring{}
-		if after.needed(z.data) {
+		if after.needed(z.snap) {
 			z.next = now
 			if at := z.notifyAt.Add(notifyMinInterval); at.After(now) && z.nothingNew && !after.signed {
 				z.next = at
@@ -385,10 +384,10 @@ func (s *secondaries) settle(z *secZone, res checkResult, scheduled bool) {
 	}
 	nextIn := z.next.Sub(now)
 	expireIn := z.expireAt.Sub(now)
-	held := z.data != nil
+	held := z.snap != nil
 	var serial uint32
 	if held {
-		serial = z.data.Serial()
+		serial = z.snap.Serial()
 	}
 	s.mu.Unlock()
 	s.poke()
@@ -561,8 +560,8 @@ func (s *secondaries) removed(zone string) {
 	}
 	s.commits.retire(zone, ownerSecondary, true)
 	s.mu.RLock()
-	if z.data != nil {
-		s.memory.returnMemory(len(z.data.Records))
+	if z.snap != nil {
+		s.memory.returnMemory(z.records)
 	}
 	s.mu.RUnlock()
 	s.poke()
@@ -625,12 +624,12 @@ func (s *secondaries) view(zone string) (v secondaryView, ok bool) {
 	if z == nil {
 		return v, false
 	}
-	if z.data == nil {
+	if z.snap == nil {
 		v.state, v.detail = api.StatePending, z.lastErr
 		return v, true
 	}
-	v.serial, v.records, v.file = z.data.Serial(), len(z.data.Records), s.secondaryPath(z.name)
-	t := timersOf(z.data)
+	v.serial, v.records, v.file = z.snap.Serial(), z.records, s.secondaryPath(z.name)
+	t := timersOf(z.snap.SOA())
 	left := z.expireAt.Sub(now)
 	switch {
 	case z.expired:

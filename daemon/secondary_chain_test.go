@@ -132,8 +132,11 @@ func TestSecondaryLargeZoneFromZonekeeperPrimary(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.secondaries.mu.RLock()
-	held := n.secondaries.zones[chainZone].data
+	held, err := heldRecords(n.secondaries.zones[chainZone].snap)
 	n.secondaries.mu.RUnlock()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(primaryRecords) != len(held.Records) {
 		t.Fatalf("%d records, the primary has %d", len(held.Records), len(primaryRecords))
 	}

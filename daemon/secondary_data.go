@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -31,35 +30,49 @@ func (s *secondaries) secondaryPath(zone string) string {
 }
 
 // loadFile reads a secondary zone's file; a missing file is (nil, nil).
-func (s *secondaries) loadFile(zone string) (*zonefile.Zone, *answer.Snapshot, error) {
+// The zone is read packed: a secondary keeps no dns.RR of its version.
+func (s *secondaries) loadFile(zone string) (*answer.Snapshot, error) {
 	path := s.secondaryPath(zone)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil, nil, nil
+		return nil, nil
 	}
-	z, _, err := zonefile.Load(path, zone)
+	p, _, err := zonefile.LoadPacked(path, zone)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %s", path, firstError(err))
+		return nil, fmt.Errorf("%s: %s", path, firstError(err))
 	}
-	snap, err := answer.Compile(z)
+	snap, err := answer.CompilePacked(p)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return z, snap, nil
+	return snap, nil
 }
 
-// secVersion is a transferred zone ready to be written and served.
+// secVersion is a transferred zone ready to be written and served: its
+// compiled snapshot, which is all that is kept of it (the file is
+// written from it too).
 type secVersion struct {
-	zone *zonefile.Zone
 	snap *answer.Snapshot
-	text []byte // canonical zonefile text
+	n    int // records
 }
+
+// records is the number of records of the version.
+func (v *secVersion) records() int { return v.n }
 
 // prepare validates transferred records by the rules a zonefile is
-// validated by (zonefile.Check) and compiles them.
-// Records the rules drop (outside the zone, occluded) are reported and
-// left out of the file.
+// validated by and compiles them (preparePacked).
 func (s *secondaries) prepare(zone string, recs []dns.RR) (*secVersion, []string, error) {
-	z, findings, err := zonefile.Check(zone, "transfer of "+zone, recs)
+	var b zonefile.Builder
+	for _, rr := range recs {
+		b.Add(rr)
+	}
+	return s.preparePacked(zone, &b)
+}
+
+// preparePacked validates the records of b by the rules a zonefile is
+// validated by and compiles them. Records the rules drop (outside the
+// zone, occluded) are reported and left out of the file.
+func (s *secondaries) preparePacked(zone string, b *zonefile.Builder) (*secVersion, []string, error) {
+	p, findings, err := b.Finish(zone, "transfer of "+zone)
 	if err != nil {
 		var inv *zonefile.InvalidError
 		if errors.As(err, &inv) {
@@ -75,23 +88,38 @@ func (s *secondaries) prepare(zone string, recs []dns.RR) (*secVersion, []string
 	for _, f := range findings.Warnings() {
 		warnings = append(warnings, f.Rule+": "+lineRefRE.ReplaceAllString(f.Detail, ""))
 	}
-	// The file holds what is served, not what the rules dropped.
-	var text bytes.Buffer
-	if err := zonefile.Write(&text, z); err != nil {
-		return nil, nil, fmt.Errorf("writing the transferred zone: %w", err)
-	}
-	snap, err := answer.Compile(z)
+	snap, err := answer.CompilePacked(p)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the transferred zone cannot be served: %w", err)
 	}
-	return &secVersion{zone: z, snap: snap, text: text.Bytes()}, warnings, nil
+	return &secVersion{snap: snap, n: p.Len()}, warnings, nil
 }
 
-// writeFile replaces the zone's file with the new version.
+// writeFile replaces the zone's file with the new version, written
+// record by record from its snapshot: the file holds what is served,
+// not what the rules dropped, and a large version is never held in two
+// forms while it is written.
 func (s *secondaries) writeFile(zone string, v *secVersion) error {
 	path := s.secondaryPath(zone)
 	return zonefile.ReplaceFile(path, func(w io.Writer) error {
-		_, err := w.Write(v.text)
-		return err
+		return zonefile.WriteEach(w, v.snap.Origin(), v.snap.EachRR)
 	})
+}
+
+// heldSOA is the SOA of the version a secondary holds, nil for none.
+func heldSOA(snap *answer.Snapshot) *dns.SOA {
+	if snap == nil {
+		return nil
+	}
+	return snap.SOA()
+}
+
+// heldRecords returns the records of the version a secondary holds, as
+// a Zone, for what changes it record by record (an IXFR, a promote).
+func heldRecords(snap *answer.Snapshot) (*zonefile.Zone, error) {
+	recs, err := snap.Records()
+	if err != nil {
+		return nil, fmt.Errorf("reading back zone %s: %w", snap.Origin(), err)
+	}
+	return &zonefile.Zone{Origin: snap.Origin(), Records: recs}, nil
 }

@@ -111,13 +111,17 @@ func TestSecondaryIXFRAnsweredWithFullZone(t *testing.T) {
 		t.Fatalf("%d SOA records in the file:\n%s", c, file)
 	}
 	n.secondaries.mu.RLock()
+	held, err := heldRecords(n.secondaries.zones[testSecZone].snap)
+	n.secondaries.mu.RUnlock()
+	if err != nil {
+		t.Fatal(err)
+	}
 	soas := 0
-	for _, rr := range n.secondaries.zones[testSecZone].data.Records {
+	for _, rr := range held.Records {
 		if rr.Header().Rrtype == dns.TypeSOA {
 			soas++
 		}
 	}
-	n.secondaries.mu.RUnlock()
 	if soas != 1 {
 		t.Fatalf("%d SOA records held", soas)
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"zonekeeper/daemon/answer"
 
 	"github.com/miekg/dns"
 
@@ -179,8 +180,12 @@ func TestSecondaryNotifyDuringCheckHinted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	snap2, err := answer.Compile(v2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	n.secondaries.mu.Lock()
-	z.retrieving, z.data = false, v2
+	z.retrieving, z.snap = false, snap2
 	n.secondaries.mu.Unlock()
 	<-z.busy
 	before := p.soas.Load()

@@ -2,10 +2,10 @@ package daemon
 
 // Memory for transfers in (docs/architecture.md, "Data flows", transfer
 // step 3).
-// A transfer's records are held whole until its version is checked and
-// served, so the transfers under way together may not hold more than
+// A transfer's records are held, packed, until its version is checked
+// and served, so the transfers under way together may not hold more than
 // xfr-memory: each counts its wire bytes times wireExpansion, the memory
-// a byte of AXFR becomes at its peak (records, checked zone, file text,
+// a byte of AXFR becomes at its peak (packed records, the checks,
 // compiled snapshot), against one budget. A transfer that would pass it
 // is cut off with the reason and retried at the zone's next check; the
 // others go on. The defaults of xfr-max-records, xfr-max-bytes and
@@ -24,9 +24,11 @@ import (
 )
 
 // wireExpansion is the memory one byte of a transfer's wire form takes
-// at the transfer's peak, measured by `make attack` (hostile-primary)
-// on a zone of A records and rounded up.
-const wireExpansion = 24
+// at the transfer's peak, the version it ends with included, measured
+// by `make attack` (hostile-primary: some 260 bytes a record at the
+// peak) on a zone of A records sent with name compression (25 bytes a
+// record) and rounded up.
+const wireExpansion = 12
 
 // xfrBudget is the memory the transfers under way may hold together.
 type xfrBudget struct {

@@ -15,10 +15,10 @@ func TestMemoryDefaults(t *testing.T) {
 		mem                         int64
 		records, bytes, budgetBytes int64
 	}{
-		{0, 10_000_000, 2 << 30, 0},                // unknown: the fixed ceilings, no budget
-		{128 << 30, 10_000_000, 2 << 30, 64 << 30}, // a large machine: the ceilings
-		{1 << 30, 745_654, 22_369_621, 512 << 20},  // 1 GiB: a transfer at its peak fits in half
-		{128 << 20, 559_240, 16 << 20, 64 << 20},   // a floor: 16 MiB of transfer
+		{0, 10_000_000, 2 << 30, 0},                 // unknown: the fixed ceilings, no budget
+		{128 << 30, 10_000_000, 2 << 30, 64 << 30},  // a large machine: the ceilings
+		{1 << 30, 1_491_308, 44_739_242, 512 << 20}, // 1 GiB: a transfer at its peak fits in half
+		{128 << 20, 559_240, 16 << 20, 64 << 20},    // a floor: 16 MiB of transfer
 	}
 	for _, c := range cases {
 		r, b, bud := memoryDefaults(c.mem)

@@ -35,12 +35,26 @@ type xfrError struct {
 func (e *xfrError) Error() string { return e.why }
 
 // receive runs one transfer of zone from primary and returns every
-// record of the stream. ixfrFrom is our SOA for an IXFR, nil for an
-// AXFR. The stream is cut off when it breaks any limit, the memory
-// budget of the transfers under way included: res is the caller's share
-// of it, held until the version is served; nil takes a share for the
-// transfer alone.
+// record of the stream (receiveInto).
 func (s *secondaries) receive(ctx context.Context, zone string, primary netip.AddrPort, key *xfrKey, ixfrFrom *dns.SOA, res *xfrReservation) (recs []dns.RR, messages int, bytes int64, err error) {
+	messages, bytes, err = s.receiveInto(ctx, zone, primary, key, ixfrFrom, res, func(rrs []dns.RR) error {
+		recs = append(recs, rrs...)
+		return nil
+	})
+	if err != nil {
+		return nil, messages, bytes, err
+	}
+	return recs, messages, bytes, nil
+}
+
+// receiveInto runs one transfer of zone from primary and hands the
+// records of each message to take as it arrives; an error from take
+// (an *xfrError) ends the transfer with it. ixfrFrom is our SOA for an
+// IXFR, nil for an AXFR. The stream is cut off when it breaks any limit,
+// the memory budget of the transfers under way included: res is the
+// caller's share of it, held until the version is served; nil takes a
+// share for the transfer alone.
+func (s *secondaries) receiveInto(ctx context.Context, zone string, primary netip.AddrPort, key *xfrKey, ixfrFrom *dns.SOA, res *xfrReservation, take func([]dns.RR) error) (messages int, bytes int64, err error) {
 	cfg := s.xfr
 	if res == nil {
 		res = s.budget.reserve()
@@ -52,7 +66,7 @@ func (s *secondaries) receive(ctx context.Context, zone string, primary netip.Ad
 	dialTimeout := min(cfg.XFRIdleTimeout, 10*time.Second)
 	raw, err := s.dialer("tcp", primary.Addr(), dialTimeout).DialContext(ctx, "tcp", primary.String())
 	if err != nil {
-		return nil, 0, 0, &xfrError{why: "cannot connect: " + xfrNetReason(err)}
+		return 0, 0, &xfrError{why: "cannot connect: " + xfrNetReason(err)}
 	}
 	conn := &countingConn{Conn: raw, max: cfg.XFRMaxBytes}
 	// The total time limit closes the connection under the reader.
@@ -82,9 +96,10 @@ func (s *secondaries) receive(ctx context.Context, zone string, primary netip.Ad
 	}
 	raw.SetWriteDeadline(time.Now().Add(cfg.XFRIdleTimeout))
 	var counted int64 // wire bytes counted against the budget
+	var records int64
 	ch, err := t.In(m, primary.String())
 	if err != nil {
-		return nil, 0, conn.n.Load(), &xfrError{why: "sending the request: " + xfrNetReason(err)}
+		return 0, conn.n.Load(), &xfrError{why: "sending the request: " + xfrNetReason(err)}
 	}
 	for env := range ch {
 		if env.Error != nil {
@@ -92,7 +107,7 @@ func (s *secondaries) receive(ctx context.Context, zone string, primary netip.Ad
 			break
 		}
 		messages++
-		if int64(len(recs)+len(env.RR)) > cfg.XFRMaxRecords {
+		if records += int64(len(env.RR)); records > cfg.XFRMaxRecords {
 			err = errTooManyRecords
 			break
 		}
@@ -102,7 +117,9 @@ func (s *secondaries) receive(ctx context.Context, zone string, primary netip.Ad
 			break
 		}
 		counted = n
-		recs = append(recs, env.RR...)
+		if err = take(env.RR); err != nil {
+			break
+		}
 	}
 	if err != nil {
 		// Unblock the reader goroutine and let it finish.
@@ -111,23 +128,26 @@ func (s *secondaries) receive(ctx context.Context, zone string, primary netip.Ad
 		}
 	}
 	bytes = conn.n.Load()
+	var xe *xfrError
 	switch {
 	case err == nil:
-		return recs, messages, bytes, nil
+		return messages, bytes, nil
+	case errors.As(err, &xe):
+		return messages, bytes, xe
 	case conn.over.Load():
-		return nil, messages, bytes, &xfrError{why: fmt.Sprintf("cut off after %d bytes: more than xfr-max-bytes (%d)", bytes, cfg.XFRMaxBytes)}
+		return messages, bytes, &xfrError{why: fmt.Sprintf("cut off after %d bytes: more than xfr-max-bytes (%d)", bytes, cfg.XFRMaxBytes)}
 	case errors.Is(err, errOverBudget):
-		return nil, messages, bytes, s.budget.errOverBudget(bytes)
+		return messages, bytes, s.budget.errOverBudget(bytes)
 	case errors.Is(err, errTooManyRecords):
-		return nil, messages, bytes, &xfrError{why: fmt.Sprintf("cut off: more than xfr-max-records (%d) records", cfg.XFRMaxRecords)}
+		return messages, bytes, &xfrError{why: fmt.Sprintf("cut off: more than xfr-max-records (%d) records", cfg.XFRMaxRecords)}
 	case ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded):
-		return nil, messages, bytes, &xfrError{why: fmt.Sprintf("cut off after %d messages: the transfer took longer than xfr-timeout (%s)", messages, cfg.XFRTimeout)}
+		return messages, bytes, &xfrError{why: fmt.Sprintf("cut off after %d messages: the transfer took longer than xfr-timeout (%s)", messages, cfg.XFRTimeout)}
 	case ctx.Err() != nil:
-		return nil, messages, bytes, &xfrError{why: "abandoned: " + context.Cause(ctx).Error()}
+		return messages, bytes, &xfrError{why: "abandoned: " + context.Cause(ctx).Error()}
 	case errors.Is(err, dns.ErrAuth) && messages == 0:
-		return nil, messages, bytes, &xfrError{why: notAuthReason(conn.firstMessage())}
+		return messages, bytes, &xfrError{why: notAuthReason(conn.firstMessage())}
 	}
-	return nil, messages, bytes, describeXFRError(err, messages, cfg.XFRIdleTimeout, ixfrFrom != nil)
+	return messages, bytes, describeXFRError(err, messages, cfg.XFRIdleTimeout, ixfrFrom != nil)
 }
 
 var (
@@ -274,6 +294,57 @@ func axfrRecords(zone string, recs []dns.RR) ([]dns.RR, uint32, error) {
 		}
 	}
 	return body, first.Serial, nil
+}
+
+// axfrStream checks an AXFR stream as it arrives (RFC 5936 §2.2: SOA,
+// the zone, the same SOA again) and packs the zone's records, its SOA
+// once, into a Builder: no record is kept as a dns.RR.
+type axfrStream struct {
+	zone    string
+	b       zonefile.Builder
+	first   *dns.SOA // the opening SOA
+	closing *dns.SOA // the zone's SOA again: the end
+	large   func()   // called once the zone reaches largeVersion records; may be nil
+}
+
+// take is receiveInto's take for an AXFR.
+func (a *axfrStream) take(rrs []dns.RR) error {
+	for i, rr := range rrs {
+		if a.closing != nil {
+			return &xfrError{why: "an SOA record in the middle of the zone"}
+		}
+		soa, ok := zoneSOA(a.zone, rrs, i)
+		switch {
+		case a.first == nil && !ok:
+			return &xfrError{why: "the answer does not begin with the zone's SOA"}
+		case a.first == nil:
+			a.first = soa
+		case ok:
+			a.closing = soa
+			continue
+		case rr.Header().Rrtype == dns.TypeSOA:
+			return &xfrError{why: "an SOA record in the middle of the zone"}
+		}
+		a.b.Add(rr)
+		if a.b.Len() == largeVersion && a.large != nil {
+			a.large()
+		}
+	}
+	return nil
+}
+
+// finish checks that the stream ended with the opening SOA and returns
+// the zone's serial.
+func (a *axfrStream) finish() (uint32, error) {
+	switch {
+	case a.first == nil:
+		return 0, &xfrError{why: "the answer does not begin with the zone's SOA"}
+	case a.closing == nil:
+		return 0, &xfrError{why: "incomplete: the answer does not end with the zone's SOA"}
+	case a.closing.Serial != a.first.Serial:
+		return 0, &xfrError{why: fmt.Sprintf("the closing SOA has serial %d, the opening one %d", a.closing.Serial, a.first.Serial)}
+	}
+	return a.first.Serial, nil
 }
 
 // ixfrRecords applies an IXFR stream (RFC 1995 §4) to a copy of base and

@@ -153,7 +153,7 @@ func TestIXFRRecords(t *testing.T) {
 
 func TestSecondaryTimers(t *testing.T) {
 	z := &zonefile.Zone{Origin: "x.test.", Records: rrs(t, "@ SOA ns hostmaster 1 0 4294967295 6 60")}
-	tm := timersOf(z)
+	tm := timersOf(z.SOA())
 	if tm.refresh != time.Second || tm.retry != maxSOATimer || tm.expire != 6*time.Second {
 		t.Errorf("timers %+v", tm)
 	}

@@ -117,9 +117,11 @@ func streamSeed(t testing.TB, mode byte, answers ...[]dns.RR) []byte {
 	return out
 }
 
-// runStream runs one transfer from a fake primary sending input; it
-// returns the transfer's error and what the interpreters made of it.
-func runStream(t testing.TB, input []byte) (recs []dns.RR, messages int, nbytes int64, err error) {
+// runStream runs one transfer from a fake primary sending input through
+// the path a refresh takes (an AXFR packed as it arrives, an IXFR
+// applied to its base); it returns the records of the version it made
+// and the transfer's error.
+func runStream(t testing.TB, input []byte) (records, messages int, nbytes int64, err error) {
 	ln, lerr := net.Listen("tcp", "127.0.0.1:0")
 	if lerr != nil {
 		t.Fatal(lerr)
@@ -139,22 +141,27 @@ func runStream(t testing.TB, input []byte) (recs []dns.RR, messages int, nbytes 
 	if len(input) > 0 && input[0]&streamIXFR != 0 {
 		from = base.SOA()
 	}
-	raw, messages, nbytes, err := s.receive(context.Background(), "x.test.", netip.MustParseAddrPort(ln.Addr().String()), key, from, nil)
-	if err != nil {
-		return nil, messages, nbytes, err
-	}
-	if int64(len(raw)) > streamLimits.XFRMaxRecords {
-		t.Fatalf("%d records received, past the limit of %d", len(raw), streamLimits.XFRMaxRecords)
-	}
-	if from != nil {
-		recs, _, _, err = ixfrRecords("x.test.", base, raw)
+	addr := netip.MustParseAddrPort(ln.Addr().String())
+	var v *secVersion
+	if from == nil {
+		v, _, _, messages, nbytes, err = s.axfrPacked(context.Background(), "x.test.", addr, key, nil, nil)
 	} else {
-		recs, _, err = axfrRecords("x.test.", raw)
+		var raw, recs []dns.RR
+		raw, messages, nbytes, err = s.receive(context.Background(), "x.test.", addr, key, from, nil)
+		if err == nil {
+			recs, _, _, err = ixfrRecords("x.test.", base, raw)
+		}
+		if err == nil {
+			v, _, err = s.prepare("x.test.", recs)
+		}
 	}
-	if err == nil {
-		_, _, err = s.prepare("x.test.", recs)
+	if err != nil {
+		return 0, messages, nbytes, err
 	}
-	return recs, messages, nbytes, err
+	if int64(v.records()) > streamLimits.XFRMaxRecords {
+		t.Fatalf("%d records served, past the limit of %d", v.records(), streamLimits.XFRMaxRecords)
+	}
+	return v.records(), messages, nbytes, nil
 }
 
 // fuzzBase is the version an IXFR applies to.

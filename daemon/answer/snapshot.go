@@ -142,6 +142,16 @@ func (s *Snapshot) count(set int32) int {
 	return int(binary.BigEndian.Uint16(s.data[s.sets[set].data:]))
 }
 
+// Len returns the number of records the snapshot serves. It walks the
+// RRsets: callers keep the figure rather than ask per query.
+func (s *Snapshot) Len() int {
+	n := 0
+	for i := range s.sets {
+		n += s.count(int32(i))
+	}
+	return n
+}
+
 // rdataIter walks the rdatas of one RRset.
 type rdataIter struct {
 	data []byte
