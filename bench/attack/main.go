@@ -114,7 +114,7 @@ func runSuite(bin string, sc scale, only string) ([]result, error) {
 		r := c.run(bin, dir, sc)
 		r.name = c.name
 		fmt.Fprintf(os.Stderr, " %s (%s)\n", verdict(r), time.Since(start).Round(100*time.Millisecond))
-		if r.held || r.skipped != "" {
+		if (r.held || r.skipped != "") && os.Getenv("ZK_ATTACK_KEEP") == "" {
 			os.RemoveAll(dir)
 		} else {
 			r.figures += "; kept " + dir
