@@ -60,16 +60,18 @@ func (d *Daemon) mayTransfer(zone string, from netip.Addr, key string) xfrGrant 
 	return xfrGrant{why: fmt.Sprintf("unsigned, and %s is in neither ALLOW-AXFR-FROM of %s nor allow-axfr", from, zone)}
 }
 
-// peerTransferGrant lets the peers (either role) transfer every zone: a
+// peerTransferGrant lets the peers (role peer or secondary) transfer every zone: a
 // request signed with a peer's key, or from the address of a peer
 // configured without a key. A peer configured with a key must sign: its
 // unsigned requests are an unknown host's. ok false means "no opinion":
 // the address lists decide.
 func (d *Daemon) peerTransferGrant(zone string, from netip.Addr, key string) (xfrGrant, bool) {
-	if p, ok := d.peers.byKey(key); ok {
+	// A catalog producer (role catalog) is no zonekeeper node: it
+	// transfers nothing of ours by being a peer.
+	if p, ok := d.peers.byKey(key); ok && p.Role != roleCatalog {
 		return xfrGrant{ok: true, why: "key " + key + " is the key of peer " + p.Name}, true
 	}
-	if p, ok := d.peers.byAddr(from); ok && p.Key == "" {
+	if p, ok := d.peers.byAddr(from); ok && p.Key == "" && p.Role != roleCatalog {
 		return xfrGrant{ok: true, why: from.String() + " is peer " + p.Name}, true
 	}
 	return xfrGrant{}, false

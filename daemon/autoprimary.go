@@ -53,7 +53,7 @@ func (d *Daemon) autoprimaryNotify(zone string, from netip.AddrPort, key string)
 	defer cancel()
 
 	switch _, file := d.loader.get(zone); {
-	case zone == catalogZone:
+	case isCatalogName(zone) || zone == d.cfg.CatalogZone:
 		return refuse("the catalog of the cluster is never provisioned from an autoprimary")
 	case file:
 		return refuse("a zonefile for it is in DATA/zones (not served: see its load errors)")

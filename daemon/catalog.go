@@ -25,27 +25,28 @@ import (
 
 // Cluster membership by catalog zones (RFC 9432, version 2). Each node
 // serves a catalog of its primary zones (every file of DATA/zones that
-// is not native) under catalogZone: `version` TXT "2" and one
-// `<id>.zones` PTR per member. It is rebuilt when the member set
-// changes, with a higher serial, and NOTIFYed to the peers. Each node
-// reads the catalog of every peer of role peer by AXFR (signed with the
-// peer's key): when the peer is added, when the peer NOTIFYs its
-// catalog, and every health-interval. A member not known here is
-// provisioned as a secondary of that peer; a zone provisioned from a
-// peer that leaves its catalog is removed here, its file moved to
-// DATA/backup. This makes a cluster converge whatever order its nodes
-// are configured in: the node that adds a peer last reads that peer's
-// catalog, which the peer now lets it transfer.
+// is not native) under its catalog-zone name, and under legacyCatalog
+// (catalog_name.go): `version` TXT "2" and one `<id>.zones` PTR per
+// member. It is rebuilt when the member set changes, with a higher
+// serial, and NOTIFYed to the peers. Each node reads the catalog of
+// every peer of role peer or catalog by AXFR (signed with the peer's
+// key), under the peer's catalog name: when the peer is added, when the
+// peer NOTIFYs its catalog, and every health-interval. A member not
+// known here is provisioned as a secondary of that peer; a zone
+// provisioned from a peer that leaves its catalog is removed here, its
+// file moved to DATA/backup. This makes a cluster converge whatever
+// order its nodes are configured in: the node that adds a peer last
+// reads that peer's catalog, which the peer now lets it transfer.
+//
+// A peer of role catalog (Knot's catalog-role: generate, a hand-written
+// BIND catalog) is read the same way, but it is no zonekeeper node: it
+// is not a candidate primary of other zones, not NOTIFYed, not trusted
+// beyond the zones provisioned from it.
 //
 // Adding a peer also NOTIFYs it of every primary zone at once, and a
 // signed NOTIFY from a peer for a zone not served here provisions the
 // zone (special.go): new zones reach the peers without waiting for the
 // catalog.
-
-// catalogZone is the name every node serves its catalog under. Peers
-// ask each other for it by this name; BIND or Knot secondaries may
-// consume it as a catalog zone.
-const catalogZone = "catalog.zonekeeper.invalid."
 
 // peerAccountPrefix marks the zones provisioned from a peer: their
 // account is "peer:NAME". Only such zones leave when the peer's catalog
@@ -74,6 +75,7 @@ type catalog struct {
 	ready       <-chan struct{} // the zones are loaded: the catalog may be published
 	interval    time.Duration   // health-interval: peers' catalogs are read as often
 	data        string          // DATA: removed zones' files go to DATA/backup
+	name        string          // catalog-zone: the name this node's catalog is served under
 	log         *slog.Logger
 	emit        func(api.Event)
 
@@ -89,6 +91,8 @@ type catalog struct {
 	lastErr map[string]string    // per peer: why its catalog was last not read ("" read)
 	retryAt map[string]time.Time // per peer: read its catalog again then (a removal waits out catalogGrace)
 	listed  map[string][]string  // per peer: the members of its catalog as last read
+	learned map[string]string    // per peer of role peer without a configured catalog: the catalog name it told
+	readAs  map[string]string    // per peer: the name its catalog was last read under
 	members []string             // the members published, sorted
 	serial  uint32               // the serial published; 0 before the first
 }
@@ -109,6 +113,7 @@ func newCatalog(d *Daemon) *catalog {
 		ready:       d.ready,
 		interval:    d.cfg.HealthInterval,
 		data:        d.cfg.Data,
+		name:        d.cfg.CatalogZone,
 		log:         d.log,
 		emit:        d.events.Emit,
 		grace:       catalogGrace,
@@ -119,6 +124,8 @@ func newCatalog(d *Daemon) *catalog {
 		lastErr:     make(map[string]string),
 		retryAt:     make(map[string]time.Time),
 		listed:      make(map[string][]string),
+		learned:     make(map[string]string),
+		readAs:      make(map[string]string),
 	}
 }
 
@@ -166,8 +173,10 @@ func (c *catalog) poke() {
 // role peer, reads its catalog.
 func (c *catalog) peerAdded(p peer) {
 	c.mu.Lock()
-	c.greet[p.Name] = true
-	if p.Role == rolePeer {
+	if p.Role != roleCatalog {
+		c.greet[p.Name] = true
+	}
+	if p.readsCatalog() {
 		c.fetch[p.Name] = true
 	}
 	c.mu.Unlock()
@@ -182,11 +191,11 @@ func (c *catalog) peerNotified(p peer) {
 	c.poke()
 }
 
-// requestAll asks for the catalog of every peer of role peer.
+// requestAll asks for the catalog of every peer of role peer or catalog.
 func (c *catalog) requestAll() {
 	c.mu.Lock()
 	for _, p := range c.peers.list() {
-		if p.Role == rolePeer {
+		if p.readsCatalog() {
 			c.fetch[p.Name] = true
 		}
 	}
@@ -223,7 +232,7 @@ func (c *catalog) dispatch(ctx context.Context) {
 		}
 		delete(c.fetch, name)
 		p, ok := c.peers.byName(name)
-		if !ok || p.Role != rolePeer {
+		if !ok || !p.readsCatalog() {
 			continue
 		}
 		c.busy[name] = true
@@ -256,7 +265,7 @@ func (c *catalog) primaryZones() []string {
 		if k, ok := kind[fz.origin]; (ok && k != store.KindPrimary) || !fz.loaded {
 			continue // a file that never loaded (broken, a dangling link) is no zone to offer
 		}
-		if fz.origin != catalogZone {
+		if !c.isOwn(fz.origin) {
 			out = append(out, fz.origin)
 		}
 	}
@@ -275,11 +284,19 @@ func (c *catalog) publish() {
 	}
 	old := c.members
 	serial := max(c.serial+1, uint32(time.Now().Unix()))
-	snap, err := answer.Compile(catalogVersion(members, serial))
+	snap, err := answer.Compile(catalogVersion(c.name, "", members, serial))
 	if err != nil {
 		c.mu.Unlock()
 		c.log.Error("catalog: " + err.Error())
 		return
+	}
+	var legacy *answer.Snapshot
+	if c.name != legacyCatalog {
+		if legacy, err = answer.Compile(catalogVersion(legacyCatalog, c.name, members, serial)); err != nil {
+			c.mu.Unlock()
+			c.log.Error("catalog: " + err.Error())
+			return
+		}
 	}
 	var added, removed []string
 	for _, m := range members {
@@ -292,15 +309,23 @@ func (c *catalog) publish() {
 			removed = append(removed, m)
 		}
 	}
-	detail := fmt.Sprintf("catalog %s serial %d: %d member zones", catalogZone, serial, len(members))
+	detail := fmt.Sprintf("catalog %s serial %d: %d member zones", c.name, serial, len(members))
 	if len(added) > 0 {
 		detail += "; added " + strings.Join(added, " ")
 	}
 	if len(removed) > 0 {
 		detail += "; removed " + strings.Join(removed, " ")
 	}
+	if legacy != nil {
+		// Older peers read it, newer ones learn c.name from it.
+		if err := c.commits.commit(change{snap: legacy, owner: ownerCatalog}); err != nil {
+			c.mu.Unlock()
+			c.log.Error("catalog: " + err.Error())
+			return
+		}
+	}
 	err = c.commits.commit(change{snap: snap, owner: ownerCatalog,
-		event: api.Event{Zone: catalogZone, Kind: "catalog", Outcome: api.OutcomeOK, Serial: serial, Detail: detail}})
+		event: api.Event{Zone: c.name, Kind: "catalog", Outcome: api.OutcomeOK, Serial: serial, Detail: detail}})
 	if err != nil {
 		c.mu.Unlock()
 		c.log.Error("catalog: " + err.Error())
@@ -310,21 +335,26 @@ func (c *catalog) publish() {
 	c.mu.Unlock()
 }
 
-// catalogVersion builds the catalog zone of members (RFC 9432 §4).
-func catalogVersion(members []string, serial uint32) *zonefile.Zone {
+// catalogVersion builds the catalog zone apex of members (RFC 9432 §4);
+// named, when set, is the catalog-zone property naming the catalog the
+// node really serves (catalog_name.go).
+func catalogVersion(apex, named string, members []string, serial uint32) *zonefile.Zone {
 	hdr := func(name string, t uint16) dns.RR_Header {
 		return dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET, Ttl: 0}
 	}
 	recs := []dns.RR{
-		&dns.SOA{Hdr: hdr(catalogZone, dns.TypeSOA), Ns: "invalid.", Mbox: "invalid.", Serial: serial,
+		&dns.SOA{Hdr: hdr(apex, dns.TypeSOA), Ns: "invalid.", Mbox: "invalid.", Serial: serial,
 			Refresh: 60, Retry: 10, Expire: 1209600, Minttl: 0},
-		&dns.NS{Hdr: hdr(catalogZone, dns.TypeNS), Ns: "invalid."},
-		&dns.TXT{Hdr: hdr("version."+catalogZone, dns.TypeTXT), Txt: []string{"2"}},
+		&dns.NS{Hdr: hdr(apex, dns.TypeNS), Ns: "invalid."},
+		&dns.TXT{Hdr: hdr("version."+apex, dns.TypeTXT), Txt: []string{"2"}},
+	}
+	if named != "" {
+		recs = append(recs, &dns.PTR{Hdr: hdr(catalogNameProperty+apex, dns.TypePTR), Ptr: named})
 	}
 	for _, m := range members {
-		recs = append(recs, &dns.PTR{Hdr: hdr(memberID(m)+".zones."+catalogZone, dns.TypePTR), Ptr: m})
+		recs = append(recs, &dns.PTR{Hdr: hdr(memberID(m)+".zones."+apex, dns.TypePTR), Ptr: m})
 	}
-	return &zonefile.Zone{Origin: catalogZone, Records: recs}
+	return &zonefile.Zone{Origin: apex, Records: recs}
 }
 
 // memberID is a member zone's unique label (RFC 9432 §4.4.1): stable
@@ -334,52 +364,27 @@ func memberID(zone string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// parseCatalog returns the member zones of a catalog's records; a
-// catalog whose version is not 2 is refused.
-func parseCatalog(recs []dns.RR) ([]string, error) {
-	version := ""
-	suffix := ".zones." + catalogZone
-	var members []string
-	for _, rr := range recs {
-		name := strings.ToLower(rr.Header().Name)
-		switch v := rr.(type) {
-		case *dns.TXT:
-			if name == "version."+catalogZone && len(v.Txt) == 1 {
-				version = v.Txt[0]
-			}
-		case *dns.PTR:
-			if !strings.HasSuffix(name, suffix) || strings.Count(strings.TrimSuffix(name, suffix), ".") != 0 {
-				continue
-			}
-			z, err := zoneName(v.Ptr)
-			if err != nil || z == catalogZone || slices.Contains(members, z) {
-				continue
-			}
-			members = append(members, z)
-		}
-	}
-	if version != "2" {
-		return nil, fmt.Errorf("catalog version %q, not \"2\" (RFC 9432)", version)
-	}
-	slices.Sort(members)
-	return members, nil
-}
-
-// fetchPeer reads a peer's catalog and provisions or removes the zones
-// it lists, as described above. A catalog that cannot be read changes
-// nothing here.
+// fetchPeer reads a peer's catalog, under its catalog name
+// (peerCatalog), and provisions or removes the zones it lists, as
+// described above. A catalog that cannot be read changes nothing here.
 func (c *catalog) fetchPeer(ctx context.Context, p peer) {
+	apex := c.peerCatalog(p)
 	fail := func(why string) {
 		c.mu.Lock()
 		repeated := c.lastErr[p.Name] == why
 		c.lastErr[p.Name] = why
+		if p.Catalog == "" {
+			// A learned name that fails is learned again: the peer may
+			// have a new catalog-zone setting.
+			delete(c.learned, p.Name)
+		}
 		c.mu.Unlock()
 		if ctx.Err() != nil || repeated {
 			return
 		}
-		c.report(slog.LevelWarn, api.Event{Zone: catalogZone, Kind: "catalog-in", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeWarning,
-			Detail: fmt.Sprintf("catalog of peer %s at %s not read: %s; its zones are not provisioned here until it is (retried every %s and when it NOTIFYs)",
-				p.Name, p.Addr, why, c.interval)})
+		c.report(slog.LevelWarn, api.Event{Zone: apex, Kind: "catalog-in", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeWarning,
+			Detail: fmt.Sprintf("catalog %s of peer %s at %s not read: %s; its zones are not provisioned here until it is (retried every %s and when it NOTIFYs)",
+				apex, p.Name, p.Addr, why, c.interval)})
 	}
 	var key *xfrKey
 	if p.Key != "" {
@@ -392,27 +397,71 @@ func (c *catalog) fetchPeer(ctx context.Context, p peer) {
 	}
 	fctx, cancel := context.WithTimeout(ctx, catalogFetchTimeout)
 	defer cancel()
-	recs, _, _, err := c.secondaries.receive(fctx, catalogZone, p.Addr, key, nil, nil)
+	recs, _, _, err := c.secondaries.receive(fctx, apex, p.Addr, key, nil, nil)
 	if err != nil {
 		fail("AXFR: " + err.Error())
 		return
 	}
-	members, err := parseCatalog(recs)
+	content, err := parseCatalog(apex, recs)
 	if err != nil {
 		fail(err.Error())
 		return
 	}
+	members := content.members
 	c.mu.Lock()
 	prev, had := c.lastErr[p.Name]
-	c.lastErr[p.Name] = ""
+	renamed := c.readAs[p.Name] != apex
+	c.lastErr[p.Name], c.readAs[p.Name] = "", apex
 	c.listed[p.Name] = members
+	learnedNow := ""
+	if p.Catalog == "" && apex == legacyCatalog && content.named != "" && c.learned[p.Name] != content.named {
+		c.learned[p.Name], learnedNow = content.named, content.named
+	}
 	c.mu.Unlock()
-	if !had || prev != "" {
-		// The first read, or the first after failures: say so once.
-		c.report(slog.LevelInfo, api.Event{Zone: catalogZone, Kind: "catalog-in", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeOK,
-			Detail: fmt.Sprintf("catalog of peer %s at %s read: %d member zones", p.Name, p.Addr, len(members))})
+	if !had || prev != "" || renamed {
+		// The first read, the first after failures or under a new
+		// name: say so once.
+		c.report(slog.LevelInfo, api.Event{Zone: apex, Kind: "catalog-in", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeOK,
+			Detail: fmt.Sprintf("catalog %s of peer %s at %s read: %d member zones", apex, p.Name, p.Addr, len(members))})
+	}
+	if learnedNow != "" {
+		c.report(slog.LevelInfo, api.Event{Zone: learnedNow, Kind: "catalog-in", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeOK,
+			Detail: fmt.Sprintf("peer %s serves its catalog as %s: read under that name from now on", p.Name, learnedNow)})
 	}
 	c.reconcile(ctx, p, members)
+}
+
+// peerCatalog returns the name p's catalog is read under: the one
+// configured for it, else the one it told (catalog_name.go), else
+// legacyCatalog.
+func (c *catalog) peerCatalog(p peer) string {
+	if p.Catalog != "" {
+		return p.Catalog
+	}
+	if n := c.learnedName(p.Name); n != "" {
+		return n
+	}
+	return legacyCatalog
+}
+
+// learnedName returns the catalog name peer name told; "" none yet.
+func (c *catalog) learnedName(name string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.learned[name]
+}
+
+// isOwn reports whether zone is a name this node serves its catalog under.
+func (c *catalog) isOwn(zone string) bool { return zone == c.name || zone == legacyCatalog }
+
+// isPeerCatalog reports whether zone is the catalog of peer p: its
+// configured or learned name, or, for a peer of role peer, any
+// zonekeeper catalog name.
+func (c *catalog) isPeerCatalog(p peer, zone string) bool {
+	if p.Catalog != "" {
+		return zone == p.Catalog
+	}
+	return p.Role == rolePeer && (isCatalogName(zone) || zone == c.learnedName(p.Name))
 }
 
 // reconcile provisions the members of peer p's catalog that are not
@@ -489,7 +538,7 @@ func (c *catalog) provisionNotified(p peer, zone string) bool {
 // provisionFromPeer adds zone as a secondary of peer p, signed with p's
 // key, unless the zone is known here. It reports whether it did.
 func (c *catalog) provisionFromPeer(ctx context.Context, p peer, zone, why string) bool {
-	if zone == catalogZone {
+	if c.isOwn(zone) || isCatalogName(zone) || c.isPeerCatalog(p, zone) {
 		return false
 	}
 	if _, ok := c.fileZone(zone); ok {
@@ -544,7 +593,10 @@ func (c *catalog) removeProvisioned(ctx context.Context, zone, why string) {
 // greetPeer NOTIFYs a new peer of every primary zone and of the catalog,
 // so that it provisions them at once if it knows us already.
 func (c *catalog) greetPeer(ctx context.Context, p peer) {
-	zones := append(c.primaryZones(), catalogZone)
+	zones := append(c.primaryZones(), legacyCatalog)
+	if c.name != legacyCatalog {
+		zones = append(zones, c.name)
+	}
 	t := notifyTarget{addr: p.Addr, source: "peer " + p.Name}
 	if p.Key != "" {
 		k, ok := c.keys.lookup(p.Key)

@@ -199,28 +199,65 @@ func TestPeerNotifyProvisionsOnlyWhenSigned(t *testing.T) {
 
 func TestParseCatalog(t *testing.T) {
 	members := []string{"a.example.", "b.example."}
-	z := catalogVersion(members, 5)
-	got, err := parseCatalog(z.Records)
-	if err != nil || !slices.Equal(got, members) {
-		t.Fatalf("round trip: %v %v", got, err)
+	const apex = "n1.catalog.zonekeeper.invalid."
+	z := catalogVersion(apex, "", members, 5)
+	got, err := parseCatalog(apex, z.Records)
+	if err != nil || !slices.Equal(got.members, members) || got.named != "" {
+		t.Fatalf("round trip: %+v %v", got, err)
 	}
 	if _, err := answer.Compile(z); err != nil {
 		t.Fatal(err)
 	}
+	// Read under another apex, the records say nothing.
+	if _, err := parseCatalog(legacyCatalog, z.Records); err == nil {
+		t.Error("a catalog read under another apex has a version")
+	}
 	// Version 1 catalogs, and junk members, are refused or skipped.
 	bad := slices.Clone(z.Records)
-	bad[2] = &dns.TXT{Hdr: dns.RR_Header{Name: "version." + catalogZone, Rrtype: dns.TypeTXT, Class: dns.ClassINET}, Txt: []string{"1"}}
-	if _, err := parseCatalog(bad); err == nil {
+	bad[2] = &dns.TXT{Hdr: dns.RR_Header{Name: "version." + apex, Rrtype: dns.TypeTXT, Class: dns.ClassINET}, Txt: []string{"1"}}
+	if _, err := parseCatalog(apex, bad); err == nil {
 		t.Error("version 1 accepted")
 	}
 	junk := append(slices.Clone(z.Records),
-		&dns.PTR{Hdr: dns.RR_Header{Name: "x.y.zones." + catalogZone, Rrtype: dns.TypePTR, Class: dns.ClassINET}, Ptr: "deep.example."},
-		&dns.PTR{Hdr: dns.RR_Header{Name: "c.zones." + catalogZone, Rrtype: dns.TypePTR, Class: dns.ClassINET}, Ptr: catalogZone})
-	if got, _ := parseCatalog(junk); !slices.Equal(got, members) {
-		t.Errorf("junk members: %v", got)
+		&dns.PTR{Hdr: dns.RR_Header{Name: "x.y.zones." + apex, Rrtype: dns.TypePTR, Class: dns.ClassINET}, Ptr: "deep.example."},
+		&dns.PTR{Hdr: dns.RR_Header{Name: "c.zones." + apex, Rrtype: dns.TypePTR, Class: dns.ClassINET}, Ptr: apex},
+		&dns.PTR{Hdr: dns.RR_Header{Name: "d.zones." + apex, Rrtype: dns.TypePTR, Class: dns.ClassINET}, Ptr: "other.catalog.zonekeeper.invalid."})
+	if got, _ := parseCatalog(apex, junk); !slices.Equal(got.members, members) {
+		t.Errorf("junk members: %v", got.members)
+	}
+	// The legacy catalog names the real one.
+	legacy := catalogVersion(legacyCatalog, apex, members, 5)
+	if _, err := answer.Compile(legacy); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := parseCatalog(legacyCatalog, legacy.Records); err != nil || got.named != apex || !slices.Equal(got.members, members) {
+		t.Errorf("legacy catalog: %+v %v", got, err)
 	}
 	if id := memberID("A.Example."); id != memberID("a.example.") || strings.Contains(id, ".") {
 		t.Errorf("memberID %q", id)
+	}
+}
+
+func TestNodeIDStable(t *testing.T) {
+	dir := t.TempDir()
+	a, err := defaultCatalogZone(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(a, "."+legacyCatalog) || a == legacyCatalog {
+		t.Fatalf("default catalog %q", a)
+	}
+	if again, _ := defaultCatalogZone(dir); again != a {
+		t.Errorf("node id changed: %s then %s", a, again)
+	}
+	if other, _ := defaultCatalogZone(t.TempDir()); other == a {
+		t.Errorf("two data directories share the catalog %s", a)
+	}
+	if err := os.WriteFile(filepath.Join(dir, nodeIDFile), []byte("no/such id\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := defaultCatalogZone(dir); err == nil || !strings.Contains(err.Error(), "node-id") {
+		t.Errorf("a bad node-id file: %v", err)
 	}
 }
 

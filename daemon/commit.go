@@ -111,6 +111,13 @@ func newCommitter(zones *answer.Zones, j *journal, log *slog.Logger, emit func(a
 	}
 }
 
+// isCatalog reports whether zone is served as this node's catalog.
+func (c *committer) isCatalog(zone string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.owners[zone] == ownerCatalog
+}
+
 // lock takes zone's commit turn and returns what gives it back.
 func (c *committer) lock(zone string) func() {
 	c.mu.Lock()

@@ -58,6 +58,16 @@ type Config struct {
 	FastPathEntries int  // fast-path-entries: auto (0), slots of that cache: four per name served, 4 Ki to 1 Mi
 	ZoneCache       bool // zone-cache: yes, keep each primary zone compiled in DATA/cache so that a restart need not parse it
 
+	// CatalogZone is catalog-zone: the name this node serves its catalog
+	// under (catalog.go). "" (the default) is
+	// <node-id>.catalog.zonekeeper.invalid., the node id being made once
+	// and kept in DATA/node-id; New resolves it.
+	CatalogZone string
+	// CatalogHoldDown is catalog-hold-down: how many health rounds a
+	// zone must stay out of its primary's catalog before it is removed
+	// here (catalog_remove.go). Default 3.
+	CatalogHoldDown int
+
 	Version string // the running binary's version, for status; not a setting
 }
 
@@ -89,6 +99,7 @@ func DefaultConfig() Config {
 		FastPath:        true,
 		FastPathEntries: answer.DefaultFastPathEntries,
 		ZoneCache:       true,
+		CatalogHoldDown: 3,
 	}
 }
 
@@ -123,7 +134,7 @@ var ConfigKeys = []string{
 	"xfr-max-bytes", "xfr-memory", "zone-max-records", "udp-size", "tcp-idle-timeout", "tcp-max-conns", "tcp-max-conns-per-addr",
 	"tcp-max-conns-per-prefix", "rrl-responses-per-second", "rrl-slip", "events-max", "shutdown-timeout", "log-level",
 	"fast-path", "fast-path-entries", "zone-cache",
-	"udp-workers",
+	"udp-workers", "catalog-zone", "catalog-hold-down",
 }
 
 // Set sets one key from its text form, as found in the config file or on
@@ -196,6 +207,10 @@ func (c *Config) Set(key, value string) error {
 		c.FastPathEntries = int(n)
 	case "zone-cache":
 		c.ZoneCache, err = yesNo(value)
+	case "catalog-zone":
+		c.CatalogZone, err = catalogZoneSetting(value)
+	case "catalog-hold-down":
+		c.CatalogHoldDown, err = smallCount(value, 1000)
 	case "shutdown-timeout":
 		c.ShutdownTimeout, err = positiveDuration(value)
 	case "tcp-idle-timeout":

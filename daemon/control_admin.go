@@ -38,7 +38,7 @@ func (d *Daemon) handleStatus(r *http.Request) (any, error) {
 	}
 	st := api.Status{
 		Version: d.cfg.Version, Started: d.started, Uptime: time.Since(d.started).Round(time.Second).String(),
-		Control: d.cfg.ControlPath(), Data: d.cfg.Data, Zones: len(zs),
+		Control: d.cfg.ControlPath(), Data: d.cfg.Data, Catalog: d.cfg.CatalogZone, Zones: len(zs),
 		ByKind: map[string]int{}, ByState: map[string]int{},
 	}
 	for _, a := range d.server.Addrs() {

@@ -38,7 +38,7 @@ func peerName(s string) (string, error) {
 
 // apiPeer is a store peer in its API form.
 func apiPeer(p store.Peer) api.Peer {
-	return api.Peer{Name: p.Name, Addr: p.Addr, TSIGKey: p.TSIGKey, Role: p.Role, Created: p.Created}
+	return api.Peer{Name: p.Name, Addr: p.Addr, TSIGKey: p.TSIGKey, Role: p.Role, Catalog: p.Catalog, Created: p.Created}
 }
 
 func (d *Daemon) handlePeerList(r *http.Request) (any, error) {
@@ -48,7 +48,11 @@ func (d *Daemon) handlePeerList(r *http.Request) (any, error) {
 	}
 	out := []api.Peer{}
 	for _, p := range ps {
-		out = append(out, apiPeer(p))
+		ap := apiPeer(p)
+		if ap.Catalog == "" && ap.Role == api.RolePeer {
+			ap.Catalog, ap.Learned = d.catalog.learnedName(p.Name), true
+		}
+		out = append(out, ap)
 	}
 	return out, nil
 }
@@ -70,13 +74,23 @@ func (d *Daemon) handlePeerAdd(r *http.Request) (any, error) {
 		return nil, api.Errorf(api.CodeBadRequest, "peer %s: address %s cannot be reached: give the address and port it answers DNS on", name, ap)
 	}
 	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	cat, err := catalogZoneSetting(strings.TrimSpace(req.Catalog))
+	if err != nil {
+		return nil, api.Errorf(api.CodeBadRequest, "peer %s: --catalog: %v", name, err)
+	}
 	role := strings.ToLower(req.Role)
-	switch role {
-	case "":
+	switch {
+	case role == "" && cat != "":
+		role = api.RoleCatalog
+	case role == "":
 		role = api.RolePeer
-	case api.RolePeer, api.RoleSecondary:
+	case role == api.RoleSecondary && cat != "":
+		return nil, api.Errorf(api.CodeBadRequest, "peer %s: a peer of role secondary has no catalog read here: use --role catalog (a catalog producer such as Knot) or --role peer (a zonekeeper node)", name)
+	case role == api.RoleCatalog && cat == "":
+		return nil, api.Errorf(api.CodeBadRequest, "peer %s: role catalog needs the name of the catalog zone it serves (--catalog NAME)", name)
+	case role == api.RolePeer, role == api.RoleSecondary, role == api.RoleCatalog:
 	default:
-		return nil, api.Errorf(api.CodeBadRequest, "peer %s: unknown role %q: use peer (another zonekeeper node) or secondary (any other server)", name, req.Role)
+		return nil, api.Errorf(api.CodeBadRequest, "peer %s: unknown role %q: use peer (another zonekeeper node), secondary (any other server) or catalog (a catalog producer)", name, req.Role)
 	}
 	key := ""
 	if req.TSIGKey != "" {
@@ -92,12 +106,15 @@ func (d *Daemon) handlePeerAdd(r *http.Request) (any, error) {
 			return nil, api.Errorf(api.CodeExists, "address %s is already peer %s", ap, p.Name)
 		}
 	}
-	row := store.Peer{Name: name, Addr: ap.String(), TSIGKey: key, Role: role}
+	row := store.Peer{Name: name, Addr: ap.String(), TSIGKey: key, Role: role, Catalog: cat}
 	if err := storeError(d.store.Peers().Add(r.Context(), row), fmt.Sprintf("peer %s or address %s", name, ap)); err != nil {
 		return nil, err
 	}
 	d.peers.reload()
 	detail := fmt.Sprintf("peer %s at %s, role %s", name, ap, role)
+	if cat != "" {
+		detail += ", catalog " + cat
+	}
 	if key != "" {
 		detail += ", signed with " + key
 	} else {

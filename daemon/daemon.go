@@ -74,6 +74,11 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 			db.Close()
 		}
 	}()
+	if cfg.CatalogZone == "" {
+		if cfg.CatalogZone, err = defaultCatalogZone(cfg.Data); err != nil {
+			return nil, err
+		}
+	}
 	zones := answer.NewZones()
 	reserved := newReservedSet()
 	srv := listen.NewServer(listen.ServerConfig{

@@ -246,7 +246,7 @@ func (h *health) round(ctx context.Context) {
 		for _, snap := range snaps {
 			// Every node serves its own catalog under one name: not a
 			// zone the peers share.
-			if snap.SOA() == nil || snap.Origin() == catalogZone {
+			if snap.SOA() == nil || h.commits.isCatalog(snap.Origin()) {
 				continue
 			}
 			zone, ours := snap.Origin(), snap.Serial()

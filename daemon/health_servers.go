@@ -137,7 +137,7 @@ func (h *health) askServer(ctx context.Context, s *healthServer, zone string, ou
 // what they said, and the lint findings.
 func (h *health) checkServers(ctx context.Context, zone string) {
 	snap := h.zones.Get(zone)
-	if snap == nil || snap.SOA() == nil || zone == catalogZone {
+	if snap == nil || snap.SOA() == nil || h.commits.isCatalog(zone) {
 		return
 	}
 	ours := snap.Serial()
@@ -328,7 +328,7 @@ func (h *health) roundServers(ctx context.Context, snaps []*answer.Snapshot) {
 	slots := make(chan struct{}, healthParallel)
 	var wg sync.WaitGroup
 	for _, snap := range snaps {
-		if snap.SOA() == nil || snap.Origin() == catalogZone {
+		if snap.SOA() == nil || h.commits.isCatalog(snap.Origin()) {
 			continue
 		}
 		select {

@@ -49,6 +49,7 @@ type notifier struct {
 	nsPort      int               // ns-port: the port of targets found by NS name
 	resolveNS   bool              // notify-resolve: ask the system resolver for NS names without a local address
 	alsoNotify  []string          // also-notify: targets of every zone
+	catalog     string            // catalog-zone: this node's catalog, NOTIFYed to the peers only
 	log         *slog.Logger
 	emit        func(api.Event)
 
@@ -72,6 +73,7 @@ func newNotifier(d *Daemon) *notifier {
 		nsPort:      d.cfg.NSPort,
 		resolveNS:   d.cfg.NotifyResolve,
 		alsoNotify:  d.cfg.AlsoNotify,
+		catalog:     d.cfg.CatalogZone,
 		log:         d.log,
 		emit:        d.events.Emit,
 		tries:       notifyTries,

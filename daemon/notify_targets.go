@@ -65,9 +65,13 @@ func (n *notifier) targets(ctx context.Context, zone string, snap *answer.Snapsh
 		}
 		targets = append(targets, t)
 	}
-	if zone == catalogZone {
+	if zone == legacyCatalog || zone == n.catalog {
+		// The catalog goes to the peers only; a catalog producer
+		// (role catalog) consumes none.
 		for _, p := range n.peers.list() {
-			add(p.Addr, "peer "+p.Name)
+			if p.Role != roleCatalog {
+				add(p.Addr, "peer "+p.Name)
+			}
 		}
 		return targets, nil
 	}
@@ -118,7 +122,7 @@ func (n *notifier) targets(ctx context.Context, zone string, snap *answer.Snapsh
 		}
 	}
 	for _, p := range n.peers.list() {
-		if !derived(p.Addr) {
+		if !derived(p.Addr) && p.Role != roleCatalog {
 			add(p.Addr, "peer "+p.Name)
 		}
 	}

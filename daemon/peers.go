@@ -22,6 +22,7 @@ import (
 const (
 	rolePeer      = api.RolePeer      // another zonekeeper node of the cluster: trusted for every zone
 	roleSecondary = api.RoleSecondary // any other server: may transfer and is NOTIFYed, nothing more
+	roleCatalog   = api.RoleCatalog   // a foreign catalog producer: its catalog's member zones are transferred from it, nothing more
 )
 
 // peer is one server this node replicates with.
@@ -29,8 +30,14 @@ type peer struct {
 	Name string         // operator's name for it
 	Addr netip.AddrPort // where it answers DNS
 	Key  string         // TSIG key all traffic with it is signed with (canonical); "" none
-	Role string         // rolePeer or roleSecondary
+	Role string         // rolePeer, roleSecondary or roleCatalog
+	// Catalog is the catalog read from it, as configured; "" learned
+	// (role peer only).
+	Catalog string
 }
+
+// readsCatalog reports whether the peer's catalog is read here.
+func (p peer) readsCatalog() bool { return p.Role == rolePeer || p.Role == roleCatalog }
 
 // peerSet is the current list of peers, read without locks.
 type peerSet struct {
@@ -118,7 +125,7 @@ func (p *peerSet) reload() {
 		if r.TSIGKey != "" {
 			key = canonicalKeyName(r.TSIGKey)
 		}
-		out = append(out, peer{Name: r.Name, Addr: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), Key: key, Role: r.Role})
+		out = append(out, peer{Name: r.Name, Addr: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), Key: key, Role: r.Role, Catalog: r.Catalog})
 	}
 	p.cur.Store(&out)
 }

@@ -253,10 +253,10 @@ func (d *Daemon) serveNotify(w listen.SpecialWriter, req *dns.Msg, from netip.Ad
 	}
 	row, known := d.zoneRecord(zone)
 	served := d.zones.Get(zone) != nil
-	fromP, fromPeer := d.peers.trusted(peer, sig.keyName())
-	fromPeer = fromPeer && fromP.Role == rolePeer
+	fromP, trusted := d.peers.trusted(peer, sig.keyName())
+	fromPeer := trusted && fromP.Role == rolePeer
 	switch {
-	case zone == catalogZone && fromPeer:
+	case trusted && fromP.readsCatalog() && d.catalog.isPeerCatalog(fromP, zone):
 		// A peer's catalog changed (catalog.go): read it.
 		what = "NOTIFYs of a peer's catalog"
 		d.catalog.peerNotified(fromP)

@@ -17,6 +17,7 @@ import (
 const (
 	PeerRolePeer      = "peer"      // another zonekeeper node of the cluster
 	PeerRoleSecondary = "secondary" // any other server that transfers from us
+	PeerRoleCatalog   = "catalog"   // a catalog producer that is no zonekeeper node: its catalog's zones are transferred from it
 )
 
 // Peer is one server this node replicates with.
@@ -24,7 +25,8 @@ type Peer struct {
 	Name    string    // the operator's name for it, stored lower case
 	Addr    string    // IP:port where it answers DNS
 	TSIGKey string    // key that signs all traffic with it; "" none
-	Role    string    // PeerRolePeer or PeerRoleSecondary
+	Role    string    // PeerRolePeer, PeerRoleSecondary or PeerRoleCatalog
+	Catalog string    // the name of the catalog read from it; "" learned (role peer)
 	Created time.Time // set by the store
 }
 
@@ -53,7 +55,7 @@ func (t peerTable) Add(ctx context.Context, p Peer) error {
 	if p.Role == "" {
 		p.Role = PeerRolePeer
 	}
-	if p.Role != PeerRolePeer && p.Role != PeerRoleSecondary {
+	if p.Role != PeerRolePeer && p.Role != PeerRoleSecondary && p.Role != PeerRoleCatalog {
 		return fmt.Errorf("store: peer %s: role %q: %w", p.Name, p.Role, ErrInvalid)
 	}
 	return t.db.write(ctx, func(tx *sql.Tx) error {
@@ -65,8 +67,8 @@ func (t peerTable) Add(ctx context.Context, p Peer) error {
 		if n > 0 {
 			return fmt.Errorf("store: peer %s or address %s: %w", p.Name, p.Addr, ErrExists)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO peers (name, addr, tsig_key, role, created) VALUES (?, ?, ?, ?, ?)`,
-			p.Name, p.Addr, p.TSIGKey, p.Role, time.Now().UnixNano())
+		_, err = tx.ExecContext(ctx, `INSERT INTO peers (name, addr, tsig_key, role, catalog, created) VALUES (?, ?, ?, ?, ?, ?)`,
+			p.Name, p.Addr, p.TSIGKey, p.Role, p.Catalog, time.Now().UnixNano())
 		if err != nil {
 			return fmt.Errorf("store: add peer %s: %w", p.Name, err)
 		}
@@ -76,7 +78,7 @@ func (t peerTable) Add(ctx context.Context, p Peer) error {
 
 // List implements PeerStore.
 func (t peerTable) List(ctx context.Context) ([]Peer, error) {
-	rows, err := t.db.sql.QueryContext(ctx, `SELECT name, addr, tsig_key, role, created FROM peers ORDER BY name`)
+	rows, err := t.db.sql.QueryContext(ctx, `SELECT name, addr, tsig_key, role, catalog, created FROM peers ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list peers: %w", err)
 	}
@@ -97,7 +99,7 @@ func (t peerTable) List(ctx context.Context) ([]Peer, error) {
 
 // Get implements PeerStore.
 func (t peerTable) Get(ctx context.Context, name string) (Peer, error) {
-	row := t.db.sql.QueryRowContext(ctx, `SELECT name, addr, tsig_key, role, created FROM peers WHERE name = ?`, strings.ToLower(name))
+	row := t.db.sql.QueryRowContext(ctx, `SELECT name, addr, tsig_key, role, catalog, created FROM peers WHERE name = ?`, strings.ToLower(name))
 	p, err := scanPeer(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Peer{}, fmt.Errorf("store: peer %s: %w", name, ErrNotFound)
@@ -122,11 +124,11 @@ func (t peerTable) Delete(ctx context.Context, name string) error {
 	})
 }
 
-// scanPeer reads one row of name, addr, tsig_key, role, created.
+// scanPeer reads one row of name, addr, tsig_key, role, catalog, created.
 func scanPeer(s interface{ Scan(...any) error }) (Peer, error) {
 	var p Peer
 	var created int64
-	if err := s.Scan(&p.Name, &p.Addr, &p.TSIGKey, &p.Role, &created); err != nil {
+	if err := s.Scan(&p.Name, &p.Addr, &p.TSIGKey, &p.Role, &p.Catalog, &created); err != nil {
 		return Peer{}, err
 	}
 	p.Created = time.Unix(0, created).UTC()

@@ -22,10 +22,11 @@ var peerCommand = group{name: "peer", verbs: []verb{
 }}
 
 func runPeerAdd(args []string, stdout, stderr io.Writer) error {
-	v := newVerb("peer add", "peer add NAME ADDR [--tsig KEY] [--role peer|secondary] [--json]",
-		"Add a peer at ADDR (an IP with an optional port, 53 when absent). A peer may\ntransfer every zone and is NOTIFYed of every primary zone. Role peer (the\ndefault) is another zonekeeper node of the cluster: its NOTIFYs are accepted,\nit is a candidate primary for every secondary zone, and the primary zones\nit lists in its catalog are provisioned here. Role secondary is any other\nserver (BIND, Knot, NSD). With --tsig, all traffic with the peer is signed\nwith KEY, and its unsigned traffic is treated like any unknown host's.", stdout)
+	v := newVerb("peer add", "peer add NAME ADDR [--tsig KEY] [--role peer|secondary|catalog] [--catalog CATALOG] [--json]",
+		"Add a peer at ADDR (an IP with an optional port, 53 when absent). A peer may\ntransfer every zone and is NOTIFYed of every primary zone. Role peer (the\ndefault) is another zonekeeper node of the cluster: its NOTIFYs are accepted,\nit is a candidate primary for every secondary zone, and the primary zones\nit lists in its catalog are provisioned here. Role secondary is any other\nserver (BIND, Knot, NSD). Role catalog (the default with --catalog) is a\ncatalog producer that is no zonekeeper node (Knot's catalog-role: generate,\na hand-written BIND catalog): the zones of its catalog CATALOG are\nprovisioned here as secondaries of it, and it is nothing more (no candidate\nprimary of other zones, not NOTIFYed, no transfers). A zonekeeper peer's\ncatalog name is learned from it; --catalog with --role peer sets it. With\n--tsig, all traffic with the peer is signed with KEY, and its unsigned\ntraffic is treated like any unknown host's.", stdout)
 	key := v.flags.String("tsig", "", "TSIG key that signs all traffic with the peer (see `key add`)")
-	role := v.flags.String("role", api.RolePeer, "peer (another zonekeeper node) or secondary (any other server)")
+	role := v.flags.String("role", "", "peer (another zonekeeper node, the default), secondary (any other server) or catalog (a catalog producer, the default with --catalog)")
+	catalog := v.flags.String("catalog", "", "the name of the catalog zone the peer serves (role catalog, or a zonekeeper peer's catalog-zone)")
 	if err := v.parse(args); err != nil {
 		return err
 	}
@@ -33,6 +34,13 @@ func runPeerAdd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	p := api.Peer{Name: strings.ToLower(v.pos[0]), Role: strings.ToLower(*role)}
+	if *catalog != "" {
+		c, err := nameArg("catalog zone", *catalog)
+		if err != nil {
+			return v.usageErr("--catalog: %v", err)
+		}
+		p.Catalog = c
+	}
 	if p.Name == "" {
 		return v.usageErr("empty peer name")
 	}
@@ -42,9 +50,9 @@ func runPeerAdd(args []string, stdout, stderr io.Writer) error {
 	}
 	p.Addr = ap.String()
 	switch p.Role {
-	case api.RolePeer, api.RoleSecondary:
+	case "", api.RolePeer, api.RoleSecondary, api.RoleCatalog:
 	default:
-		return v.usageErr("--role %q: use peer or secondary", *role)
+		return v.usageErr("--role %q: use peer, secondary or catalog", *role)
 	}
 	if *key != "" {
 		if p.TSIGKey, err = nameArg("key name", *key); err != nil {
@@ -65,6 +73,9 @@ func runPeerAdd(args []string, stdout, stderr io.Writer) error {
 	signed := "unsigned"
 	if added.TSIGKey != "" {
 		signed = "signed with " + added.TSIGKey
+	}
+	if added.Catalog != "" {
+		signed += ", catalog " + added.Catalog
 	}
 	fmt.Fprintf(stdout, "added peer %s at %s (role %s, %s)\n", added.Name, added.Addr, added.Role, signed)
 	return nil
@@ -92,9 +103,18 @@ func runPeerList(args []string, stdout, stderr io.Writer) error {
 		}
 		return writeJSON(stdout, ps)
 	}
-	t := newTable(stdout, "NAME", "ADDR", "ROLE", "TSIG")
+	t := newTable(stdout, "NAME", "ADDR", "ROLE", "TSIG", "CATALOG")
 	for _, p := range ps {
-		t.row(p.Name, p.Addr, p.Role, p.TSIGKey)
+		cat := p.Catalog
+		switch {
+		case p.Role == api.RoleSecondary:
+			cat = "-"
+		case cat == "":
+			cat = "(not learned yet)"
+		case p.Learned:
+			cat += " (learned)"
+		}
+		t.row(p.Name, p.Addr, p.Role, p.TSIGKey, cat)
 	}
 	return t.flush()
 }

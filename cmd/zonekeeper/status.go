@@ -43,6 +43,9 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	t.row("listen", strings.Join(st.Listen, ", "))
 	t.row("control", st.Control)
 	t.row("data", st.Data)
+	if st.Catalog != "" {
+		t.row("catalog", st.Catalog)
+	}
 	t.row("zones", fmt.Sprint(st.Zones))
 	t.row("  by kind", counts(st.ByKind))
 	t.row("  by state", counts(st.ByState))

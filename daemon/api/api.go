@@ -192,6 +192,7 @@ type Status struct {
 	Listen     []string       `json:"listen"`
 	Control    string         `json:"control"`
 	Data       string         `json:"data"`
+	Catalog    string         `json:"catalog,omitempty"` // the name this node serves its catalog under (catalog-zone)
 	Zones      int            `json:"zones"`
 	ByKind     map[string]int `json:"by_kind"`
 	ByState    map[string]int `json:"by_state"`
@@ -281,6 +282,7 @@ type NotifyTarget struct {
 const (
 	RolePeer      = "peer"      // another zonekeeper node: trusted for every zone, catalogs exchanged
 	RoleSecondary = "secondary" // any other server: may transfer and is NOTIFYed, nothing more
+	RoleCatalog   = "catalog"   // a catalog producer that is no zonekeeper node (Knot, BIND): its catalog's zones are transferred from it, nothing more
 )
 
 // Peer is a server this node replicates with (`peer add`, `peer list`).
@@ -290,7 +292,9 @@ type Peer struct {
 	Name    string    `json:"name"`
 	Addr    string    `json:"addr"`
 	TSIGKey string    `json:"tsig_key,omitempty"` // signs all traffic with the peer
-	Role    string    `json:"role,omitempty"`     // RolePeer (default) or RoleSecondary
+	Role    string    `json:"role,omitempty"`     // RolePeer (default), RoleSecondary or RoleCatalog (the default with Catalog)
+	Catalog string    `json:"catalog,omitempty"`  // the catalog read from it: configured (peer add --catalog), else in replies the one learned
+	Learned bool      `json:"learned,omitempty"`  // in replies: Catalog was learned from the peer, not configured
 	Created time.Time `json:"created,omitzero"`
 }
 
