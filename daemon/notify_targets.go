@@ -66,10 +66,12 @@ func (n *notifier) targets(ctx context.Context, zone string, snap *answer.Snapsh
 		targets = append(targets, t)
 	}
 	if zone == legacyCatalog || zone == n.catalog {
-		// The catalog goes to the peers only; a catalog producer
-		// (role catalog) consumes none.
+		// The catalog goes to the peers only: under its name to those
+		// that may consume it (zonekeeper nodes, BIND or Knot
+		// secondaries), under the legacy name to zonekeeper nodes only.
+		// A catalog producer (role catalog) consumes none.
 		for _, p := range n.peers.list() {
-			if p.Role != roleCatalog {
+			if p.Role == rolePeer || (p.Role == roleSecondary && zone == n.catalog) {
 				add(p.Addr, "peer "+p.Name)
 			}
 		}

@@ -49,6 +49,8 @@ type bindOptions struct {
 	// Debug is named's -d level; 3 is what makes a secondary log whether
 	// a transfer in was incremental ("got incremental response").
 	Debug int
+	// Options is more text for named's options block (catalog-zones).
+	Options string
 }
 
 // bindServer is a running named.
@@ -88,8 +90,8 @@ func startBIND(t testing.TB, opts bindOptions) *bindServer {
 	notify-delay 0;
 	allow-transfer { none; };
 	querylog no;
-};
-`, b.dir, filepath.Join(b.dir, "named.pid"), filepath.Join(b.dir, "session.key"), b.dir, port, bindIP)
+%s};
+`, b.dir, filepath.Join(b.dir, "named.pid"), filepath.Join(b.dir, "session.key"), b.dir, port, bindIP, opts.Options)
 	for _, k := range append([]tsigKey{rndcKey}, opts.Keys...) {
 		fmt.Fprintf(&c, "key %q { algorithm %s; secret %q; };\n", k.Name, k.Algorithm, k.Secret)
 	}

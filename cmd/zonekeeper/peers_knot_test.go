@@ -33,6 +33,12 @@ type knotZone struct {
 	// signs its NOTIFYs with, and that a secondary zone signs its
 	// requests with; "" for none.
 	Key string
+
+	// Catalog makes a primary zone a member of that generated catalog
+	// (catalog-role: member); Generate makes the zone a catalog Knot
+	// generates from its members (catalog-role: generate, no File).
+	Catalog  string
+	Generate bool
 }
 
 // knotOptions configures a test's Knot.
@@ -138,7 +144,15 @@ template:
 			fmt.Fprintf(&zones, "    acl: [%s]\n", strings.Join(zacls, ", "))
 			continue
 		}
-		fmt.Fprintf(&zones, "    file: %q\n    zonefile-load: difference\n    journal-content: changes\n", z.File)
+		switch {
+		case z.Generate:
+			zones.WriteString("    catalog-role: generate\n")
+		case z.Catalog != "":
+			fmt.Fprintf(&zones, "    catalog-role: member\n    catalog-zone: %s\n", z.Catalog)
+		}
+		if !z.Generate {
+			fmt.Fprintf(&zones, "    file: %q\n    zonefile-load: difference\n    journal-content: changes\n", z.File)
+		}
 		for _, n := range z.Notify {
 			ids = append(ids, remote(n, z.Key))
 		}
@@ -165,7 +179,8 @@ template:
 	k.proc = startPeerProcess(t, "knotd", knotd, "-c", k.conf)
 	waitPeerLog(t, k.proc, 0, regexp.MustCompile(`server started`), peerStartTimeout)
 	for _, z := range opts.Zones {
-		if len(z.Primaries) == 0 {
+		// A generated catalog answers transfers only: Knot refuses queries.
+		if len(z.Primaries) == 0 && !z.Generate {
 			waitForSOA(t, k.proc, k.Addr, z.Origin)
 		}
 	}
