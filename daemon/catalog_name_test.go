@@ -102,3 +102,27 @@ func TestForeignCatalogPeer(t *testing.T) {
 		t.Error("the foreign catalog was provisioned as a zone")
 	}
 }
+
+// An older peer serves its catalog under the legacy name only, without
+// the property naming another: it is read under that name.
+func TestPeerCatalogOlderPeer(t *testing.T) {
+	a := startNode(t, "127.0.0.1", "", map[string]string{"example.test.zone": peerZone("example.test.", 7)},
+		func(c *Config) { c.HealthInterval = time.Hour; c.CatalogZone = legacyCatalog })
+	b := startPeerNode(t, "127.0.0.2", nil)
+	for _, n := range []*secondaryNode{a, b} {
+		addClusterKey(t, n)
+	}
+	addPeer(t, a, "b", b)
+	addPeer(t, b, "a", a)
+	eventually(t, 20*time.Second, "B serving example.test.", func() bool {
+		return b.servedSerial(t, "example.test.") == 7
+	}, func() string { return eventDump(b.events(t, "", "")) })
+	pa, _ := b.peers.byName("a")
+	b.catalog.fetchPeer(context.Background(), pa)
+	if got := b.catalog.learnedName("a"); got != "" {
+		t.Errorf("B learned %q from an older peer", got)
+	}
+	if got := b.catalog.peerCatalog(pa); got != legacyCatalog {
+		t.Errorf("B reads the older peer's catalog as %s", got)
+	}
+}
