@@ -389,14 +389,17 @@ type soaAnswer struct {
 	serial    uint32
 	expire    time.Duration // its EXPIRE option, when hasExpire
 	hasExpire bool
+	state     *answer.ZoneState // its zone state option (zone_state.go): a zonekeeper peer's
 }
 
 // querySOA asks primary p for the zone's SOA over UDP, again over TCP
-// when the answer is truncated, with an empty EXPIRE option (RFC 7314).
+// when the answer is truncated, with an empty EXPIRE option (RFC 7314)
+// and, when p is a peer, the zone state option (zone_state.go).
 func (s *secondaries) querySOA(ctx context.Context, p netip.AddrPort, zone string, key *xfrKey) (soaAnswer, error) {
-	r, err := s.exchangeSOA(ctx, "udp", p, zone, key)
+	_, isPeer := s.peers.byAddr(p.Addr())
+	r, err := s.exchangeSOAOpts(ctx, "udp", p, zone, key, isPeer)
 	if err == nil && r.Truncated {
-		r, err = s.exchangeSOA(ctx, "tcp", p, zone, key)
+		r, err = s.exchangeSOAOpts(ctx, "tcp", p, zone, key, isPeer)
 	}
 	if err != nil {
 		return soaAnswer{}, err
@@ -427,6 +430,9 @@ func (s *secondaries) querySOA(ctx context.Context, p netip.AddrPort, zone strin
 				ans.expire, ans.hasExpire = time.Duration(e.Expire)*time.Second, true
 			}
 		}
+	}
+	if zs, ok := zoneStateOption(r); ok && isPeer {
+		ans.state = &zs
 	}
 	return ans, nil
 }
