@@ -389,14 +389,17 @@ type soaAnswer struct {
 	serial    uint32
 	expire    time.Duration // its EXPIRE option, when hasExpire
 	hasExpire bool
+	state     *answer.ZoneState // its zone state option (zone_state.go): a zonekeeper peer's
 }
 
 // querySOA asks primary p for the zone's SOA over UDP, again over TCP
-// when the answer is truncated, with an empty EXPIRE option (RFC 7314).
+// when the answer is truncated, with an empty EXPIRE option (RFC 7314)
+// and, when p is a peer, the zone state option (zone_state.go).
 func (s *secondaries) querySOA(ctx context.Context, p netip.AddrPort, zone string, key *xfrKey) (soaAnswer, error) {
-	r, err := s.exchangeSOA(ctx, "udp", p, zone, key)
+	_, isPeer := s.peers.byAddr(p.Addr())
+	r, err := s.exchangeSOAOpts(ctx, "udp", p, zone, key, isPeer)
 	if err == nil && r.Truncated {
-		r, err = s.exchangeSOA(ctx, "tcp", p, zone, key)
+		r, err = s.exchangeSOAOpts(ctx, "tcp", p, zone, key, isPeer)
 	}
 	if err != nil {
 		return soaAnswer{}, err
@@ -428,18 +431,30 @@ func (s *secondaries) querySOA(ctx context.Context, p netip.AddrPort, zone strin
 			}
 		}
 	}
+	if zs, ok := zoneStateOption(r); ok && isPeer {
+		ans.state = &zs
+	}
 	return ans, nil
 }
 
 // exchangeSOA sends one SOA query over network and checks that the
 // answer is signed when the query was.
 func (s *secondaries) exchangeSOA(ctx context.Context, network string, p netip.AddrPort, zone string, key *xfrKey) (*dns.Msg, error) {
+	return s.exchangeSOAOpts(ctx, network, p, zone, key, false)
+}
+
+// exchangeSOAOpts is exchangeSOA, with the empty zone state option
+// (zone_state.go) when state is set: for peers only.
+func (s *secondaries) exchangeSOAOpts(ctx context.Context, network string, p netip.AddrPort, zone string, key *xfrKey, state bool) (*dns.Msg, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(zone, dns.TypeSOA)
 	m.RecursionDesired = false
 	m.SetEdns0(answer.DefaultUDPSize, false)
 	opt := m.IsEdns0()
 	opt.Option = append(opt.Option, &dns.EDNS0_EXPIRE{Code: dns.EDNS0EXPIRE, Empty: true})
+	if state {
+		opt.Option = append(opt.Option, &dns.EDNS0_LOCAL{Code: answer.OptionZoneState})
+	}
 	c := &dns.Client{Net: network, Timeout: soaQueryTimeout, Dialer: s.dialer(network, p.Addr(), soaQueryTimeout), UDPSize: answer.DefaultUDPSize}
 	if key != nil {
 		m.SetTsig(key.name, key.algorithm, tsigFudge, time.Now().Unix())
