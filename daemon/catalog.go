@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -81,6 +79,11 @@ type catalog struct {
 
 	wg    sync.WaitGroup // fetches and greetings under way
 	grace time.Duration  // catalogGrace
+	// holdDown is catalog-hold-down health rounds: how long a zone's
+	// removal must have been safe before it is done.
+	holdDown time.Duration
+	// zoneState asks a peer for its state of a zone (zone_state.go).
+	zoneState func(ctx context.Context, p peer, zone string) (zoneState, error)
 
 	wake chan struct{}
 
@@ -91,6 +94,7 @@ type catalog struct {
 	lastErr map[string]string    // per peer: why its catalog was last not read ("" read)
 	retryAt map[string]time.Time // per peer: read its catalog again then (a removal waits out catalogGrace)
 	listed  map[string][]string  // per peer: the members of its catalog as last read
+	leaving map[string]*leaving  // per zone that left its peer's catalog and is kept: why (catalog_remove.go)
 	learned map[string]string    // per peer of role peer without a configured catalog: the catalog name it told
 	readAs  map[string]string    // per peer: the name its catalog was last read under
 	members []string             // the members published, sorted
@@ -126,6 +130,9 @@ func newCatalog(d *Daemon) *catalog {
 		listed:      make(map[string][]string),
 		learned:     make(map[string]string),
 		readAs:      make(map[string]string),
+		leaving:     make(map[string]*leaving),
+		holdDown:    time.Duration(d.cfg.CatalogHoldDown) * max(d.cfg.HealthInterval, time.Second),
+		zoneState:   d.peerZoneState,
 	}
 }
 
@@ -431,42 +438,9 @@ func (c *catalog) fetchPeer(ctx context.Context, p peer) {
 	c.reconcile(ctx, p, members)
 }
 
-// peerCatalog returns the name p's catalog is read under: the one
-// configured for it, else the one it told (catalog_name.go), else
-// legacyCatalog.
-func (c *catalog) peerCatalog(p peer) string {
-	if p.Catalog != "" {
-		return p.Catalog
-	}
-	if n := c.learnedName(p.Name); n != "" {
-		return n
-	}
-	return legacyCatalog
-}
-
-// learnedName returns the catalog name peer name told; "" none yet.
-func (c *catalog) learnedName(name string) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.learned[name]
-}
-
-// isOwn reports whether zone is a name this node serves its catalog under.
-func (c *catalog) isOwn(zone string) bool { return zone == c.name || zone == legacyCatalog }
-
-// isPeerCatalog reports whether zone is the catalog of peer p: its
-// configured or learned name, or, for a peer of role peer, any
-// zonekeeper catalog name.
-func (c *catalog) isPeerCatalog(p peer, zone string) bool {
-	if p.Catalog != "" {
-		return zone == p.Catalog
-	}
-	return p.Role == rolePeer && (isCatalogName(zone) || zone == c.learnedName(p.Name))
-}
-
 // reconcile provisions the members of peer p's catalog that are not
 // known here, and removes the zones provisioned from p that it no
-// longer lists.
+// longer lists once that is safe (catalog_remove.go).
 func (c *catalog) reconcile(ctx context.Context, p peer, members []string) {
 	for _, m := range members {
 		if ctx.Err() != nil {
@@ -478,6 +452,7 @@ func (c *catalog) reconcile(ctx context.Context, p peer, members []string) {
 	if err != nil {
 		return
 	}
+	c.forgetLeaving(p.Name, members, rows)
 	for _, row := range rows {
 		if row.Kind != store.KindSecondary || row.Account != peerAccountPrefix+p.Name || slices.Contains(members, row.Name) {
 			continue
@@ -497,7 +472,7 @@ func (c *catalog) reconcile(ctx context.Context, p peer, members []string) {
 			}
 			continue
 		}
-		c.removeProvisioned(ctx, row.Name, fmt.Sprintf("no longer in the catalog of peer %s", p.Name))
+		c.leave(ctx, p, row)
 	}
 }
 
@@ -563,31 +538,6 @@ func (c *catalog) provisionFromPeer(ctx context.Context, p peer, zone, why strin
 	c.emit(api.Event{Zone: zone, Kind: "zone-add", Peer: p.Addr.Addr().String(), Outcome: api.OutcomeOK,
 		Detail: fmt.Sprintf("secondary zone provisioned from peer %s (%s): primary %s, %s", p.Name, why, p.Addr, signed)})
 	return true
-}
-
-// removeProvisioned removes a secondary zone provisioned from a peer:
-// it stops being served, and its file moves to DATA/backup.
-func (c *catalog) removeProvisioned(ctx context.Context, zone, why string) {
-	c.secondaries.removed(zone)
-	detail := "secondary zone removed: " + why
-	src := filepath.Join(c.secondaries.secondaryDir(), fileNameOf(zone))
-	if _, err := os.Stat(src); err == nil {
-		backup := filepath.Join(c.data, "backup")
-		dst := filepath.Join(backup, fileNameOf(zone)+"."+time.Now().UTC().Format("20060102T150405Z"))
-		if err := os.MkdirAll(backup, 0o755); err != nil {
-			c.log.Error("backup directory: "+err.Error(), "zone", zone)
-			return
-		}
-		if err := os.Rename(src, dst); err != nil {
-			c.log.Error("moving a removed zone's file: "+err.Error(), "zone", zone)
-			return
-		}
-		detail += "; its file was moved to " + dst
-	}
-	if err := c.db.Zones().Delete(ctx, zone); err != nil && !errors.Is(err, store.ErrNotFound) {
-		c.log.Error("removing a zone: "+err.Error(), "zone", zone)
-	}
-	c.emit(api.Event{Zone: zone, Kind: "zone-remove", Outcome: api.OutcomeOK, Detail: detail})
 }
 
 // greetPeer NOTIFYs a new peer of every primary zone and of the catalog,

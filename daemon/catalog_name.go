@@ -156,3 +156,36 @@ func parseCatalog(apex string, recs []dns.RR) (catalogContent, error) {
 	slices.Sort(out.members)
 	return out, nil
 }
+
+// peerCatalog returns the name p's catalog is read under: the one
+// configured for it, else the one it told (catalog_name.go), else
+// legacyCatalog.
+func (c *catalog) peerCatalog(p peer) string {
+	if p.Catalog != "" {
+		return p.Catalog
+	}
+	if n := c.learnedName(p.Name); n != "" {
+		return n
+	}
+	return legacyCatalog
+}
+
+// learnedName returns the catalog name peer name told; "" none yet.
+func (c *catalog) learnedName(name string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.learned[name]
+}
+
+// isOwn reports whether zone is a name this node serves its catalog under.
+func (c *catalog) isOwn(zone string) bool { return zone == c.name || zone == legacyCatalog }
+
+// isPeerCatalog reports whether zone is the catalog of peer p: its
+// configured or learned name, or, for a peer of role peer, any
+// zonekeeper catalog name.
+func (c *catalog) isPeerCatalog(p peer, zone string) bool {
+	if p.Catalog != "" {
+		return zone == p.Catalog
+	}
+	return p.Role == rolePeer && (isCatalogName(zone) || zone == c.learnedName(p.Name))
+}

@@ -34,10 +34,10 @@ func peerZone(origin string, serial uint32) string {
 
 // startPeerNode starts a node on ip whose catalogs are read only when
 // asked (a long health interval), so that convergence must not depend
-// on the periodic read.
+// on the periodic read. Removals have no hold-down (its tests set one).
 func startPeerNode(t *testing.T, ip string, files map[string]string) *secondaryNode {
 	t.Helper()
-	return startNode(t, ip, "", files, func(c *Config) { c.HealthInterval = time.Hour })
+	return startNode(t, ip, "", files, func(c *Config) { c.HealthInterval = time.Hour; c.CatalogHoldDown = 0 })
 }
 
 // addClusterKey adds the shared key through the control API.
@@ -264,6 +264,9 @@ func TestNodeIDStable(t *testing.T) {
 func TestCatalogRemovalAndMove(t *testing.T) {
 	b := startPeerNode(t, "127.0.0.2", nil)
 	b.catalog.grace = 0
+	b.catalog.zoneState = func(context.Context, peer, string) (zoneState, error) {
+		return zoneState{Reachable: true, Why: "does not serve the zone: answered NOTAUTH"}, nil
+	}
 	ctx := context.Background()
 	for _, p := range []api.Peer{{Name: "a", Addr: "127.0.0.1:5399"}, {Name: "c", Addr: "127.0.0.3:5399"}} {
 		if _, err := b.client().AddPeer(ctx, p); err != nil {

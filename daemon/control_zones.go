@@ -59,6 +59,7 @@ func (d *Daemon) zoneView(sz *store.Zone, fz *fileZone) api.Zone {
 		z.SerialPolicy = api.SerialIncrement
 	}
 	snap := d.zones.Get(z.Name)
+	z.Catalog = d.catalog.keptWhy(z.Name)
 	if v, ok := d.secondaries.view(z.Name); ok && z.Kind == api.KindSecondary {
 		z.State, z.Serial, z.Records, z.File = v.state, v.serial, v.records, v.file
 		if z.Error == "" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -53,7 +54,7 @@ func runZoneList(args []string, stdout, stderr io.Writer) error {
 	t := newTable(stdout, "ZONE", "KIND", "STATE", "SERIAL", "RECORDS", "POLICY", "PRIMARIES", "PEERS IN SYNC", "ERROR")
 	for _, z := range zones {
 		t.row(z.Name, z.Kind, z.State, serialText(z.Serial), fmt.Sprint(z.Records), z.SerialPolicy,
-			strings.Join(z.Primaries, ","), orDash(z.PeersInSync), z.Error)
+			strings.Join(z.Primaries, ","), orDash(z.PeersInSync), cmp.Or(z.Error, z.Catalog))
 	}
 	return t.flush()
 }
@@ -96,6 +97,9 @@ func runZoneShow(args []string, stdout, stderr io.Writer) error {
 	}
 	if z.Account != "" {
 		t.row("account", z.Account)
+	}
+	if z.Catalog != "" {
+		t.row("catalog", z.Catalog)
 	}
 	if z.Error != "" {
 		t.row("error", z.Error)

@@ -64,6 +64,11 @@ type Zone struct {
 	Created        time.Time `json:"created,omitzero"`
 	Updated        time.Time `json:"updated,omitzero"`
 
+	// Catalog says why a zone that left the catalog of the peer it was
+	// provisioned from is still here ("left the catalog of a; still
+	// primary on b"); "" when it did not.
+	Catalog string `json:"catalog,omitempty"`
+
 	// Failover (health.go in the daemon): the zone at each peer, how many
 	// peers serve our serial ("2/2"), and for a secondary when it expires.
 	Peers       []PeerState `json:"peers,omitempty"`
