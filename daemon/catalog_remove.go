@@ -193,4 +193,3 @@ func (c *catalog) removeProvisioned(ctx context.Context, zone, why string) {
 	}
 	c.emit(api.Event{Zone: zone, Kind: "zone-remove", Outcome: api.OutcomeOK, Detail: detail})
 }
-
