@@ -65,6 +65,10 @@ func (m *Model) header() []string {
 		}
 		l2 = table.Fit(fmt.Sprintf("primaries %s · expires %s · last check %s · %s", prim, ExpireText(z.Zone), common.Ago(m.Now(), z.LastCheck), m.soaOrNone()), w, table.Left)
 	}
+	if z.Catalog != "" && z.Error == "" {
+		// Kept after leaving its peer's catalog: why (catalog_remove.go in the daemon).
+		l3 = st.Severity(styles.Warning).Render(table.Fit(z.Catalog, w, table.Left))
+	}
 	if z.Error != "" {
 		l3 = st.Severity(common.StateSeverity(z.State)).Render(table.Fit(z.Error, w, table.Left))
 		if z.Kind != api.KindSecondary || common.StateSeverity(z.State) >= styles.Error {
