@@ -118,3 +118,24 @@ func TestConfigUDPWorkers(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigCatalogSettings(t *testing.T) {
+	c := DefaultConfig()
+	if c.CatalogZone != "" || c.CatalogHoldDown != 3 {
+		t.Errorf("defaults: catalog-zone %q, catalog-hold-down %d", c.CatalogZone, c.CatalogHoldDown)
+	}
+	if err := c.Set("catalog-zone", "Cat.Example"); err != nil || c.CatalogZone != "cat.example." {
+		t.Errorf("catalog-zone Cat.Example: %q, %v", c.CatalogZone, err)
+	}
+	for _, bad := range []string{".", "a..b", "bad name"} {
+		if err := c.Set("catalog-zone", bad); err == nil || !strings.Contains(err.Error(), "catalog-zone") {
+			t.Errorf("catalog-zone %q: %v", bad, err)
+		}
+	}
+	if err := c.Set("catalog-hold-down", "0"); err != nil || c.CatalogHoldDown != 0 {
+		t.Errorf("catalog-hold-down 0: %d, %v", c.CatalogHoldDown, err)
+	}
+	if err := c.Set("catalog-hold-down", "-2"); err == nil {
+		t.Error("catalog-hold-down -2 accepted")
+	}
+}
