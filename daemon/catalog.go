@@ -453,8 +453,14 @@ func (c *catalog) reconcile(ctx context.Context, p peer, members []string) {
 		return
 	}
 	c.forgetLeaving(p.Name, members, rows)
+	down := make(map[string]error) // peers that could not be asked during this reconcile
 	for _, row := range rows {
 		if row.Kind != store.KindSecondary || row.Account != peerAccountPrefix+p.Name || slices.Contains(members, row.Name) {
+			continue
+		}
+		if c.isPeerCatalog(p, row.Name) {
+			// Its NOTIFY came before its name was learned: never a zone.
+			c.removeProvisioned(ctx, row.Name, fmt.Sprintf("it is the catalog of peer %s, not a zone of it", p.Name))
 			continue
 		}
 		if at := row.Created.Add(c.grace); time.Now().Before(at) {
@@ -472,7 +478,7 @@ func (c *catalog) reconcile(ctx context.Context, p peer, members []string) {
 			}
 			continue
 		}
-		c.leave(ctx, p, row)
+		c.leave(ctx, p, row, down)
 	}
 }
 
@@ -543,9 +549,11 @@ func (c *catalog) provisionFromPeer(ctx context.Context, p peer, zone, why strin
 // greetPeer NOTIFYs a new peer of every primary zone and of the catalog,
 // so that it provisions them at once if it knows us already.
 func (c *catalog) greetPeer(ctx context.Context, p peer) {
-	zones := append(c.primaryZones(), legacyCatalog)
-	if c.name != legacyCatalog {
-		zones = append(zones, c.name)
+	// The catalog under its name to any consumer, under the legacy name
+	// to zonekeeper nodes only (as notify_targets.go does).
+	zones := append(c.primaryZones(), c.name)
+	if p.Role == rolePeer && c.name != legacyCatalog {
+		zones = append(zones, legacyCatalog)
 	}
 	t := notifyTarget{addr: p.Addr, source: "peer " + p.Name}
 	if p.Key != "" {

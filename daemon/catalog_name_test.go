@@ -126,3 +126,27 @@ func TestPeerCatalogOlderPeer(t *testing.T) {
 		t.Errorf("B reads the older peer's catalog as %s", got)
 	}
 }
+
+// A peer's catalog provisioned as a zone (its NOTIFY came before its
+// name was learned) is dropped once the name is known.
+func TestPeerCatalogProvisionedByMistakeDropped(t *testing.T) {
+	b := startPeerNode(t, "127.0.0.2", nil)
+	b.catalog.grace = 0
+	ctx := context.Background()
+	if _, err := b.client().AddPeer(ctx, api.Peer{Name: "a", Addr: "127.0.0.1:5399"}); err != nil {
+		t.Fatal(err)
+	}
+	pa, _ := b.peers.byName("a")
+	const custom = "cat.custom.test."
+	if !b.catalog.provisionNotified(pa, custom) {
+		t.Fatal("the NOTIFY of a name not yet known as a catalog did not provision it")
+	}
+	b.catalog.mu.Lock()
+	b.catalog.learned["a"] = custom
+	b.catalog.mu.Unlock()
+	b.catalog.reconcile(ctx, pa, nil)
+	if _, err := b.store.Zones().Get(ctx, custom); err == nil {
+		t.Errorf("a's catalog %s is still a zone here", custom)
+	}
+	b.waitEvent(t, custom, "zone-remove", "it is the catalog of peer a", 5*time.Second)
+}

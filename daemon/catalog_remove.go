@@ -75,10 +75,11 @@ func (c *catalog) forgetLeaving(name string, members []string, rows []store.Zone
 
 // leave decides on row, a zone provisioned from p that p's catalog no
 // longer lists: it removes it when (a), (b) and (c) above hold, and
-// otherwise records and reports why it stays.
-func (c *catalog) leave(ctx context.Context, p peer, row store.Zone) {
+// otherwise records and reports why it stays. down remembers, across
+// one reconcile, the peers that could not be asked.
+func (c *catalog) leave(ctx context.Context, p peer, row store.Zone, down map[string]error) {
 	zone := row.Name
-	why, safe := c.removalSafe(ctx, p, row)
+	why, safe := c.removalSafe(ctx, p, row, down)
 	now := time.Now()
 	c.mu.Lock()
 	l := c.leaving[zone]
@@ -122,7 +123,17 @@ func (c *catalog) leave(ctx context.Context, p peer, row store.Zone) {
 
 // removalSafe checks (a) and (b) for row, which left p's catalog: it
 // returns "", true when both hold, else why the zone must stay.
-func (c *catalog) removalSafe(ctx context.Context, p peer, row store.Zone) (string, bool) {
+func (c *catalog) removalSafe(ctx context.Context, p peer, row store.Zone, down map[string]error) (string, bool) {
+	ask := func(q peer) (zoneState, error) {
+		if err, ok := down[q.Name]; ok {
+			return zoneState{Why: err.Error()}, err
+		}
+		st, err := c.zoneState(ctx, q, row.Name)
+		if err != nil {
+			down[q.Name] = err
+		}
+		return st, err
+	}
 	zone := row.Name
 	left := "left the catalog of " + p.Name + "; "
 	// (a) p is its primary here.
@@ -134,7 +145,7 @@ func (c *catalog) removalSafe(ctx context.Context, p peer, row store.Zone) (stri
 		return left + "its primary here is " + primary + ", not " + p.Name, false
 	}
 	// (b) p no longer serves it, and no other peer serves it as primary.
-	st, err := c.zoneState(ctx, p, zone)
+	st, err := ask(p)
 	switch {
 	case err != nil:
 		return left + p.Name + " could not be asked whether it still serves it: " + err.Error(), false
@@ -147,7 +158,7 @@ func (c *catalog) removalSafe(ctx context.Context, p peer, row store.Zone) (stri
 		if q.Name == p.Name || q.Role != rolePeer {
 			continue
 		}
-		st, err := c.zoneState(ctx, q, zone)
+		st, err := ask(q)
 		if err != nil || !st.Serves {
 			continue // a node we cannot see, or that does not hold it
 		}
