@@ -419,6 +419,9 @@ func (m *Model) peerLine(p api.Peer) string {
 	}
 	reach := "not checked yet"
 	switch {
+	case role == api.RoleCatalog:
+		// Not in the peers' health rounds: its zones' servers are checked.
+		reach = "catalog " + p.Catalog + " read from it"
 	case checked == 0:
 	case reachable == checked:
 		reach = "reachable"
