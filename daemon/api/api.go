@@ -204,6 +204,16 @@ type Status struct {
 	LastErrors []Event        `json:"last_errors,omitempty"`
 	Queries    QueryCounts    `json:"queries"`
 	TCP        TCPCounts      `json:"tcp"`
+	// Alerts are the zones whose state needs the operator: split-brain
+	// and diverged.
+	Alerts []ZoneAlert `json:"alerts,omitempty"`
+}
+
+// ZoneAlert is a zone in a state that needs the operator (`status`).
+type ZoneAlert struct {
+	Zone   string `json:"zone"`
+	State  string `json:"state"`  // StateSplitBrain or StateDiverged
+	Detail string `json:"detail"` // the zone's Error: which peers, serials and digests
 }
 
 // QueryCounts counts the DNS queries answered since the daemon started,
