@@ -244,4 +244,3 @@ func (d *Daemon) ownAddrs() []netip.AddrPort {
 	}
 	return out
 }
-
