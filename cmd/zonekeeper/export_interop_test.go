@@ -4,8 +4,10 @@ package main
 // the fragment exported for BIND, Knot and NSD, included as it is in a
 // configuration that holds only the server's own options, makes that
 // server a secondary of zonekeeper that transfers every zone with TSIG
-// and follows a NOTIFY. zonekeeper listens on zkIP; BIND on bindIP, Knot
-// and NSD on 127.0.0.3.
+// and follows a NOTIFY. The key is the zones' TSIG-ALLOW-AXFR key, or
+// (issue 16) the key of the keyed secondary peer the server is, with
+// `export --peer`: zonekeeper then refuses it anything unsigned.
+// zonekeeper listens on zkIP; BIND on bindIP, Knot and NSD on 127.0.0.3.
 
 import (
 	"fmt"
@@ -27,11 +29,17 @@ import (
 // first serials.
 var exportZones = map[string]uint32{"exp-a.test.": 100, "exp-b.test.": 200}
 
-// exportPrimary starts zonekeeper on zkIP serving exportZones, with a
-// TSIG key in every zone's TSIG-ALLOW-AXFR and notify (an "ip:port")
-// in every zone's ALSO-NOTIFY, and returns it with the fragment that
-// `zonekeeper export format` prints.
-func exportPrimary(t *testing.T, format, notify string) (*zkNode, tsigKey, string) {
+// exportPeerName is the name zonekeeper knows the secondary by when the
+// export is for a peer.
+const exportPeerName = "sec"
+
+// exportPrimary starts zonekeeper on zkIP serving exportZones and returns
+// it with the fragment that `zonekeeper export format` prints for the
+// secondary at sec (an "ip:port"). Without byPeer, every zone names a
+// TSIG key in TSIG-ALLOW-AXFR and sec in ALSO-NOTIFY. With byPeer, the
+// zones name no key and no target: sec is `peer add sec ADDR --role
+// secondary --tsig KEY`, and the fragment is `export --peer sec`.
+func exportPrimary(t *testing.T, format, sec string, byPeer bool) (*zkNode, tsigKey, string) {
 	t.Helper()
 	key := newTSIGKey(t, "export.key", "hmac-sha256")
 	zones := make(map[string]string)
@@ -40,21 +48,37 @@ func exportPrimary(t *testing.T, format, notify string) (*zkNode, tsigKey, strin
 	}
 	zk := startZKNode(t, buildZonekeeper(t, t.TempDir()), zkOptions{IP: zkIP, Zones: zones})
 	zk.addKey(key)
-	for zone := range exportZones {
-		zk.ok("meta", "set", zone, "TSIG-ALLOW-AXFR", key.Name)
-		zk.ok("meta", "set", zone, "ALSO-NOTIFY", notify)
+	args := []string{"export", format}
+	if byPeer {
+		zk.ok("peer", "add", exportPeerName, sec, "--role", "secondary", "--tsig", key.Name)
+		args = append(args, "--peer", exportPeerName)
+	} else {
+		for zone := range exportZones {
+			zk.ok("meta", "set", zone, "TSIG-ALLOW-AXFR", key.Name)
+			zk.ok("meta", "set", zone, "ALSO-NOTIFY", sec)
+		}
 	}
-	fragment := zk.ok("export", format)
+	fragment := zk.ok(args...)
 	if !strings.Contains(fragment, key.Secret) {
 		t.Fatalf("the %s fragment lacks the key's secret:\n%s", format, fragment)
 	}
 	return zk, key, fragment
 }
 
+// exportGrant is what the transfer events of exportPrimary's zones say
+// allowed the secondary.
+func exportGrant(byPeer bool) string {
+	if byPeer {
+		return "is the key of peer " + exportPeerName
+	}
+	return "TSIG-ALLOW-AXFR"
+}
+
 // followsExport checks that the secondary at addr serves every zone at
-// its first serial, then gets a `record add` in each by NOTIFY (the
-// zones' refresh is an hour).
-func followsExport(t *testing.T, zk *zkNode, addr string, diag func() string) {
+// its first serial, transferred with the key grant names (exportGrant),
+// then gets a `record add` in each by NOTIFY (the zones' refresh is an
+// hour), signed with that key.
+func followsExport(t *testing.T, zk *zkNode, addr, grant string, diag func() string) {
 	t.Helper()
 	host, _, _ := net.SplitHostPort(addr)
 	for zone, serial := range exportZones {
@@ -62,7 +86,7 @@ func followsExport(t *testing.T, zk *zkNode, addr string, diag func() string) {
 		t.Logf("%s: serial %d at %s after %v", zone, serial, addr, took)
 		// Transfers are allowed by the key alone (no address lists).
 		ev := zk.waitEvent(zone, 0, cliTimeout, "a signed transfer out", func(ev api.Event) bool {
-			return (ev.Kind == "axfr-out" || ev.Kind == "ixfr-out") && ev.Outcome == api.OutcomeOK && strings.Contains(ev.Detail, "TSIG-ALLOW-AXFR")
+			return (ev.Kind == "axfr-out" || ev.Kind == "ixfr-out") && ev.Outcome == api.OutcomeOK && strings.Contains(ev.Detail, grant)
 		})
 		t.Logf("%s: zonekeeper: %s", zone, ev.Detail)
 		if got := lookupA(t, addr, "www."+zone); !slices.Equal(got, []string{"127.0.0.80"}) {
@@ -74,20 +98,32 @@ func followsExport(t *testing.T, zk *zkNode, addr string, diag func() string) {
 		res := zk.edit("add", zone, "after-export", "A", "127.0.0.91")
 		took := waitSerialUnless(t, addr, zone, res.NewSerial, propagationTimeout, diag, zk.notifyRefused(zone, host, since))
 		t.Logf("%s: serial %d at %s after %v, by NOTIFY", zone, res.NewSerial, addr, took)
+		ev := zk.waitEvent(zone, since, cliTimeout, "a signed NOTIFY answered", func(ev api.Event) bool {
+			return ev.Kind == "notify-out" && ev.Peer == host && strings.Contains(ev.Detail, "signed with key export.key.")
+		})
+		t.Logf("%s: zonekeeper: %s", zone, ev.Detail)
 		if got := lookupA(t, addr, "after-export."+zone); !slices.Equal(got, []string{"127.0.0.91"}) {
 			t.Errorf("%s: after-export A at %s: %v", zone, addr, got)
 		}
 	}
 }
 
-// TestExportInteropBIND: named with its own options (recursion no;
+// TestExportInteropBIND: the zones' TSIG-ALLOW-AXFR key.
+func TestExportInteropBIND(t *testing.T) { exportInteropBIND(t, false) }
+
+// TestExportInteropBINDPeer: named as the keyed secondary peer zonekeeper
+// knows, with the fragment of `export --peer`.
+func TestExportInteropBINDPeer(t *testing.T) { exportInteropBIND(t, true) }
+
+// exportInteropBIND: named with its own options (recursion no;
 // dnssec-validation no; notify no; listening on loopback) and the
 // exported fragment included as it is.
-func TestExportInteropBIND(t *testing.T) {
+// With byPeer, the server is the keyed secondary peer (exportPrimary).
+func exportInteropBIND(t *testing.T, byPeer bool) {
 	named := peerBinary(t, "named", "bind9")
 	port := freeLoopbackPort(t, bindIP)
 	addr := net.JoinHostPort(bindIP, strconv.Itoa(port))
-	zk, key, fragment := exportPrimary(t, "bind", addr)
+	zk, key, fragment := exportPrimary(t, "bind", addr, byPeer)
 
 	dir := t.TempDir()
 	writeTestFile(t, filepath.Join(dir, "zonekeeper.conf"), fragment)
@@ -115,20 +151,28 @@ include %q;
 	diag := func() string {
 		return "fragment:\n" + fragment + "\nnamed log:\n" + proc.Output() + "\nzonekeeper log:\n" + zk.proc.Output()
 	}
-	followsExport(t, zk, addr, diag)
+	followsExport(t, zk, addr, exportGrant(byPeer), diag)
 	for zone := range exportZones {
 		compareZones(t, zone, zk.dns, &key, addr, nil)
 	}
 }
 
-// TestExportInteropKnot: knotd with its own server, log, database and
+// TestExportInteropKnot: the zones' TSIG-ALLOW-AXFR key.
+func TestExportInteropKnot(t *testing.T) { exportInteropKnot(t, false) }
+
+// TestExportInteropKnotPeer: knotd as the keyed secondary peer zonekeeper
+// knows, with the fragment of `export --peer`.
+func TestExportInteropKnotPeer(t *testing.T) { exportInteropKnot(t, true) }
+
+// exportInteropKnot: knotd with its own server, log, database and
 // template sections and the exported fragment included as it is.
-func TestExportInteropKnot(t *testing.T) {
+// With byPeer, the server is the keyed secondary peer (exportPrimary).
+func exportInteropKnot(t *testing.T, byPeer bool) {
 	const ip = "127.0.0.3"
 	knotd := peerBinary(t, "knotd", "knot")
 	port := freeLoopbackPort(t, ip)
 	addr := net.JoinHostPort(ip, strconv.Itoa(port))
-	zk, _, fragment := exportPrimary(t, "knot", addr)
+	zk, _, fragment := exportPrimary(t, "knot", addr, byPeer)
 
 	dir := t.TempDir()
 	writeTestFile(t, filepath.Join(dir, "zonekeeper.conf"), fragment)
@@ -156,17 +200,25 @@ include: %q
 	diag := func() string {
 		return "fragment:\n" + fragment + "\nknotd log:\n" + proc.Output() + "\nzonekeeper log:\n" + zk.proc.Output()
 	}
-	followsExport(t, zk, addr, diag)
+	followsExport(t, zk, addr, exportGrant(byPeer), diag)
 }
 
-// TestExportInteropNSD: nsd with its own server section (as startNSD
+// TestExportInteropNSD: the zones' TSIG-ALLOW-AXFR key.
+func TestExportInteropNSD(t *testing.T) { exportInteropNSD(t, false) }
+
+// TestExportInteropNSDPeer: nsd as the keyed secondary peer zonekeeper
+// knows, with the fragment of `export --peer`.
+func TestExportInteropNSDPeer(t *testing.T) { exportInteropNSD(t, true) }
+
+// exportInteropNSD: nsd with its own server section (as startNSD
 // writes it) and the exported fragment included as it is.
-func TestExportInteropNSD(t *testing.T) {
+// With byPeer, the server is the keyed secondary peer (exportPrimary).
+func exportInteropNSD(t *testing.T, byPeer bool) {
 	const ip = "127.0.0.3"
 	nsd := nsdBinary(t)
 	port := freeLoopbackPort(t, ip)
 	addr := net.JoinHostPort(ip, strconv.Itoa(port))
-	zk, _, fragment := exportPrimary(t, "nsd", addr)
+	zk, _, fragment := exportPrimary(t, "nsd", addr, byPeer)
 
 	dir := t.TempDir()
 	writeTestFile(t, filepath.Join(dir, "zonekeeper.conf"), fragment)
@@ -202,7 +254,7 @@ include: %q
 		log, _ := os.ReadFile(filepath.Join(dir, "nsd.log"))
 		return "fragment:\n" + fragment + "\nnsd log:\n" + string(log) + "\nzonekeeper log:\n" + zk.proc.Output()
 	}
-	followsExport(t, zk, addr, diag)
+	followsExport(t, zk, addr, exportGrant(byPeer), diag)
 }
 
 // TestExportInteropBINDPrimary: the fragment of `export bind --role
@@ -210,18 +262,39 @@ include: %q
 // named (added with `zone add-secondary --tsig`), makes named their
 // primary: zonekeeper transfers every zone with TSIG, and follows named's
 // NOTIFY after a zonefile edit and a reload (SIGHUP).
-func TestExportInteropBINDPrimary(t *testing.T) {
+func TestExportInteropBINDPrimary(t *testing.T) { exportInteropBINDPrimary(t, false) }
+
+// TestExportInteropBINDPrimaryPeer: the same with named as a keyed peer
+// (`peer add prim ADDR --role secondary --tsig KEY`) that is the zones'
+// primary by name (`zone add-secondary ZONE prim`, no key of the zone's
+// own), and the fragment of `export bind --role primary --peer prim`:
+// the peer's key signs both ways, and named notifies from the peer's
+// address.
+func TestExportInteropBINDPrimaryPeer(t *testing.T) { exportInteropBINDPrimary(t, true) }
+
+func exportInteropBINDPrimary(t *testing.T, byPeer bool) {
 	named := peerBinary(t, "named", "bind9")
 	port := freeLoopbackPort(t, bindIP)
 	addr := net.JoinHostPort(bindIP, strconv.Itoa(port))
 	key := newTSIGKey(t, "export.key", "hmac-sha256")
 	zk := startZKNode(t, buildZonekeeper(t, t.TempDir()), zkOptions{IP: zkIP})
 	zk.addKey(key)
-	for zone := range exportZones {
-		zk.ok("zone", "add-secondary", zone, addr, "--tsig", key.Name)
+	args := []string{"export", "bind", "--role", "primary"}
+	wants := []string{key.Secret, "type primary;", `allow-transfer { key "export.key."; };`, "also-notify { " + zkIP + " port " + portOf(zk.dns) + ` key "export.key."; };`}
+	if byPeer {
+		zk.ok("peer", "add", "prim", addr, "--role", "secondary", "--tsig", key.Name)
+		args = append(args, "--peer", "prim")
+		wants = append(wants, "notify-source "+bindIP+";")
 	}
-	fragment := zk.ok("export", "bind", "--role", "primary")
-	for _, want := range []string{key.Secret, "type primary;", `allow-transfer { key "export.key."; };`, "also-notify { " + zkIP + " port " + portOf(zk.dns) + ` key "export.key."; };`} {
+	for zone := range exportZones {
+		if byPeer {
+			zk.ok("zone", "add-secondary", zone, "prim")
+		} else {
+			zk.ok("zone", "add-secondary", zone, addr, "--tsig", key.Name)
+		}
+	}
+	fragment := zk.ok(args...)
+	for _, want := range wants {
 		if !strings.Contains(fragment, want) {
 			t.Fatalf("the fragment lacks %q:\n%s", want, fragment)
 		}
