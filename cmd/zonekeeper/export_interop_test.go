@@ -33,13 +33,24 @@ var exportZones = map[string]uint32{"exp-a.test.": 100, "exp-b.test.": 200}
 // export is for a peer.
 const exportPeerName = "sec"
 
+// exportMode is how zonekeeper knows the secondary of an export test.
+type exportMode int
+
+const (
+	exportByZoneKey  exportMode = iota // every zone's TSIG-ALLOW-AXFR key; the server in ALSO-NOTIFY
+	exportByPeer                       // a keyed secondary peer; `export --peer`
+	exportEveryPeer                    // one of two keyed secondary peers; `export` without --peer
+)
+
 // exportPrimary starts zonekeeper on zkIP serving exportZones and returns
 // it with the fragment that `zonekeeper export format` prints for the
-// secondary at sec (an "ip:port"). Without byPeer, every zone names a
-// TSIG key in TSIG-ALLOW-AXFR and sec in ALSO-NOTIFY. With byPeer, the
+// secondary at sec (an "ip:port"). With exportByZoneKey, every zone names
+// a TSIG key in TSIG-ALLOW-AXFR and sec in ALSO-NOTIFY. Otherwise the
 // zones name no key and no target: sec is `peer add sec ADDR --role
-// secondary --tsig KEY`, and the fragment is `export --peer sec`.
-func exportPrimary(t *testing.T, format, sec string, byPeer bool) (*zkNode, tsigKey, string) {
+// secondary --tsig KEY`, and the fragment is `export --peer sec`
+// (exportByPeer) or, with a second keyed secondary peer on 127.0.0.4,
+// plain `export`, which carries both peers' keys (exportEveryPeer).
+func exportPrimary(t *testing.T, format, sec string, mode exportMode) (*zkNode, tsigKey, string) {
 	t.Helper()
 	key := newTSIGKey(t, "export.key", "hmac-sha256")
 	zones := make(map[string]string)
@@ -49,27 +60,40 @@ func exportPrimary(t *testing.T, format, sec string, byPeer bool) (*zkNode, tsig
 	zk := startZKNode(t, buildZonekeeper(t, t.TempDir()), zkOptions{IP: zkIP, Zones: zones})
 	zk.addKey(key)
 	args := []string{"export", format}
-	if byPeer {
-		zk.ok("peer", "add", exportPeerName, sec, "--role", "secondary", "--tsig", key.Name)
-		args = append(args, "--peer", exportPeerName)
-	} else {
+	secrets := []string{key.Secret}
+	switch mode {
+	case exportByZoneKey:
 		for zone := range exportZones {
 			zk.ok("meta", "set", zone, "TSIG-ALLOW-AXFR", key.Name)
 			zk.ok("meta", "set", zone, "ALSO-NOTIFY", sec)
 		}
+	case exportByPeer:
+		zk.ok("peer", "add", exportPeerName, sec, "--role", "secondary", "--tsig", key.Name)
+		args = append(args, "--peer", exportPeerName)
+	case exportEveryPeer:
+		zk.ok("peer", "add", exportPeerName, sec, "--role", "secondary", "--tsig", key.Name)
+		other := newTSIGKey(t, "other.key", "hmac-sha512")
+		zk.addKey(other)
+		zk.ok("peer", "add", "other", net.JoinHostPort("127.0.0.4", strconv.Itoa(freeLoopbackPort(t, "127.0.0.4"))), "--role", "secondary", "--tsig", other.Name)
+		secrets = append(secrets, other.Secret)
 	}
 	fragment := zk.ok(args...)
-	if !strings.Contains(fragment, key.Secret) {
-		t.Fatalf("the %s fragment lacks the key's secret:\n%s", format, fragment)
+	for _, secret := range secrets {
+		if !strings.Contains(fragment, secret) {
+			t.Fatalf("the %s fragment lacks the secret %s:\n%s", format, secret, fragment)
+		}
 	}
 	return zk, key, fragment
 }
 
 // exportGrant is what the transfer events of exportPrimary's zones say
 // allowed the secondary.
-func exportGrant(byPeer bool) string {
-	if byPeer {
+func exportGrant(mode exportMode) string {
+	switch mode {
+	case exportByPeer:
 		return "is the key of peer " + exportPeerName
+	case exportEveryPeer:
+		return "is the key of peer " // either: both are in the fragment
 	}
 	return "TSIG-ALLOW-AXFR"
 }
@@ -98,7 +122,7 @@ func followsExport(t *testing.T, zk *zkNode, addr, grant string, diag func() str
 		res := zk.edit("add", zone, "after-export", "A", "127.0.0.91")
 		took := waitSerialUnless(t, addr, zone, res.NewSerial, propagationTimeout, diag, zk.notifyRefused(zone, host, since))
 		t.Logf("%s: serial %d at %s after %v, by NOTIFY", zone, res.NewSerial, addr, took)
-		ev := zk.waitEvent(zone, since, cliTimeout, "a signed NOTIFY answered", func(ev api.Event) bool {
+		ev := zk.waitEvent(zone, since, cliTimeout, "a signed NOTIFY", func(ev api.Event) bool {
 			return ev.Kind == "notify-out" && ev.Peer == host && strings.Contains(ev.Detail, "signed with key export.key.")
 		})
 		t.Logf("%s: zonekeeper: %s", zone, ev.Detail)
@@ -109,21 +133,25 @@ func followsExport(t *testing.T, zk *zkNode, addr, grant string, diag func() str
 }
 
 // TestExportInteropBIND: the zones' TSIG-ALLOW-AXFR key.
-func TestExportInteropBIND(t *testing.T) { exportInteropBIND(t, false) }
+func TestExportInteropBIND(t *testing.T) { exportInteropBIND(t, exportByZoneKey) }
 
 // TestExportInteropBINDPeer: named as the keyed secondary peer zonekeeper
 // knows, with the fragment of `export --peer`.
-func TestExportInteropBINDPeer(t *testing.T) { exportInteropBIND(t, true) }
+func TestExportInteropBINDPeer(t *testing.T) { exportInteropBIND(t, exportByPeer) }
+
+// TestExportInteropBINDEveryPeer: the same with two keyed secondary peers
+// and plain `export`, whose fragment carries both keys.
+func TestExportInteropBINDEveryPeer(t *testing.T) { exportInteropBIND(t, exportEveryPeer) }
 
 // exportInteropBIND: named with its own options (recursion no;
 // dnssec-validation no; notify no; listening on loopback) and the
 // exported fragment included as it is.
-// With byPeer, the server is the keyed secondary peer (exportPrimary).
-func exportInteropBIND(t *testing.T, byPeer bool) {
+// mode says how zonekeeper knows the server (exportPrimary).
+func exportInteropBIND(t *testing.T, mode exportMode) {
 	named := peerBinary(t, "named", "bind9")
 	port := freeLoopbackPort(t, bindIP)
 	addr := net.JoinHostPort(bindIP, strconv.Itoa(port))
-	zk, key, fragment := exportPrimary(t, "bind", addr, byPeer)
+	zk, key, fragment := exportPrimary(t, "bind", addr, mode)
 
 	dir := t.TempDir()
 	writeTestFile(t, filepath.Join(dir, "zonekeeper.conf"), fragment)
@@ -151,28 +179,32 @@ include %q;
 	diag := func() string {
 		return "fragment:\n" + fragment + "\nnamed log:\n" + proc.Output() + "\nzonekeeper log:\n" + zk.proc.Output()
 	}
-	followsExport(t, zk, addr, exportGrant(byPeer), diag)
+	followsExport(t, zk, addr, exportGrant(mode), diag)
 	for zone := range exportZones {
 		compareZones(t, zone, zk.dns, &key, addr, nil)
 	}
 }
 
 // TestExportInteropKnot: the zones' TSIG-ALLOW-AXFR key.
-func TestExportInteropKnot(t *testing.T) { exportInteropKnot(t, false) }
+func TestExportInteropKnot(t *testing.T) { exportInteropKnot(t, exportByZoneKey) }
 
 // TestExportInteropKnotPeer: knotd as the keyed secondary peer zonekeeper
 // knows, with the fragment of `export --peer`.
-func TestExportInteropKnotPeer(t *testing.T) { exportInteropKnot(t, true) }
+func TestExportInteropKnotPeer(t *testing.T) { exportInteropKnot(t, exportByPeer) }
+
+// TestExportInteropKnotEveryPeer: the same with two keyed secondary peers
+// and plain `export`, whose fragment carries both keys.
+func TestExportInteropKnotEveryPeer(t *testing.T) { exportInteropKnot(t, exportEveryPeer) }
 
 // exportInteropKnot: knotd with its own server, log, database and
 // template sections and the exported fragment included as it is.
-// With byPeer, the server is the keyed secondary peer (exportPrimary).
-func exportInteropKnot(t *testing.T, byPeer bool) {
+// mode says how zonekeeper knows the server (exportPrimary).
+func exportInteropKnot(t *testing.T, mode exportMode) {
 	const ip = "127.0.0.3"
 	knotd := peerBinary(t, "knotd", "knot")
 	port := freeLoopbackPort(t, ip)
 	addr := net.JoinHostPort(ip, strconv.Itoa(port))
-	zk, _, fragment := exportPrimary(t, "knot", addr, byPeer)
+	zk, _, fragment := exportPrimary(t, "knot", addr, mode)
 
 	dir := t.TempDir()
 	writeTestFile(t, filepath.Join(dir, "zonekeeper.conf"), fragment)
@@ -200,25 +232,29 @@ include: %q
 	diag := func() string {
 		return "fragment:\n" + fragment + "\nknotd log:\n" + proc.Output() + "\nzonekeeper log:\n" + zk.proc.Output()
 	}
-	followsExport(t, zk, addr, exportGrant(byPeer), diag)
+	followsExport(t, zk, addr, exportGrant(mode), diag)
 }
 
 // TestExportInteropNSD: the zones' TSIG-ALLOW-AXFR key.
-func TestExportInteropNSD(t *testing.T) { exportInteropNSD(t, false) }
+func TestExportInteropNSD(t *testing.T) { exportInteropNSD(t, exportByZoneKey) }
 
 // TestExportInteropNSDPeer: nsd as the keyed secondary peer zonekeeper
 // knows, with the fragment of `export --peer`.
-func TestExportInteropNSDPeer(t *testing.T) { exportInteropNSD(t, true) }
+func TestExportInteropNSDPeer(t *testing.T) { exportInteropNSD(t, exportByPeer) }
+
+// TestExportInteropNSDEveryPeer: the same with two keyed secondary peers
+// and plain `export`, whose fragment carries both keys.
+func TestExportInteropNSDEveryPeer(t *testing.T) { exportInteropNSD(t, exportEveryPeer) }
 
 // exportInteropNSD: nsd with its own server section (as startNSD
 // writes it) and the exported fragment included as it is.
-// With byPeer, the server is the keyed secondary peer (exportPrimary).
-func exportInteropNSD(t *testing.T, byPeer bool) {
+// mode says how zonekeeper knows the server (exportPrimary).
+func exportInteropNSD(t *testing.T, mode exportMode) {
 	const ip = "127.0.0.3"
 	nsd := nsdBinary(t)
 	port := freeLoopbackPort(t, ip)
 	addr := net.JoinHostPort(ip, strconv.Itoa(port))
-	zk, _, fragment := exportPrimary(t, "nsd", addr, byPeer)
+	zk, _, fragment := exportPrimary(t, "nsd", addr, mode)
 
 	dir := t.TempDir()
 	writeTestFile(t, filepath.Join(dir, "zonekeeper.conf"), fragment)
@@ -254,7 +290,7 @@ include: %q
 		log, _ := os.ReadFile(filepath.Join(dir, "nsd.log"))
 		return "fragment:\n" + fragment + "\nnsd log:\n" + string(log) + "\nzonekeeper log:\n" + zk.proc.Output()
 	}
-	followsExport(t, zk, addr, exportGrant(byPeer), diag)
+	followsExport(t, zk, addr, exportGrant(mode), diag)
 }
 
 // TestExportInteropBINDPrimary: the fragment of `export bind --role
@@ -272,6 +308,7 @@ func TestExportInteropBINDPrimary(t *testing.T) { exportInteropBINDPrimary(t, fa
 // address.
 func TestExportInteropBINDPrimaryPeer(t *testing.T) { exportInteropBINDPrimary(t, true) }
 
+// exportInteropBINDPrimary runs both: byPeer names named as a keyed peer.
 func exportInteropBINDPrimary(t *testing.T, byPeer bool) {
 	named := peerBinary(t, "named", "bind9")
 	port := freeLoopbackPort(t, bindIP)
