@@ -37,9 +37,9 @@ const exportPeerName = "sec"
 type exportMode int
 
 const (
-	exportByZoneKey  exportMode = iota // every zone's TSIG-ALLOW-AXFR key; the server in ALSO-NOTIFY
-	exportByPeer                       // a keyed secondary peer; `export --peer`
-	exportEveryPeer                    // one of two keyed secondary peers; `export` without --peer
+	exportByZoneKey exportMode = iota // every zone's TSIG-ALLOW-AXFR key; the server in ALSO-NOTIFY
+	exportByPeer                      // a keyed secondary peer; `export --peer`
+	exportEveryPeer                   // one of two keyed secondary peers; `export` without --peer
 )
 
 // exportPrimary starts zonekeeper on zkIP serving exportZones and returns
