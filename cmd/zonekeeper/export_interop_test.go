@@ -19,7 +19,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"zonekeeper/daemon/api"
@@ -201,12 +200,45 @@ func TestExportInteropKnotEveryPeer(t *testing.T) { exportInteropKnot(t, exportE
 // mode says how zonekeeper knows the server (exportPrimary).
 func exportInteropKnot(t *testing.T, mode exportMode) {
 	const ip = "127.0.0.3"
-	knotd := peerBinary(t, "knotd", "knot")
 	port := freeLoopbackPort(t, ip)
 	addr := net.JoinHostPort(ip, strconv.Itoa(port))
 	zk, _, fragment := exportPrimary(t, "knot", addr, mode)
+	logs := startExportKnot(t, ip, port, fragment, t.TempDir())
+	diag := func() string { return logs() + "\nzonekeeper log:\n" + zk.proc.Output() }
+	followsExport(t, zk, addr, exportGrant(mode), diag)
+}
 
-	dir := t.TempDir()
+// TestExportInteropNSD: the zones' TSIG-ALLOW-AXFR key.
+func TestExportInteropNSD(t *testing.T) { exportInteropNSD(t, exportByZoneKey) }
+
+// TestExportInteropNSDPeer: nsd as the keyed secondary peer zonekeeper
+// knows, with the fragment of `export --peer`.
+func TestExportInteropNSDPeer(t *testing.T) { exportInteropNSD(t, exportByPeer) }
+
+// TestExportInteropNSDEveryPeer: the same with two keyed secondary peers
+// and plain `export`, whose fragment carries both keys.
+func TestExportInteropNSDEveryPeer(t *testing.T) { exportInteropNSD(t, exportEveryPeer) }
+
+// exportInteropNSD: nsd with its own server section (as startNSD
+// writes it) and the exported fragment included as it is.
+// mode says how zonekeeper knows the server (exportPrimary).
+func exportInteropNSD(t *testing.T, mode exportMode) {
+	const ip = "127.0.0.3"
+	port := freeLoopbackPort(t, ip)
+	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	zk, _, fragment := exportPrimary(t, "nsd", addr, mode)
+	logs := startExportNSD(t, ip, port, fragment, t.TempDir())
+	diag := func() string { return logs() + "\nzonekeeper log:\n" + zk.proc.Output() }
+	followsExport(t, zk, addr, exportGrant(mode), diag)
+}
+
+// startExportKnot runs knotd on ip:port in dir, with its own server, log,
+// database, control and template sections (zone files in dir) and
+// fragment included as it is, once knotc conf-check accepts it; it
+// returns the fragment and knotd's log, for failure messages.
+func startExportKnot(t *testing.T, ip string, port int, fragment, dir string) func() string {
+	t.Helper()
+	knotd := peerBinary(t, "knotd", "knot")
 	writeTestFile(t, filepath.Join(dir, "zonekeeper.conf"), fragment)
 	conf := filepath.Join(dir, "knot.conf")
 	writeTestFile(t, conf, fmt.Sprintf(`server:
@@ -229,34 +261,16 @@ include: %q
 	}
 	proc := startPeerProcess(t, "knotd", knotd, "-c", conf)
 	waitPeerLog(t, proc, 0, regexp.MustCompile(`server started`), peerStartTimeout)
-	diag := func() string {
-		return "fragment:\n" + fragment + "\nknotd log:\n" + proc.Output() + "\nzonekeeper log:\n" + zk.proc.Output()
-	}
-	followsExport(t, zk, addr, exportGrant(mode), diag)
+	return func() string { return "fragment:\n" + fragment + "\nknotd log:\n" + proc.Output() }
 }
 
-// TestExportInteropNSD: the zones' TSIG-ALLOW-AXFR key.
-func TestExportInteropNSD(t *testing.T) { exportInteropNSD(t, exportByZoneKey) }
-
-// TestExportInteropNSDPeer: nsd as the keyed secondary peer zonekeeper
-// knows, with the fragment of `export --peer`.
-func TestExportInteropNSDPeer(t *testing.T) { exportInteropNSD(t, exportByPeer) }
-
-// TestExportInteropNSDEveryPeer: the same with two keyed secondary peers
-// and plain `export`, whose fragment carries both keys.
-func TestExportInteropNSDEveryPeer(t *testing.T) { exportInteropNSD(t, exportEveryPeer) }
-
-// exportInteropNSD: nsd with its own server section (as startNSD
-// writes it) and the exported fragment included as it is.
-// mode says how zonekeeper knows the server (exportPrimary).
-func exportInteropNSD(t *testing.T, mode exportMode) {
-	const ip = "127.0.0.3"
+// startExportNSD runs nsd on ip:port in dir, with its own server section
+// (as startNSD writes it; zone files in dir, nsd.pid there) and fragment
+// included as it is, once nsd-checkconf accepts it; it returns the
+// fragment and nsd's log, for failure messages.
+func startExportNSD(t *testing.T, ip string, port int, fragment, dir string) func() string {
+	t.Helper()
 	nsd := nsdBinary(t)
-	port := freeLoopbackPort(t, ip)
-	addr := net.JoinHostPort(ip, strconv.Itoa(port))
-	zk, _, fragment := exportPrimary(t, "nsd", addr, mode)
-
-	dir := t.TempDir()
 	writeTestFile(t, filepath.Join(dir, "zonekeeper.conf"), fragment)
 	conf := filepath.Join(dir, "nsd.conf")
 	writeTestFile(t, conf, fmt.Sprintf(`server:
@@ -286,113 +300,8 @@ include: %q
 		t.Fatalf("nsd-checkconf: %v\n%s\nfragment:\n%s", err, out, fragment)
 	}
 	startPeerProcess(t, "nsd", nsd, "-d", "-c", conf)
-	diag := func() string {
+	return func() string {
 		log, _ := os.ReadFile(filepath.Join(dir, "nsd.log"))
-		return "fragment:\n" + fragment + "\nnsd log:\n" + string(log) + "\nzonekeeper log:\n" + zk.proc.Output()
-	}
-	followsExport(t, zk, addr, exportGrant(mode), diag)
-}
-
-// TestExportInteropBINDPrimary: the fragment of `export bind --role
-// primary`, exported by a zonekeeper whose zones are secondaries of that
-// named (added with `zone add-secondary --tsig`), makes named their
-// primary: zonekeeper transfers every zone with TSIG, and follows named's
-// NOTIFY after a zonefile edit and a reload (SIGHUP).
-func TestExportInteropBINDPrimary(t *testing.T) { exportInteropBINDPrimary(t, false) }
-
-// TestExportInteropBINDPrimaryPeer: the same with named as a keyed peer
-// (`peer add prim ADDR --role secondary --tsig KEY`) that is the zones'
-// primary by name (`zone add-secondary ZONE prim`, no key of the zone's
-// own), and the fragment of `export bind --role primary --peer prim`:
-// the peer's key signs both ways, and named notifies from the peer's
-// address.
-func TestExportInteropBINDPrimaryPeer(t *testing.T) { exportInteropBINDPrimary(t, true) }
-
-// exportInteropBINDPrimary runs both: byPeer names named as a keyed peer.
-func exportInteropBINDPrimary(t *testing.T, byPeer bool) {
-	named := peerBinary(t, "named", "bind9")
-	port := freeLoopbackPort(t, bindIP)
-	addr := net.JoinHostPort(bindIP, strconv.Itoa(port))
-	key := newTSIGKey(t, "export.key", "hmac-sha256")
-	zk := startZKNode(t, buildZonekeeper(t, t.TempDir()), zkOptions{IP: zkIP})
-	zk.addKey(key)
-	args := []string{"export", "bind", "--role", "primary"}
-	wants := []string{key.Secret, "type primary;", `allow-transfer { key "export.key."; };`, "also-notify { " + zkIP + " port " + portOf(zk.dns) + ` key "export.key."; };`}
-	if byPeer {
-		zk.ok("peer", "add", "prim", addr, "--role", "secondary", "--tsig", key.Name)
-		args = append(args, "--peer", "prim")
-		wants = append(wants, "notify-source "+bindIP+";")
-	}
-	for zone := range exportZones {
-		if byPeer {
-			zk.ok("zone", "add-secondary", zone, "prim")
-		} else {
-			zk.ok("zone", "add-secondary", zone, addr, "--tsig", key.Name)
-		}
-	}
-	fragment := zk.ok(args...)
-	for _, want := range wants {
-		if !strings.Contains(fragment, want) {
-			t.Fatalf("the fragment lacks %q:\n%s", want, fragment)
-		}
-	}
-
-	dir := t.TempDir()
-	for zone, serial := range exportZones {
-		writeTestFile(t, filepath.Join(dir, strings.TrimSuffix(zone, ".")+".zone"), replicationZone(t, serial))
-	}
-	writeTestFile(t, filepath.Join(dir, "zonekeeper.conf"), fragment)
-	conf := filepath.Join(dir, "named.conf")
-	// notify explicit: named notifies only the fragment's also-notify.
-	writeTestFile(t, conf, fmt.Sprintf(`options {
-	directory %q;
-	pid-file %q;
-	session-keyfile %q;
-	managed-keys-directory %q;
-	listen-on port %d { %s; };
-	listen-on-v6 { none; };
-	recursion no;
-	dnssec-validation no;
-	notify explicit;
-	notify-delay 0;
-};
-include %q;
-`, dir, filepath.Join(dir, "named.pid"), filepath.Join(dir, "session.key"), dir, port, bindIP, filepath.Join(dir, "zonekeeper.conf")))
-	if out, err := exec.Command(peerBinary(t, "named-checkconf", "bind9"), conf).CombinedOutput(); err != nil {
-		t.Fatalf("named-checkconf: %v\n%s\nfragment:\n%s", err, out, fragment)
-	}
-	proc := startPeerProcess(t, "named", named, "-g", "-c", conf)
-	waitPeerLog(t, proc, 0, regexp.MustCompile(`(?m) running$`), peerStartTimeout)
-	diag := func() string {
-		return "fragment:\n" + fragment + "\nnamed log:\n" + proc.Output() + "\nzonekeeper events:\n" + zk.eventsText("") + "\nzonekeeper log:\n" + zk.proc.Output()
-	}
-	for zone, serial := range exportZones {
-		zk.ok("zone", "retrieve", zone)
-		took := waitSerial(t, zk.dns, zone, serial, propagationTimeout, diag)
-		t.Logf("%s: zonekeeper serves serial %d after %v", zone, serial, took)
-	}
-
-	// A change at named reaches zonekeeper by NOTIFY (refresh is an hour).
-	want := make(map[string]uint32)
-	for zone := range exportZones {
-		want[zone] = bumpZonefile(t, filepath.Join(dir, strings.TrimSuffix(zone, ".")+".zone"), zone, "after-export 300 IN A 127.0.0.91")
-	}
-	pid, err := os.ReadFile(filepath.Join(dir, "named.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(pid)))
-	if err != nil {
-		t.Fatalf("named.pid: %v", err)
-	}
-	if err := syscall.Kill(n, syscall.SIGHUP); err != nil {
-		t.Fatalf("SIGHUP to named: %v", err)
-	}
-	for zone, serial := range want {
-		took := waitSerial(t, zk.dns, zone, serial, propagationTimeout, diag)
-		t.Logf("%s: zonekeeper serves serial %d after %v, by NOTIFY", zone, serial, took)
-		if got := lookupA(t, zk.dns, "after-export."+zone); !slices.Equal(got, []string{"127.0.0.91"}) {
-			t.Errorf("%s: after-export A at zonekeeper: %v", zone, got)
-		}
+		return "fragment:\n" + fragment + "\nnsd log:\n" + string(log)
 	}
 }
