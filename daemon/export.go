@@ -44,59 +44,42 @@ type exportPlan struct {
 	Notes  []string // comments at the top
 }
 
+// exportBuilder holds what every zone of one export shares.
+type exportBuilder struct {
+	d      *Daemon
+	ctx    context.Context
+	own    []netip.AddrPort // this node's DNS addresses
+	peers  []peer
+	target *peer                // the peer the fragment is for; nil any server
+	keys   map[string]store.Key // every key a zone uses, by canonical name
+	// peerKeys are, without a target, the keys of every keyed secondary
+	// peer, named in role secondary after the zone's own.
+	peerKeys []string
+}
+
 // exportPlan gathers what the fragment for names says: the keys, and for
 // each zone the servers it names. target is the peer the fragment is
 // for (`export --peer`), nil for any server (docs/architecture.md,
 // "Peers, keys and access": the key a peer's traffic is signed with).
 func (d *Daemon) exportPlan(ctx context.Context, format, role string, names []string, target *peer) exportPlan {
 	plan := exportPlan{Format: format, Role: role}
-	own := d.ownAddrs()
-	for _, a := range own {
+	b := &exportBuilder{d: d, ctx: ctx, own: d.ownAddrs(), peers: d.peers.list(), target: target, keys: make(map[string]store.Key)}
+	for _, a := range b.own {
 		if a.Addr().IsUnspecified() {
 			plan.Notes = append(plan.Notes, fmt.Sprintf("zonekeeper listens on %s (every address): replace it below with an address of this host that the server can reach", a))
 		}
 	}
-	peers := d.peers.list()
 	if target != nil {
 		plan.Peer, plan.Source = target.Name, target.Addr.Addr()
 		plan.Notes = append(plan.Notes, fmt.Sprintf("for peer %s: zonekeeper knows the server at %s, so it must answer there, and its requests and NOTIFYs leave from %s", target.Name, target.Addr, target.Addr.Addr()))
 	}
-	keys := make(map[string]store.Key)
-	useKey := func(z *exportZone, name string) string {
-		if name == "" {
-			return ""
-		}
-		k, ok := d.keys.lookup(name)
-		if !ok {
-			sk, err := d.store.Keys().Get(ctx, name)
-			if err != nil {
-				z.Notes = append(z.Notes, fmt.Sprintf("TSIG key %s is named by the zone but does not exist here: left out", canonicalKeyName(name)))
-				return ""
-			}
-			k = sk
-		}
-		k.Name = canonicalKeyName(k.Name)
-		keys[k.Name] = k
-		return k.Name
-	}
-	meta := func(zone, kind string) []string {
-		v, _ := d.store.Meta().Get(ctx, zone, kind)
-		return v
-	}
-	first := func(v []string) string {
-		if len(v) == 0 {
-			return ""
-		}
-		return strings.TrimSpace(v[0])
-	}
 	// Without --peer, role secondary names every keyed secondary peer's
 	// key: the fragment then works on whichever of them it is used.
-	var peerKeys []string
 	if target == nil && role == api.ExportRoleSecondary {
 		var named []string
-		for _, p := range peers {
-			if p.Role == roleSecondary && p.Key != "" && !slices.Contains(peerKeys, p.Key) {
-				peerKeys = append(peerKeys, p.Key)
+		for _, p := range b.peers {
+			if p.Role == roleSecondary && p.Key != "" && !slices.Contains(b.peerKeys, p.Key) {
+				b.peerKeys = append(b.peerKeys, p.Key)
 				named = append(named, p.Name)
 			}
 		}
@@ -107,90 +90,134 @@ func (d *Daemon) exportPlan(ctx context.Context, format, role string, names []st
 	for _, name := range names {
 		z := exportZone{Name: name}
 		if role == api.ExportRoleSecondary {
-			var zkeys []string
-			switch {
-			case target != nil && target.Key != "":
-				zkeys = []string{target.Key} // what the peer's traffic is signed with
-			default:
-				zkeys = append(zkeys, first(meta(name, store.MetaTSIGAllowAXFR)))
-				zkeys = append(zkeys, peerKeys...)
-			}
-			var used []string
-			for _, k := range zkeys {
-				if k = useKey(&z, k); k != "" && !slices.Contains(used, k) {
-					used = append(used, k)
-				}
-			}
-			switch {
-			case len(used) == 0 && target != nil:
-				z.Notes = append(z.Notes, fmt.Sprintf("peer %s has no key, nor the zone a TSIG-ALLOW-AXFR key: transfers go unsigned, allowed by the peer's address %s", target.Name, target.Addr.Addr()))
-			case len(used) == 0:
-				z.Notes = append(z.Notes, "no TSIG-ALLOW-AXFR key: transfers go unsigned; allow this server by address on zonekeeper's side (`zonekeeper peer add NAME ADDR --role secondary`, ALLOW-AXFR-FROM or allow-axfr)")
-			}
-			if len(used) == 0 {
-				used = []string{""}
-			}
-			for _, a := range own {
-				for _, k := range used {
-					z.Servers = append(z.Servers, exportServer{Addr: a, Key: k})
-				}
-			}
+			b.secondaryZone(&z)
 		} else {
-			upstream := d.primaryPeers(ctx, name)
-			zoneKey := first(meta(name, store.MetaAXFRMasterTSIG))
-			if zoneKey == "" {
-				if sz, err := d.store.Zones().Get(ctx, name); err == nil {
-					zoneKey = sz.TSIGKey // a secondary's key for its primaries
-				}
-			}
-			if zoneKey == "" {
-				zoneKey = first(meta(name, store.MetaTSIGAllowAXFR))
-			}
-			// A zone without a key of its own transfers from a primary
-			// that is a keyed peer with the peer's key (primariesOf).
-			if zoneKey == "" && target != nil {
-				zoneKey = target.Key
-			}
-			for _, p := range upstream {
-				if zoneKey == "" && target == nil {
-					zoneKey = p.Key
-				}
-			}
-			if target != nil && !slices.ContainsFunc(upstream, func(p peer) bool { return p.Name == target.Name }) {
-				if sz, err := d.store.Zones().Get(ctx, name); err == nil && sz.Kind == store.KindSecondary {
-					z.Notes = append(z.Notes, fmt.Sprintf("peer %s is not among the zone's primaries here (%s): zonekeeper transfers from it once it is (`zonekeeper zone add-secondary %s %s`, or `zone demote %s --primary %s`)", target.Name, strings.Join(sz.Primaries, ", "), name, target.Name, name, target.Name))
-				}
-			}
-			key := useKey(&z, zoneKey)
-			if key == "" {
-				z.Notes = append(z.Notes, "no TSIG key for this zone (AXFR-MASTER-TSIG, the secondary zone's key, TSIG-ALLOW-AXFR, or the key of the peer that is its primary): zonekeeper transfers unsigned, allowed by address")
-			}
-			for _, a := range own {
-				z.Servers = append(z.Servers, exportServer{Addr: a, Key: key})
-			}
-			for _, p := range peers {
-				// The server itself, the peer the fragment is for or the
-				// zone's own primary, is not told of its own zone.
-				if (target != nil && p.Name == target.Name) || slices.ContainsFunc(upstream, func(u peer) bool { return u.Name == p.Name }) {
-					continue
-				}
-				z.Servers = appendServer(z.Servers, exportServer{Addr: p.Addr, Key: useKey(&z, p.Key)})
-			}
-			if len(peers) == 0 {
-				for _, v := range meta(name, store.MetaAlsoNotify) {
-					if ap, err := ParseAddr(strings.TrimSpace(v), 53); err == nil {
-						z.Servers = appendServer(z.Servers, exportServer{Addr: ap, Key: key})
-					}
-				}
-			}
+			b.primaryZone(&z)
 		}
 		plan.Zones = append(plan.Zones, z)
 	}
-	for _, k := range keys {
+	for _, k := range b.keys {
 		plan.Keys = append(plan.Keys, k)
 	}
 	slices.SortFunc(plan.Keys, func(a, b store.Key) int { return strings.Compare(a.Name, b.Name) })
 	return plan
+}
+
+// useKey records the key of that name for the fragment and returns its
+// canonical name; "" for no name, or a key that does not exist (noted
+// on z and left out).
+func (b *exportBuilder) useKey(z *exportZone, name string) string {
+	if name == "" {
+		return ""
+	}
+	k, ok := b.d.keys.lookup(name)
+	if !ok {
+		sk, err := b.d.store.Keys().Get(b.ctx, name)
+		if err != nil {
+			z.Notes = append(z.Notes, fmt.Sprintf("TSIG key %s is named by the zone but does not exist here: left out", canonicalKeyName(name)))
+			return ""
+		}
+		k = sk
+	}
+	k.Name = canonicalKeyName(k.Name)
+	b.keys[k.Name] = k
+	return k.Name
+}
+
+// firstMeta returns the first value of the zone's metadata kind; "" none.
+func (b *exportBuilder) firstMeta(zone, kind string) string {
+	v, _ := b.d.store.Meta().Get(b.ctx, zone, kind)
+	if len(v) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(v[0])
+}
+
+// secondaryZone fills z for role secondary: this node's addresses as its
+// primaries, once per key the server may sign with: the target's key,
+// else the zone's TSIG-ALLOW-AXFR key and every keyed secondary peer's.
+func (b *exportBuilder) secondaryZone(z *exportZone) {
+	var names []string
+	if b.target != nil && b.target.Key != "" {
+		names = []string{b.target.Key} // what the peer's traffic is signed with
+	} else {
+		names = append([]string{b.firstMeta(z.Name, store.MetaTSIGAllowAXFR)}, b.peerKeys...)
+	}
+	var used []string
+	for _, k := range names {
+		if k = b.useKey(z, k); k != "" && !slices.Contains(used, k) {
+			used = append(used, k)
+		}
+	}
+	switch {
+	case len(used) == 0 && b.target != nil:
+		z.Notes = append(z.Notes, fmt.Sprintf("peer %s has no key, nor the zone a TSIG-ALLOW-AXFR key: transfers go unsigned, allowed by the peer's address %s", b.target.Name, b.target.Addr.Addr()))
+	case len(used) == 0:
+		z.Notes = append(z.Notes, "no TSIG-ALLOW-AXFR key: transfers go unsigned; allow this server by address on zonekeeper's side (`zonekeeper peer add NAME ADDR --role secondary`, ALLOW-AXFR-FROM or allow-axfr)")
+	}
+	if len(used) == 0 {
+		used = []string{""}
+	}
+	for _, a := range b.own {
+		for _, k := range used {
+			z.Servers = append(z.Servers, exportServer{Addr: a, Key: k})
+		}
+	}
+}
+
+// primaryZone fills z for role primary: this node's addresses with the
+// key it transfers the zone with, and every peer with its own key, but
+// the server itself (the target, or the peer that is the zone's
+// primary); the zone's ALSO-NOTIFY targets when there are no peers.
+func (b *exportBuilder) primaryZone(z *exportZone) {
+	upstream := b.d.primaryPeers(b.ctx, z.Name)
+	isUpstream := func(p peer) bool {
+		return slices.ContainsFunc(upstream, func(u peer) bool { return u.Name == p.Name })
+	}
+	row, rowErr := b.d.store.Zones().Get(b.ctx, z.Name)
+	zoneKey := b.firstMeta(z.Name, store.MetaAXFRMasterTSIG)
+	if zoneKey == "" && rowErr == nil {
+		zoneKey = row.TSIGKey // a secondary's key for its primaries
+	}
+	if zoneKey == "" {
+		zoneKey = b.firstMeta(z.Name, store.MetaTSIGAllowAXFR)
+	}
+	// A zone without a key of its own transfers from a primary that is
+	// a keyed peer with the peer's key (primariesOf).
+	if zoneKey == "" && b.target != nil {
+		zoneKey = b.target.Key
+	}
+	for _, p := range upstream {
+		if zoneKey == "" && b.target == nil {
+			zoneKey = p.Key // the first keyed one
+		}
+	}
+	if b.target != nil && !isUpstream(*b.target) && rowErr == nil && row.Kind == store.KindSecondary {
+		z.Notes = append(z.Notes, fmt.Sprintf("peer %s is not among the zone's primaries here (%s): zonekeeper transfers from it once it is (`zonekeeper zone add-secondary %s %s`, or `zone demote %s --primary %s`)",
+			b.target.Name, strings.Join(row.Primaries, ", "), z.Name, b.target.Name, z.Name, b.target.Name))
+	}
+	key := b.useKey(z, zoneKey)
+	if key == "" {
+		z.Notes = append(z.Notes, "no TSIG key for this zone (AXFR-MASTER-TSIG, the secondary zone's key, TSIG-ALLOW-AXFR, or the key of the peer that is its primary): zonekeeper transfers unsigned, allowed by address")
+	}
+	for _, a := range b.own {
+		z.Servers = append(z.Servers, exportServer{Addr: a, Key: key})
+	}
+	for _, p := range b.peers {
+		// The server itself is not told of its own zone.
+		if (b.target != nil && p.Name == b.target.Name) || isUpstream(p) {
+			continue
+		}
+		z.Servers = appendServer(z.Servers, exportServer{Addr: p.Addr, Key: b.useKey(z, p.Key)})
+	}
+	if len(b.peers) == 0 {
+		v, _ := b.d.store.Meta().Get(b.ctx, z.Name, store.MetaAlsoNotify)
+		for _, s := range v {
+			if ap, err := ParseAddr(strings.TrimSpace(s), 53); err == nil {
+				z.Servers = appendServer(z.Servers, exportServer{Addr: ap, Key: key})
+			}
+		}
+	}
 }
 
 // primaryPeers returns the peers that are zone's own primaries here
