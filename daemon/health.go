@@ -67,12 +67,13 @@ type health struct {
 	log         *slog.Logger
 	emit        func(api.Event)
 
-	mu      sync.Mutex
-	peers   map[string]map[string]*api.PeerState // zone -> peer name -> what was seen
-	split   map[string]string                    // zone -> the split-brain event key last reported
-	marks   map[string]countdownMark             // zone -> expire milestones reported
-	startup bool                                 // the start-up round has not ended: first NOTIFYs wait
-	held    map[string]uint32                    // zone -> serial whose first NOTIFY waits
+	mu       sync.Mutex
+	peers    map[string]map[string]*api.PeerState // zone -> peer name -> what was seen
+	split    map[string]string                    // zone -> the split-brain event key last reported
+	diverged map[string]map[string]string         // zone -> peer name -> the diverged event key last reported (health_diverged.go)
+	marks    map[string]countdownMark             // zone -> expire milestones reported
+	startup  bool                                 // the start-up round has not ended: first NOTIFYs wait
+	held     map[string]uint32                    // zone -> serial whose first NOTIFY waits
 
 	servers map[string]map[string]*api.ServerState // zone -> server address -> what was seen (health_servers.go)
 	order   map[string][]string                    // zone -> server addresses in listing order
@@ -105,6 +106,7 @@ func newHealth(d *Daemon) *health {
 		emit:        d.events.Emit,
 		peers:       make(map[string]map[string]*api.PeerState),
 		split:       make(map[string]string),
+		diverged:    make(map[string]map[string]string),
 		marks:       make(map[string]countdownMark),
 		startup:     true,
 		held:        make(map[string]uint32),
@@ -133,6 +135,7 @@ func (h *health) forget(zone string) {
 	defer h.mu.Unlock()
 	delete(h.peers, zone)
 	delete(h.split, zone)
+	delete(h.diverged, zone)
 	delete(h.marks, zone)
 	delete(h.servers, zone)
 	delete(h.order, zone)
@@ -297,11 +300,13 @@ func (h *health) prune(peers []peer, snaps []*answer.Snapshot) {
 		if !served[zone] {
 			delete(h.peers, zone)
 			delete(h.split, zone)
+			delete(h.diverged, zone)
 			continue
 		}
 		for name := range m {
 			if !slices.ContainsFunc(peers, func(p peer) bool { return p.Name == name }) {
 				delete(m, name)
+				delete(h.diverged[zone], name)
 			}
 		}
 	}
@@ -322,6 +327,8 @@ func (h *health) record(zone string, ours uint32, p peer, st api.PeerState) {
 	if st.Serves {
 		st.Lag = int64(int32(ours - st.Serial))
 		st.InSync = st.Serial == ours
+		st.Diverged = h.diverges(zone, ours, st)
+		st.InSync = st.InSync && !st.Diverged
 	}
 	primary := false
 	if row, err := h.db.Zones().Get(context.Background(), zone); err == nil {
@@ -353,6 +360,7 @@ func (h *health) record(zone string, ours uint32, p peer, st api.PeerState) {
 		delete(h.split, zone)
 	}
 	h.mu.Unlock()
+	h.noteDivergence(zone, ours, p, st)
 
 	if report {
 		detail := fmt.Sprintf("split-brain: zone %s is primary here at serial %d, but peer %s (%s) serves serial %d, which is newer: two primaries. "+
@@ -394,6 +402,7 @@ func (h *health) decorate(z api.Zone) api.Zone {
 			}
 		}
 	}
+	z = h.decorateDiverged(z)
 	if z.Kind == api.KindSecondary {
 		if at, ok := h.secondaries.expireClock(z.Name); ok {
 			left := max(int64(time.Until(at)/time.Second), 0)

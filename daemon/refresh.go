@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -136,9 +137,18 @@ func (s *secondaries) check(ctx context.Context, z *secZone, force bool) checkRe
 			continue
 		}
 		res := checkResult{ok: true, primary: i, serial: ans.serial, upstream: ans.expire, hasUpstream: ans.hasExpire}
+		whole := force // AXFR whatever the serial
 		if held != nil && !force {
 			have := s.comparedSerial(ctx, z.name, held)
 			switch {
+			case ans.serial == have && s.retransferDue(ctx, z, held, ans):
+				// Same serial, other content (zone_state.go): the primary's
+				// version is the one to hold, and only a full transfer
+				// brings it; an IXFR would find nothing to send.
+				s.report(slog.LevelWarn, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeWarning, Peer: p.String(), Serial: have,
+					Detail: fmt.Sprintf("serial %d at %s is ours, but its content differs: digests %s here vs %s there: re-transferring in full (AXFR)",
+						have, p, digestHex(held.ContentDigest()), digestHex(ans.state.Digest))})
+				whole = true
 			case ans.serial == have:
 				s.report(slog.LevelDebug, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeOK, Peer: p.String(), Serial: have,
 					Detail: fmt.Sprintf("serial %d at %s: up to date", ans.serial, p)})
@@ -151,14 +161,15 @@ func (s *secondaries) check(ctx context.Context, z *secZone, force bool) checkRe
 					lower = &res
 				}
 				continue
+			default:
+				s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeOK, Peer: p.String(), Serial: ans.serial,
+					Detail: fmt.Sprintf("serial %d at %s is newer than ours (%d): transferring", ans.serial, p, have)})
 			}
-			s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeOK, Peer: p.String(), Serial: ans.serial,
-				Detail: fmt.Sprintf("serial %d at %s is newer than ours (%d): transferring", ans.serial, p, have)})
 		} else if err == nil && !force {
 			s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeOK, Peer: p.String(), Serial: ans.serial,
 				Detail: fmt.Sprintf("serial %d at %s; we hold no version: transferring", ans.serial, p)})
 		}
-		serial, err := s.transfer(ctx, z, p, ps.keyAt(i), held, force, ans.serial)
+		serial, err := s.transfer(ctx, z, p, ps.keyAt(i), held, whole, ans.serial)
 		if ctx.Err() != nil {
 			return checkResult{aborted: true}
 		}
@@ -382,6 +393,40 @@ func (s *secondaries) install(z *secZone, v *secVersion, ev api.Event) error {
 			Detail: "answering again: a new version was transferred"})
 	}
 	return nil
+}
+
+// contentDiffers reports whether a primary that answered ans, a
+// zonekeeper peer, serves the serial of held with another content
+// digest (both known).
+func contentDiffers(held *answer.Snapshot, ans soaAnswer) bool {
+	if ans.state == nil || ans.state.Serial != held.Serial() {
+		return false
+	}
+	mine, theirs := held.ContentDigest(), ans.state.Digest
+	return mine != nil && theirs != nil && !bytes.Equal(mine, theirs)
+}
+
+// retransferDue reports whether a zone that holds held must be
+// transferred in full from a primary that answered ans: same serial,
+// other content. Once per serial and digest of the primary, so that a
+// version the secondary cannot hold as the primary has it (records it
+// drops) is not fetched again and again; never for a zone with an AXFR
+// filter, whose content is meant to differ.
+func (s *secondaries) retransferDue(ctx context.Context, z *secZone, held *answer.Snapshot, ans soaAnswer) bool {
+	if !contentDiffers(held, ans) {
+		return false
+	}
+	if script, err := s.filterScriptOf(ctx, z.name); err != nil || script != "" {
+		return false
+	}
+	key := fmt.Sprintf("%d/%x", ans.serial, ans.state.Digest)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if z.retransferred == key {
+		return false
+	}
+	z.retransferred = key
+	return true
 }
 
 // soaAnswer is what a primary said of the zone's SOA.
