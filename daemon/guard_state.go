@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"context"
+
 	"strings"
+	"zonekeeper/daemon/api"
 
 	"github.com/miekg/dns"
 )
@@ -39,4 +41,9 @@ func (d *Daemon) roleAt(ctx context.Context, p peer, zone string) roleView {
 		}
 	}
 	return v
+}
+
+// viewOf is what the last health round saw of a zone at peer p.
+func viewOf(p peer, st *api.PeerState) roleView {
+	return roleView{node: p.Name, addr: p.Addr, answered: st.Reachable, serves: st.Serves, serial: st.Serial, err: st.Error}
 }
