@@ -32,8 +32,6 @@ import (
 
 	"zonekeeper/daemon/answer"
 
-	"github.com/miekg/dns"
-
 	"zonekeeper/daemon/api"
 	"zonekeeper/store"
 	"zonekeeper/zonefile"
@@ -310,35 +308,11 @@ func (h *health) prune(peers []peer, snaps []*answer.Snapshot) {
 	}
 }
 
-// ask queries one peer for a zone's SOA.
+// ask queries one peer for a zone's SOA, with the zone state option.
 func (h *health) ask(ctx context.Context, p peer, zone string, key *xfrKey) api.PeerState {
-	ctx, cancel := context.WithTimeout(ctx, healthQueryTimeout)
-	defer cancel()
-	s := h.secondaries
-	r, err := s.exchangeSOA(ctx, "udp", p.Addr, zone, key)
-	if err == nil && r.Truncated {
-		r, err = s.exchangeSOA(ctx, "tcp", p.Addr, zone, key)
-	}
-	if err != nil {
-		return api.PeerState{Error: err.Error()}
-	}
-	st := api.PeerState{Reachable: true}
-	switch {
-	case r.Rcode != dns.RcodeSuccess:
-		st.Error = "does not serve the zone: answered " + dns.RcodeToString[r.Rcode]
-	case !r.Authoritative:
-		st.Error = "does not serve the zone: the answer is not authoritative"
-	default:
-		for _, rr := range r.Answer {
-			if soa, ok := rr.(*dns.SOA); ok && strings.EqualFold(dns.Fqdn(soa.Hdr.Name), zone) {
-				st.Serves, st.Serial = true, soa.Serial
-			}
-		}
-		if !st.Serves {
-			st.Error = "does not serve the zone: the answer holds no SOA"
-		}
-	}
-	return st
+	zs := h.secondaries.askZoneState(ctx, p.Addr, zone, key)
+	return api.PeerState{Reachable: zs.Reachable, Serves: zs.Serves, Serial: zs.Serial, Error: zs.Why,
+		Role: zs.Role, Digest: zs.DigestHex(), Primary: zs.Primary}
 }
 
 // record keeps what a peer said of a zone we serve at serial ours, and

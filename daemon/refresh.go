@@ -434,12 +434,21 @@ func (s *secondaries) querySOA(ctx context.Context, p netip.AddrPort, zone strin
 // exchangeSOA sends one SOA query over network and checks that the
 // answer is signed when the query was.
 func (s *secondaries) exchangeSOA(ctx context.Context, network string, p netip.AddrPort, zone string, key *xfrKey) (*dns.Msg, error) {
+	return s.exchangeSOAOpts(ctx, network, p, zone, key, false)
+}
+
+// exchangeSOAOpts is exchangeSOA, with the empty zone state option
+// (zone_state.go) when state is set: for peers only.
+func (s *secondaries) exchangeSOAOpts(ctx context.Context, network string, p netip.AddrPort, zone string, key *xfrKey, state bool) (*dns.Msg, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(zone, dns.TypeSOA)
 	m.RecursionDesired = false
 	m.SetEdns0(answer.DefaultUDPSize, false)
 	opt := m.IsEdns0()
 	opt.Option = append(opt.Option, &dns.EDNS0_EXPIRE{Code: dns.EDNS0EXPIRE, Empty: true})
+	if state {
+		opt.Option = append(opt.Option, &dns.EDNS0_LOCAL{Code: answer.OptionZoneState})
+	}
 	c := &dns.Client{Net: network, Timeout: soaQueryTimeout, Dialer: s.dialer(network, p.Addr(), soaQueryTimeout), UDPSize: answer.DefaultUDPSize}
 	if key != nil {
 		m.SetTsig(key.name, key.algorithm, tsigFudge, time.Now().Unix())

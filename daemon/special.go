@@ -57,7 +57,7 @@ func (d *Daemon) ServeSpecial(w listen.SpecialWriter, req *dns.Msg, raw []byte, 
 				return
 			}
 		}
-		d.serveQuery(w, req, tcp, sig)
+		d.serveQuery(w, req, from, tcp, sig)
 	default:
 		d.send(w, req, d.reply(req, dns.RcodeNotImplemented), sig, tcp)
 	}
@@ -156,15 +156,20 @@ func (d *Daemon) send(w listen.SpecialWriter, req, m *dns.Msg, sig *signer, tcp 
 var slowResponders sync.Pool // of *answer.Responder
 
 // serveQuery answers a plain query that was signed or carried the EDNS
-// EXPIRE option.
-func (d *Daemon) serveQuery(w listen.SpecialWriter, req *dns.Msg, tcp bool, sig *signer) {
+// EXPIRE option or the zone state option (zone_state.go), which only a
+// peer's SOA query gets answered.
+func (d *Daemon) serveQuery(w listen.SpecialWriter, req *dns.Msg, from netip.AddrPort, tcp bool, sig *signer) {
 	plain := req.Copy()
 	plain.Extra = slices.DeleteFunc(plain.Extra, func(rr dns.RR) bool { return rr.Header().Rrtype == dns.TypeTSIG })
-	expire := false
+	expire, state := false, false
 	if o := plain.IsEdns0(); o != nil {
 		o.Option = slices.DeleteFunc(o.Option, func(e dns.EDNS0) bool {
-			if e.Option() == dns.EDNS0EXPIRE {
+			switch e.Option() {
+			case dns.EDNS0EXPIRE:
 				expire = true
+				return true
+			case answer.OptionZoneState:
+				state = true
 				return true
 			}
 			return false
@@ -194,9 +199,14 @@ func (d *Daemon) serveQuery(w listen.SpecialWriter, req *dns.Msg, tcp bool, sig 
 		return
 	}
 	m.Compress = true
-	if expire && len(req.Question) == 1 && req.Question[0].Qtype == dns.TypeSOA && m.Rcode == dns.RcodeSuccess {
+	if (expire || state) && len(req.Question) == 1 && req.Question[0].Qtype == dns.TypeSOA && m.Rcode == dns.RcodeSuccess {
 		if s := d.zones.Get(req.Question[0].Name); s != nil && !s.Expired() {
-			addExpire(m, d.expireOf(s))
+			if expire {
+				addExpire(m, d.expireOf(s))
+			}
+			if _, ok := d.peers.trusted(from.Addr(), sig.keyName()); state && ok && m.Authoritative && strings.EqualFold(s.Origin(), dns.Fqdn(req.Question[0].Name)) {
+				d.addZoneState(m, s)
+			}
 		}
 	}
 	d.send(w, req, m, sig, tcp)

@@ -73,6 +73,7 @@ func CompilePacked(p *zonefile.Packed) (*Snapshot, error) {
 		index:  nameIndex{seed: maphash.MakeSeed()},
 		soaNeg: -1,
 		ns:     -1,
+		digest: new(digestSlot),
 	}
 	c := &compiler{s: s, p: p}
 	if err := c.build(); err != nil {

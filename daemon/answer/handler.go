@@ -211,7 +211,8 @@ func (r *Responder) answer(t *zoneTable, tcp bool, limit int) []byte {
 
 // special reports whether the query q, well-formed and of opcode QUERY,
 // is for the slow path: it is signed, or of class IN and asks for a
-// transfer that tcp allows or an SOA with the EDNS EXPIRE option. AXFR
+// transfer that tcp allows or an SOA with the EDNS EXPIRE option or the
+// zone state option (zonestate.go). AXFR
 // over UDP stays here and gets NOTIMP, unless signed: a signed request
 // gets a signed answer.
 func (q *query) special(tcp bool) bool {
@@ -225,7 +226,7 @@ func (q *query) special(tcp bool) bool {
 	case q.qtype == dns.TypeIXFR:
 		return true
 	}
-	return q.expire && q.qtype == dns.TypeSOA
+	return (q.expire || q.state) && q.qtype == dns.TypeSOA
 }
 
 // FormErr returns a bare FORMERR reply to the message of the last Respond

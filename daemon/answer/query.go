@@ -45,6 +45,7 @@ type query struct {
 	do       bool
 	tsig     bool // a TSIG RR ends the message
 	expire   bool // the OPT RR carries an EDNS EXPIRE option (RFC 7314)
+	state    bool // the OPT RR carries the zone state option (zonestate.go)
 	lbuf     [MaxNameLen]byte
 	clearAll bool // FORMERR with every flag but QR clear, as NSD does for QDCOUNT > 1
 }
@@ -144,11 +145,11 @@ func (q *query) parse(b []byte) verdict {
 			if q.edns || off-10-nameStart != 1 || b[nameStart] != 0 {
 				return verdictFormErr
 			}
-			valid, expire := scanOptions(b[off : off+rdlen])
+			valid, expire, state := scanOptions(b[off : off+rdlen])
 			if !valid {
 				return verdictFormErr
 			}
-			q.edns, q.expire = true, expire
+			q.edns, q.expire, q.state = true, expire, state
 			q.udpSize = class
 			q.version = uint8(ttl >> 16)
 			q.do = ttl&(1<<15) != 0
@@ -197,20 +198,24 @@ func skipRR(b []byte, off int) int {
 }
 
 // scanOptions reports whether OPT rdata is a well-formed sequence of
-// options (RFC 6891 §6.1.2), and whether one of them is EDNS EXPIRE.
-func scanOptions(b []byte) (valid, expire bool) {
+// options (RFC 6891 §6.1.2), and whether they hold EDNS EXPIRE and the
+// zone state option.
+func scanOptions(b []byte) (valid, expire, state bool) {
 	for len(b) > 0 {
 		if len(b) < 4 {
-			return false, false
+			return false, false, false
 		}
 		l := int(binary.BigEndian.Uint16(b[2:]))
 		if 4+l > len(b) {
-			return false, false
+			return false, false, false
 		}
-		if binary.BigEndian.Uint16(b) == dns.EDNS0EXPIRE {
+		switch binary.BigEndian.Uint16(b) {
+		case dns.EDNS0EXPIRE:
 			expire = true
+		case OptionZoneState:
+			state = true
 		}
 		b = b[4+l:]
 	}
-	return true, expire
+	return true, expire, state
 }

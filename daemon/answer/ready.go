@@ -213,8 +213,8 @@ func (q *query) cacheable(in []byte) bool {
 	if off+2+n > len(in) {
 		return false
 	}
-	valid, expire := scanOptions(in[off+2 : off+2+n])
-	return valid && !expire
+	valid, expire, state := scanOptions(in[off+2 : off+2+n])
+	return valid && !expire && !state
 }
 
 // readySig is the part of the key besides the question: the query's EDNS

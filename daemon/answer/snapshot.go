@@ -3,6 +3,7 @@ package answer
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"sync/atomic"
 
 	"github.com/miekg/dns"
 )
@@ -33,6 +34,37 @@ type Snapshot struct {
 
 	soa     *dns.SOA // the apex SOA record, as compiled
 	expired bool     // a secondary past its SOA expire: every query gets SERVFAIL
+
+	// digest is the version's content digest, computed in the background
+	// after it is served (the daemon's zone_digest.go); shared by the
+	// copies WithExpired makes, which serve the same records.
+	digest *digestSlot
+}
+
+// digestSlot holds a snapshot's content digest once known.
+type digestSlot struct{ v atomic.Pointer[[]byte] }
+
+// ContentDigest returns the version's content digest (RFC 8976 ZONEMD
+// SHA-384, docs/architecture.md "Content digests and the zone state
+// option"), nil until SetContentDigest was called. Callers must not
+// modify it.
+func (s *Snapshot) ContentDigest() []byte {
+	if s.digest == nil {
+		return nil
+	}
+	if p := s.digest.v.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// SetContentDigest records the version's content digest; d must not be
+// modified afterwards. It is the one thing of a snapshot that is set
+// after it is built, atomically, so queries still read it without locks.
+func (s *Snapshot) SetContentDigest(d []byte) {
+	if s.digest != nil {
+		s.digest.v.Store(&d)
+	}
 }
 
 // noRel marks an RRset a node does not have, in nodeRec's relative

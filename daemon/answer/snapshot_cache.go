@@ -323,6 +323,7 @@ func decodeCache(b []byte) (*Snapshot, cacheHeader, error) {
 		index:   nameIndex{seed: maphash.MakeSeed()},
 		soaNeg:  h.soaNeg,
 		ns:      h.ns,
+		digest:  new(digestSlot),
 		expired: h.expired,
 	}
 	if s.wire, err = WireName(s.origin); err != nil || strings.ToLower(s.origin) != s.origin {

@@ -306,6 +306,12 @@ type PeerState struct {
 	LastSync  time.Time `json:"last_in_sync,omitzero"`
 	Checked   time.Time `json:"checked,omitzero"`
 	Error     string    `json:"error,omitempty"` // why it did not answer or does not serve the zone
+
+	// What a zonekeeper peer said of the zone in the zone state option
+	// (docs/architecture.md, "Content digests and the zone state option").
+	Role    string `json:"role,omitempty"`    // primary, secondary or native there; "" when it did not say
+	Digest  string `json:"digest,omitempty"`  // its content digest of its serial (ZONEMD SHA-384, hex); "" until computed there
+	Primary string `json:"primary,omitempty"` // a secondary's primary there: a peer name or an address
 }
 
 // PromoteRequest asks to promote every secondary zone (POST /v1/promote),
