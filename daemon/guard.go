@@ -26,14 +26,15 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"zonekeeper/daemon/api"
 )
 
 // Roles a node gives for a zone in its zone state.
 const (
-	zoneRolePrimary   = "primary"
-	zoneRoleSecondary = "secondary"
+	zoneRolePrimary   = api.KindPrimary
+	zoneRoleSecondary = api.KindSecondary
 )
 
 // roleView is what one node said of a zone when asked now.
@@ -151,7 +152,7 @@ func promoteGuard(zone string, primaries, others []roleView) string {
 		}
 	}
 	if answering > 0 && 2*len(sees) > answering {
-		return fmt.Sprintf("the primary does not answer this node, but it answers %d of the %d peers that answer (%s): it is alive; promoting would make two primaries",
+		return fmt.Sprintf(majorityRefusal+" it answers %d of the %d peers that answer (%s): it is alive; promoting would make two primaries",
 			len(sees), answering, strings.Join(sees, ", "))
 	}
 	return ""
@@ -193,9 +194,35 @@ func (d *Daemon) promoteCheck(ctx context.Context, zone string, ps primarySet) s
 		}
 		others = append(others, p)
 	}
-	views := d.askRoles(ctx, zone, append(slices.Clone(prim), others...))
-	return promoteGuard(zone, views[:len(prim)], views[len(prim):])
+	ask := func() string {
+		views := d.askRoles(ctx, zone, append(slices.Clone(prim), others...))
+		return promoteGuard(zone, views[:len(prim)], views[len(prim):])
+	}
+	why := ask()
+	if !strings.HasPrefix(why, majorityRefusal) {
+		return why
+	}
+	// The peers' views are their last health round's, which may predate
+	// the primary's loss: look again once each has had a round since
+	// this node found the primary silent.
+	wait := min(d.cfg.HealthInterval+2*healthQueryTimeout, guardSecondLookMax)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return why
+	case <-t.C:
+	}
+	return ask()
 }
+
+// guardSecondLookMax bounds the promote guard's wait for the peers'
+// next health round.
+const guardSecondLookMax = 40 * time.Second
+
+// majorityRefusal begins the promote guard's refusal when the primary
+// answers a majority of the peers but not this node.
+const majorityRefusal = "the primary does not answer this node, but"
 
 // demoteCheck asks each new primary of ps for its zone state and returns
 // the guard's refusal of demoting zone onto them, or "".
