@@ -175,7 +175,7 @@ func showFailover(stdout io.Writer, z *api.ZoneDetail) error {
 
 func runZoneHealth(args []string, stdout, stderr io.Writer) error {
 	v := newVerb("zone health", "zone health NAME [--json]",
-		"Ask every server that should hold zone NAME (this node, the NS-listed servers,\nALSO-NOTIFY, also-notify and peers) for its SOA now and show, per server, its\nsource, whether it answered and answered authoritatively (AA), its serial, its\nlag behind ours (RFC 1982) and when it was last in sync; then the lint\nfindings of RFC 2182 and RFC 1912 practice (lame NS, NS without an address,\nfewer than two NS, all NS in one /24 or /48).\nExit status 1 when the zone is in split-brain (a peer serves a newer serial\nthan this primary) or a lint finding is an error.", stdout)
+		"Ask every server that should hold zone NAME (this node, the NS-listed servers,\nALSO-NOTIFY, also-notify and peers) for its SOA now and show, per server, its\nsource, whether it answered and answered authoritatively (AA), its serial, its\nlag behind ours (RFC 1982) and when it was last in sync; then the lint\nfindings of RFC 2182 and RFC 1912 practice (lame NS, NS without an address,\nfewer than two NS, all NS in one /24 or /48).\nExit status 1 when the zone is in split-brain (a peer serves it as primary too,\nor a server that does not say its role serves a newer serial) or a lint\nfinding is an error.", stdout)
 	name, err := v.zoneArg(args)
 	if err != nil {
 		return err
