@@ -23,7 +23,7 @@ func (d *Daemon) handlePromote(r *http.Request) (any, error) {
 	if req.From != "" {
 		return nil, api.Errorf(api.CodeBadRequest, "from goes with promoting every zone (POST /v1/promote), not zone %s", name)
 	}
-	res, err := d.promote(r.Context(), name, req.Force)
+	res, err := d.promote(r.Context(), &guardRun{}, name, req.Force)
 	if err != nil {
 		// Failures and the guard's refusals are events; a request that
 		// does not fit the zone (not a secondary here) is not.

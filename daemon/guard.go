@@ -79,12 +79,42 @@ func (d *Daemon) nodeAt(ap netip.AddrPort, key string) peer {
 	return peer{Name: ap.String(), Addr: ap, Key: key, Role: roleSecondary}
 }
 
-// askRoles asks each node for its zone state now, in parallel.
-func (d *Daemon) askRoles(ctx context.Context, zone string, nodes []peer) []roleView {
+// guardRun is what one request's guards share across its zones
+// (`promote --all`): a node that did not answer for one zone is not asked
+// again (a dead primary costs one timeout, not one per zone), and the
+// promote guard's second look waits once.
+type guardRun struct {
+	mu     sync.Mutex
+	down   map[netip.AddrPort]string // node -> why it did not answer
+	waited bool                      // the second look's wait is over
+}
+
+// askRoles asks each node for its zone state now, in parallel; run may
+// be nil.
+func (d *Daemon) askRoles(ctx context.Context, run *guardRun, zone string, nodes []peer) []roleView {
 	out := make([]roleView, len(nodes))
 	var wg sync.WaitGroup
 	for i, p := range nodes {
-		wg.Go(func() { out[i] = d.roleAt(ctx, p, zone) })
+		if run != nil {
+			run.mu.Lock()
+			why, down := run.down[p.Addr]
+			run.mu.Unlock()
+			if down {
+				out[i] = roleView{node: p.Name, addr: p.Addr, err: why + " (for another zone; not asked again)"}
+				continue
+			}
+		}
+		wg.Go(func() {
+			out[i] = d.roleAt(ctx, p, zone)
+			if run != nil && !out[i].answered && ctx.Err() == nil {
+				run.mu.Lock()
+				if run.down == nil {
+					run.down = make(map[netip.AddrPort]string)
+				}
+				run.down[p.Addr] = out[i].err
+				run.mu.Unlock()
+			}
+		})
 	}
 	wg.Wait()
 	return out
@@ -177,8 +207,9 @@ func sameNode(v roleView, follows string) bool {
 }
 
 // promoteCheck asks the zone's own primaries (ps) and the other peers
-// and returns the guard's refusal of promoting zone here, or "".
-func (d *Daemon) promoteCheck(ctx context.Context, zone string, ps primarySet) string {
+// and returns the guard's refusal of promoting zone here, or "". run is
+// shared by the zones of one request.
+func (d *Daemon) promoteCheck(ctx context.Context, run *guardRun, zone string, ps primarySet) string {
 	var prim []peer
 	for i, ap := range ps.addrs[:ps.own] {
 		key := ""
@@ -195,7 +226,7 @@ func (d *Daemon) promoteCheck(ctx context.Context, zone string, ps primarySet) s
 		others = append(others, p)
 	}
 	ask := func() string {
-		views := d.askRoles(ctx, zone, append(slices.Clone(prim), others...))
+		views := d.askRoles(ctx, run, zone, append(slices.Clone(prim), others...))
 		return promoteGuard(zone, views[:len(prim)], views[len(prim):])
 	}
 	why := ask()
@@ -204,7 +235,14 @@ func (d *Daemon) promoteCheck(ctx context.Context, zone string, ps primarySet) s
 	}
 	// The peers' views are their last health round's, which may predate
 	// the primary's loss: look again once each has had a round since
-	// this node found the primary silent.
+	// this node found the primary silent (once per request).
+	run.mu.Lock()
+	waited := run.waited
+	run.waited = true
+	run.mu.Unlock()
+	if waited {
+		return why
+	}
 	wait := min(d.cfg.HealthInterval+2*healthQueryTimeout, guardSecondLookMax)
 	t := time.NewTimer(wait)
 	defer t.Stop()
@@ -235,7 +273,21 @@ func (d *Daemon) demoteCheck(ctx context.Context, zone string, ps primarySet) st
 		}
 		nodes[i] = d.nodeAt(ap, key)
 	}
-	return d.demoteGuard(zone, d.askRoles(ctx, zone, nodes))
+	views := d.askRoles(ctx, nil, zone, nodes)
+	// A peer that does not answer now: what its health data last said.
+	for i, v := range views {
+		if v.answered || d.health == nil {
+			continue
+		}
+		if _, isPeer := d.peers.byName(nodes[i].Name); !isPeer {
+			continue
+		}
+		if st, ok := d.health.peerState(zone, nodes[i].Name); ok && st.Reachable {
+			last := viewOf(nodes[i], &st)
+			views[i].err += fmt.Sprintf("; at the last health round, %s", strings.TrimPrefix(last.describe(zone), nodes[i].Name+" "))
+		}
+	}
+	return d.demoteGuard(zone, views)
 }
 
 // overrideHint ends every refusal of the guard.

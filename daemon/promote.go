@@ -110,7 +110,8 @@ func (d *Daemon) copyToBackup(src, zone string, serial uint32) (string, error) {
 
 // promote turns secondary zone name into a primary served from DATA/zones,
 // unless the guard refuses (guard.go) and force is not set.
-func (d *Daemon) promote(ctx context.Context, name string, force bool) (api.Promoted, error) {
+// run is shared by the zones of one request.
+func (d *Daemon) promote(ctx context.Context, run *guardRun, name string, force bool) (api.Promoted, error) {
 	began := time.Now()
 	res := api.Promoted{Zone: name}
 	row, err := d.store.Zones().Get(ctx, name)
@@ -125,7 +126,7 @@ func (d *Daemon) promote(ctx context.Context, name string, force bool) (api.Prom
 		return res, api.Errorf(api.CodeExists, "zone %s: %s already exists; move it away, then promote again", name, path)
 	}
 	if ps, err := d.secondaries.primariesOf(ctx, name); err == nil {
-		if why := d.promoteCheck(ctx, name, ps); why != "" {
+		if why := d.promoteCheck(ctx, run, name, ps); why != "" {
 			if !force {
 				return res, refusal("promoted", name, why)
 			}
@@ -248,6 +249,7 @@ func (d *Daemon) promoteAll(ctx context.Context, from string, force bool) (*api.
 		return nil, err
 	}
 	out := &api.PromoteResult{Zones: []api.Promoted{}}
+	run := &guardRun{}
 	for _, row := range rows {
 		if row.Kind != store.KindSecondary {
 			continue
@@ -259,7 +261,7 @@ func (d *Daemon) promoteAll(ctx context.Context, from string, force bool) (*api.
 		if !hit {
 			continue
 		}
-		res, err := d.promote(ctx, row.Name, force)
+		res, err := d.promote(ctx, run, row.Name, force)
 		if err != nil {
 			res.Error = err.Error()
 			d.events.Emit(api.Event{Zone: row.Name, Kind: "promote", Outcome: api.OutcomeError, Detail: "not promoted: " + err.Error()})

@@ -40,12 +40,12 @@ func splitAdvice(zone string, ours uint32, p peer, v roleView, self string) stri
 	case zonefile.SerialGreater(ours, v.serial):
 		rel = "an older serial"
 	}
-	them := fmt.Sprintf("peer %s (%s) serves it as primary too", p.Name, p.Addr)
+	them := fmt.Sprintf("peer %s (%s) serves it as primary too, at serial %d (%s)", p.Name, p.Addr, v.serial, rel)
 	if v.role == "" {
-		them = fmt.Sprintf("peer %s (%s) serves it with a newer serial and does not say its role", p.Name, p.Addr)
+		them = fmt.Sprintf("peer %s (%s) serves serial %d, which is newer, and does not say its role", p.Name, p.Addr, v.serial)
 	}
-	detail := fmt.Sprintf("split-brain: zone %s is primary here at serial %d, but %s, at serial %d (%s): two primaries. "+
-		"Keep one: demote here with `zonekeeper zone demote %s --primary %s`", zone, ours, them, v.serial, rel, zone, p.Name)
+	detail := fmt.Sprintf("split-brain: zone %s is primary here at serial %d, but %s: two primaries. "+
+		"Keep one: demote here with `zonekeeper zone demote %s --primary %s`", zone, ours, them, zone, p.Name)
 	if self != "" {
 		detail += fmt.Sprintf(", or demote it on %s with `zonekeeper zone demote %s --primary %s`", p.Name, zone, self)
 	} else {
