@@ -26,7 +26,10 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
+	"time"
 
 	"zonekeeper/daemon/api"
 	"zonekeeper/store"
@@ -112,6 +115,7 @@ func (h *health) follow(ctx context.Context) {
 				candidates = append(candidates, viewOf(p, st))
 			}
 		}
+		h.nudge(row.Name, snap.Serial(), append(slices.Clone(current), candidates...))
 		next, why, ok := chooseNewPrimary(snap.Serial(), current, known, candidates)
 		mark := h.follows[row.Name]
 		switch {
@@ -176,4 +180,43 @@ func (h *health) switchPrimary(ctx context.Context, row store.Zone, next roleVie
 	h.emit(api.Event{Zone: row.Name, Kind: "primaries", Outcome: api.OutcomeOK, Peer: p.Addr.Addr().String(), Serial: next.serial,
 		Detail: fmt.Sprintf("secondary zone now follows peer %s (%s), which serves it as primary at serial %d: its primaries %s (%s) for %d health rounds; PRIMARIES was %s",
 			p.Name, p.Addr, next.serial, strings.Join(row.Primaries, ", "), why, followRounds, strings.Join(row.Primaries, ", "))})
+}
+
+// nudge checks a secondary zone's primaries now when a peer among them
+// says, in this round, that it serves the zone as primary at a newer
+// serial than ours: the health round stands in for a NOTIFY that was
+// lost (this node was down or cut off when it was sent). Once per serial,
+// so that a failing transfer keeps its retry schedule. Called with h.mu
+// held.
+func (h *health) nudge(zone string, ours uint32, views []roleView) {
+	for _, v := range views {
+		if !v.isPrimary() || !zonefile.SerialGreater(v.serial, ours) || !v.addr.IsValid() {
+			continue
+		}
+		if last, ok := h.nudged[zone]; ok && !zonefile.SerialGreater(v.serial, last) {
+			return
+		}
+		if h.secondaries.checkSoon(zone, v.addr) {
+			h.nudged[zone] = v.serial
+			h.log.Info(fmt.Sprintf("peer %s serves serial %d as primary, newer than ours (%d): checking the primaries now", v.node, v.serial, ours), "zone", zone)
+		}
+		return
+	}
+}
+
+// checkSoon schedules a secondary zone's check now, from addr first,
+// when addr is one of its primaries (its own or a peer's) and no check
+// is under way; it reports whether it did.
+func (s *secondaries) checkSoon(zone string, addr netip.AddrPort) bool {
+	s.mu.Lock()
+	z := s.zones[zone]
+	if z == nil || z.running || z.retrieving || z.primaries.indexOf(addr.Addr()) < 0 {
+		s.mu.Unlock()
+		return false
+	}
+	z.notifier = addr.Addr().Unmap()
+	z.next = time.Now()
+	s.mu.Unlock()
+	s.poke()
+	return true
 }

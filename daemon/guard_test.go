@@ -194,3 +194,26 @@ func TestPromoteGuardMajority(t *testing.T) {
 		t.Errorf("b after the refusal: %s", b.zoneKind(zone))
 	}
 }
+
+// TestHealthRoundStandsInForLostNotify: a secondary that was down when
+// its primary's NOTIFY went out checks at once when a health round shows
+// the primary ahead, not at the end of its refresh (an hour here).
+func TestHealthRoundStandsInForLostNotify(t *testing.T) {
+	t.Parallel()
+	const zone = "failover.test."
+	a := startNode(t, "127.0.0.1", "", map[string]string{fileNameOf(zone): failoverZone(10, "")}, fastHealth)
+	c := followPrimary(t, "127.0.0.3", a, fastHealth, zone)
+	cData, cAddr := c.cfg.Data, c.addr
+	a.setPeers(peer{Name: "c", Addr: addrPort(t, cAddr), Role: rolePeer})
+	c.stopFn()
+	if _, err := a.loader.edit(zone, api.EditRequest{Op: api.EditAdd, Name: "while-down", Type: "A", Data: []string{"127.0.0.30"}}, api.SerialIncrement, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	storePeer(t, cData, store.Peer{Name: "a", Addr: a.addr, Role: store.PeerRolePeer})
+	c = startNode(t, "127.0.0.3", cData, nil, func(cf *Config) {
+		fastHealth(cf)
+		cf.Listen = []string{cAddr}
+	})
+	eventually(t, 10*time.Second, "c serving serial 11", func() bool { return c.servedSerial(t, zone) == 11 },
+		func() string { return eventDump(c.events(t, zone, "")) + c.logs.String() })
+}

@@ -74,6 +74,7 @@ type health struct {
 	startup bool                                 // the start-up round has not ended: first NOTIFYs wait
 	held    map[string]uint32                    // zone -> serial whose first NOTIFY waits
 	follows map[string]followMark                // zone -> the new primary it is counting rounds for (follow.go)
+	nudged  map[string]uint32                    // zone -> the newer serial a round last checked the primaries for (follow.go)
 
 	servers map[string]map[string]*api.ServerState // zone -> server address -> what was seen (health_servers.go)
 	order   map[string][]string                    // zone -> server addresses in listing order
@@ -110,6 +111,7 @@ func newHealth(d *Daemon) *health {
 		startup:     true,
 		held:        make(map[string]uint32),
 		follows:     make(map[string]followMark),
+		nudged:      make(map[string]uint32),
 		servers:     make(map[string]map[string]*api.ServerState),
 		order:       make(map[string][]string),
 		lint:        make(map[string][]api.LintFinding),
@@ -140,6 +142,7 @@ func (h *health) forget(zone string) {
 	delete(h.order, zone)
 	delete(h.lint, zone)
 	delete(h.follows, zone)
+	delete(h.nudged, zone)
 }
 
 // Run checks the peers every health-interval and the expire clocks of the
