@@ -209,6 +209,8 @@ func TestHealthRoundStandsInForLostNotify(t *testing.T) {
 	if _, err := a.loader.edit(zone, api.EditRequest{Op: api.EditAdd, Name: "while-down", Type: "A", Data: []string{"127.0.0.30"}}, api.SerialIncrement, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	// a's last NOTIFY try to c is sent before c is back.
+	a.waitEvent(t, zone, "notify-out", "to "+cAddr+" (peer c), try 5 of 5", 30*time.Second)
 	storePeer(t, cData, store.Peer{Name: "a", Addr: a.addr, Role: store.PeerRolePeer})
 	c = startNode(t, "127.0.0.3", cData, nil, func(cf *Config) {
 		fastHealth(cf)
