@@ -65,7 +65,9 @@ func (v roleView) describe(zone string) string {
 	case v.role == zoneRoleSecondary:
 		return fmt.Sprintf("%s serves %s as a secondary", v.node, zone)
 	case v.role == "":
-		return fmt.Sprintf("%s serves %s at serial %d but does not say its role (it is not a zonekeeper peer)", v.node, zone, v.serial)
+		return fmt.Sprintf("%s serves %s at serial %d but does not say its role (not a zonekeeper, or it does not count this node as its peer)", v.node, zone, v.serial)
+	case v.role != zoneRolePrimary:
+		return fmt.Sprintf("%s serves %s as a %s zone, which serves no transfers", v.node, zone, v.role)
 	}
 	return fmt.Sprintf("%s serves %s as primary at serial %d", v.node, zone, v.serial)
 }
