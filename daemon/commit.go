@@ -93,6 +93,7 @@ type committer struct {
 	notify func(zone string, serial uint32)      // queues NOTIFY to the zone's targets; never blocks
 	hold   func(zone string, serial uint32) bool // holds a primary's first NOTIFY during start-up
 	native func(zone string) bool                // a native zone: served, never announced
+	digest func(snap *answer.Snapshot)           // queues the version's content digest (zone_digest.go); never blocks
 
 	mu     sync.Mutex
 	locks  map[string]*sync.Mutex // per zone: one commit at a time
@@ -106,6 +107,7 @@ func newCommitter(zones *answer.Zones, j *journal, log *slog.Logger, emit func(a
 		notify: func(string, uint32) {},
 		hold:   func(string, uint32) bool { return false },
 		native: func(string) bool { return false },
+		digest: func(*answer.Snapshot) {},
 		locks:  make(map[string]*sync.Mutex),
 		owners: make(map[string]string),
 	}
@@ -153,6 +155,7 @@ func (c *committer) commit(ch change) error {
 	}
 	prev := c.zones.Get(origin)
 	c.zones.Set(snap)
+	c.digest(snap)
 	c.mu.Lock()
 	c.owners[origin] = ch.owner
 	c.mu.Unlock()

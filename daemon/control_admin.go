@@ -53,6 +53,9 @@ func (d *Daemon) handleStatus(r *http.Request) (any, error) {
 	for _, z := range zs {
 		st.ByKind[z.Kind]++
 		st.ByState[z.State]++
+		if z.State == api.StateSplitBrain || z.State == api.StateDiverged {
+			st.Alerts = append(st.Alerts, api.ZoneAlert{Zone: z.Name, State: z.State, Detail: z.Error})
+		}
 	}
 	errs, err := d.store.Events().List(r.Context(), store.EventFilter{Outcome: store.Outcome(api.OutcomeError), Trusted: true, Limit: 5, Newest: true})
 	if err != nil {

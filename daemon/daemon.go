@@ -46,6 +46,7 @@ type Daemon struct {
 	secondaries *secondaries // secondary.go
 	peers       *peerSet     // peers.go
 	health      *health      // health.go
+	digests     *digester    // zone_digest.go: content digests of the served versions
 	catalog     *catalog     // catalog.go
 	reserved    *reservedSet // reserved.go: the servers whose TCP connections have slots of their own
 	started     time.Time
@@ -141,6 +142,8 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	d.commits.notify = d.notifier.zoneChanged
 	d.commits.hold = d.health.holdFirstNotify
 	d.commits.native = func(zone string) bool { return d.zoneKind(zone) == api.KindNative }
+	d.digests = newDigester(log)
+	d.commits.digest = d.digests.queue
 	return d, nil
 }
 
@@ -244,6 +247,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	g.Go(func() error { return d.notifier.Run(ctx) })
 	g.Go(func() error { return d.secondaries.Run(ctx) })
 	g.Go(func() error { return d.health.Run(ctx) })
+	g.Go(func() error { return d.digests.Run(ctx) })
 	g.Go(func() error { return d.catalog.Run(ctx) })
 	g.Go(func() error { return d.traffic.Run(ctx) })
 	g.Go(func() error { return d.runReserved(ctx) })

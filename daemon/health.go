@@ -67,14 +67,15 @@ type health struct {
 	log         *slog.Logger
 	emit        func(api.Event)
 
-	mu      sync.Mutex
-	peers   map[string]map[string]*api.PeerState // zone -> peer name -> what was seen
-	split   map[string]string                    // zone -> the split-brain event key last reported
-	marks   map[string]countdownMark             // zone -> expire milestones reported
-	startup bool                                 // the start-up round has not ended: first NOTIFYs wait
-	held    map[string]uint32                    // zone -> serial whose first NOTIFY waits
-	follows map[string]followMark                // zone -> the new primary it is counting rounds for (follow.go)
-	nudged  map[string]uint32                    // zone -> the newer serial a round last checked the primaries for (follow.go)
+	mu       sync.Mutex
+	peers    map[string]map[string]*api.PeerState // zone -> peer name -> what was seen
+	split    map[string]string                    // zone -> the split-brain event key last reported
+	diverged map[string]map[string]string         // zone -> peer name -> the diverged event key last reported (health_diverged.go)
+	marks    map[string]countdownMark             // zone -> expire milestones reported
+	startup  bool                                 // the start-up round has not ended: first NOTIFYs wait
+	held     map[string]uint32                    // zone -> serial whose first NOTIFY waits
+	follows  map[string]followMark                // zone -> the new primary it is counting rounds for (follow.go)
+	nudged   map[string]uint32                    // zone -> the newer serial a round last checked the primaries for (follow.go)
 
 	servers map[string]map[string]*api.ServerState // zone -> server address -> what was seen (health_servers.go)
 	order   map[string][]string                    // zone -> server addresses in listing order
@@ -107,6 +108,7 @@ func newHealth(d *Daemon) *health {
 		emit:        d.events.Emit,
 		peers:       make(map[string]map[string]*api.PeerState),
 		split:       make(map[string]string),
+		diverged:    make(map[string]map[string]string),
 		marks:       make(map[string]countdownMark),
 		startup:     true,
 		held:        make(map[string]uint32),
@@ -137,6 +139,7 @@ func (h *health) forget(zone string) {
 	defer h.mu.Unlock()
 	delete(h.peers, zone)
 	delete(h.split, zone)
+	delete(h.diverged, zone)
 	delete(h.marks, zone)
 	delete(h.servers, zone)
 	delete(h.order, zone)
@@ -301,11 +304,13 @@ func (h *health) prune(peers []peer, snaps []*answer.Snapshot) {
 		if !served[zone] {
 			delete(h.peers, zone)
 			delete(h.split, zone)
+			delete(h.diverged, zone)
 			continue
 		}
 		for name := range m {
 			if !slices.ContainsFunc(peers, func(p peer) bool { return p.Name == name }) {
 				delete(m, name)
+				delete(h.diverged[zone], name)
 			}
 		}
 	}
@@ -326,6 +331,8 @@ func (h *health) record(zone string, ours uint32, p peer, st api.PeerState) {
 	if st.Serves {
 		st.Lag = int64(int32(ours - st.Serial))
 		st.InSync = st.Serial == ours
+		st.Diverged = h.diverges(zone, ours, st)
+		st.InSync = st.InSync && !st.Diverged
 	}
 	primary := false
 	if row, err := h.db.Zones().Get(context.Background(), zone); err == nil {
@@ -357,6 +364,7 @@ func (h *health) record(zone string, ours uint32, p peer, st api.PeerState) {
 		delete(h.split, zone)
 	}
 	h.mu.Unlock()
+	h.noteDivergence(zone, ours, p, st)
 
 	if report {
 		detail := splitAdvice(zone, ours, p, viewOf(p, &st), h.selfAddrFor(p.Addr))
@@ -388,13 +396,16 @@ func (h *health) decorate(z api.Zone) api.Zone {
 	}
 	if split && z.Kind == api.KindPrimary {
 		for _, ps := range z.Peers {
-			if secondPrimary(z.Serial, viewOf(peer{Name: ps.Peer}, &ps)) {
+			// Two primaries at one serial with other content show as
+			// diverged (health_diverged.go), the more precise state.
+			if secondPrimary(z.Serial, viewOf(peer{Name: ps.Peer}, &ps)) && !ps.Diverged {
 				z.State = api.StateSplitBrain
 				z.Error = splitState(z.Name, z.Serial, ps)
 				break
 			}
 		}
 	}
+	z = h.decorateDiverged(z)
 	if z.Kind == api.KindSecondary {
 		if at, ok := h.secondaries.expireClock(z.Name); ok {
 			left := max(int64(time.Until(at)/time.Second), 0)

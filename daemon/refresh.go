@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -139,6 +140,24 @@ func (s *secondaries) check(ctx context.Context, z *secZone, force bool) checkRe
 		if held != nil && !force {
 			have := s.comparedSerial(ctx, z.name, held)
 			switch {
+			case ans.serial == have && s.retransferDue(ctx, z, held, ans):
+				// Same serial, other content (zone_state.go): the primary's
+				// version is the one to hold, and only a full transfer
+				// brings it; an IXFR would find nothing to send.
+				s.report(slog.LevelWarn, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeWarning, Peer: p.String(), Serial: have,
+					Detail: fmt.Sprintf("serial %d at %s is ours, but its content differs: digests %s here vs %s there: re-transferring in full (AXFR)",
+						have, p, digestHex(held.ContentDigest()), digestHex(ans.state.Digest))})
+				serial, err := s.transfer(ctx, z, p, ps.keyAt(i), held, true, ans.serial)
+				if ctx.Err() != nil {
+					return checkResult{aborted: true}
+				}
+				if err != nil {
+					transferred = true
+					why = append(why, fmt.Sprintf("%s: same serial, other content; AXFR: %v", p, err))
+					continue
+				}
+				res.serial = serial
+				return res
 			case ans.serial == have:
 				s.report(slog.LevelDebug, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeOK, Peer: p.String(), Serial: have,
 					Detail: fmt.Sprintf("serial %d at %s: up to date", ans.serial, p)})
@@ -384,19 +403,56 @@ func (s *secondaries) install(z *secZone, v *secVersion, ev api.Event) error {
 	return nil
 }
 
+// contentDiffers reports whether a primary that answered ans, a
+// zonekeeper peer, serves the serial of held with another content
+// digest (both known).
+func contentDiffers(held *answer.Snapshot, ans soaAnswer) bool {
+	if ans.state == nil || ans.state.Serial != held.Serial() {
+		return false
+	}
+	mine, theirs := held.ContentDigest(), ans.state.Digest
+	return mine != nil && theirs != nil && !bytes.Equal(mine, theirs)
+}
+
+// retransferDue reports whether a zone that holds held must be
+// transferred in full from a primary that answered ans: same serial,
+// other content. Once per serial and digest of the primary, so that a
+// version the secondary cannot hold as the primary has it (records it
+// drops) is not fetched again and again; never for a zone with an AXFR
+// filter, whose content is meant to differ.
+func (s *secondaries) retransferDue(ctx context.Context, z *secZone, held *answer.Snapshot, ans soaAnswer) bool {
+	if !contentDiffers(held, ans) {
+		return false
+	}
+	if script, err := s.filterScriptOf(ctx, z.name); err != nil || script != "" {
+		return false
+	}
+	key := fmt.Sprintf("%d/%x", ans.serial, ans.state.Digest)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if z.retransferred == key {
+		return false
+	}
+	z.retransferred = key
+	return true
+}
+
 // soaAnswer is what a primary said of the zone's SOA.
 type soaAnswer struct {
 	serial    uint32
 	expire    time.Duration // its EXPIRE option, when hasExpire
 	hasExpire bool
+	state     *answer.ZoneState // its zone state option (zone_state.go): a zonekeeper peer's
 }
 
 // querySOA asks primary p for the zone's SOA over UDP, again over TCP
-// when the answer is truncated, with an empty EXPIRE option (RFC 7314).
+// when the answer is truncated, with an empty EXPIRE option (RFC 7314)
+// and, when p is a peer, the zone state option (zone_state.go).
 func (s *secondaries) querySOA(ctx context.Context, p netip.AddrPort, zone string, key *xfrKey) (soaAnswer, error) {
-	r, err := s.exchangeSOA(ctx, "udp", p, zone, key)
+	_, isPeer := s.peers.byAddr(p.Addr())
+	r, err := s.exchangeSOAOpts(ctx, "udp", p, zone, key, isPeer)
 	if err == nil && r.Truncated {
-		r, err = s.exchangeSOA(ctx, "tcp", p, zone, key)
+		r, err = s.exchangeSOAOpts(ctx, "tcp", p, zone, key, isPeer)
 	}
 	if err != nil {
 		return soaAnswer{}, err
@@ -427,6 +483,9 @@ func (s *secondaries) querySOA(ctx context.Context, p netip.AddrPort, zone strin
 				ans.expire, ans.hasExpire = time.Duration(e.Expire)*time.Second, true
 			}
 		}
+	}
+	if zs, ok := zoneStateOption(r); ok && isPeer {
+		ans.state = &zs
 	}
 	return ans, nil
 }

@@ -93,6 +93,10 @@ type secZone struct {
 	nothingNew  bool             // the last check found no newer version: NOTIFYs are spaced
 	notifier    netip.Addr       // the primary or peer whose NOTIFY is checked first
 	expired     bool             // answering SERVFAIL
+	// retransferred is the serial and digest of the primary's version
+	// last fetched in full for having the same serial as ours and other
+	// content (refresh.go, retransferDue).
+	retransferred string
 }
 
 // xfrLimits bound one transfer in (xfr-timeout, xfr-idle-timeout,

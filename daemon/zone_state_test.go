@@ -26,9 +26,12 @@ func TestPeerZoneState(t *testing.T) {
 	a.setPeers(peer{Name: "b", Addr: addrPort(t, b.addr), Role: rolePeer},
 		peer{Name: "c", Addr: addrPort(t, "127.0.0.3:53"), Key: canonicalKeyName(keyName), Role: rolePeer})
 	b.setPeers(peer{Name: "a", Addr: addrPort(t, a.addr), Role: rolePeer})
-	digest := bytes.Repeat([]byte{0x5a}, 48)
-	a.zones.Get(zone).SetContentDigest(digest)
 	ctx := context.Background()
+	var digest []byte
+	eventually(t, 10*time.Second, "a's digest", func() bool {
+		digest = a.zones.Get(zone).ContentDigest()
+		return len(digest) == 48
+	}, nil)
 
 	// b asks a: a primary, its serial and digest.
 	pa, _ := b.peers.byName("a")
@@ -39,13 +42,14 @@ func TestPeerZoneState(t *testing.T) {
 	if !st.Serves || st.Serial != 10 || st.Role != api.KindPrimary || !bytes.Equal(st.Digest, digest) || st.Primary != "" {
 		t.Errorf("a as b sees it: %+v", st)
 	}
-	// a asks b: a secondary following a (b's name for it), no digest yet.
+	// a asks b: a secondary following a (b's name for it), with the same
+	// content.
 	eventually(t, 10*time.Second, "b's state as a sees it", func() bool {
 		pb, _ := a.peers.byName("b")
 		st, err = a.peerZoneState(ctx, pb, zone)
-		return err == nil && st.Role == api.KindSecondary && st.Primary == "a"
-	}, func() string { return "" })
-	if st.Serial != 10 || st.Digest != nil {
+		return err == nil && st.Role == api.KindSecondary && st.Primary == "a" && st.Digest != nil
+	}, nil)
+	if st.Serial != 10 || !bytes.Equal(st.Digest, digest) {
 		t.Errorf("b as a sees it: %+v", st)
 	}
 	// The health rounds carry it too.

@@ -51,6 +51,12 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	if err := t.flush(); err != nil {
 		return err
 	}
+	if len(st.Alerts) > 0 {
+		fmt.Fprintln(stdout, "zones that need you:")
+		for _, a := range st.Alerts {
+			fmt.Fprintf(stdout, "  %s %s: %s\n", a.Zone, a.State, a.Detail)
+		}
+	}
 	if len(st.LastErrors) == 0 {
 		fmt.Fprintln(stdout, "last errors: none")
 		return nil

@@ -53,7 +53,7 @@ func runZoneList(args []string, stdout, stderr io.Writer) error {
 	t := newTable(stdout, "ZONE", "KIND", "STATE", "SERIAL", "RECORDS", "POLICY", "PRIMARIES", "PEERS IN SYNC", "ERROR")
 	for _, z := range zones {
 		t.row(z.Name, z.Kind, z.State, serialText(z.Serial), fmt.Sprint(z.Records), z.SerialPolicy,
-			strings.Join(z.Primaries, ","), orDash(z.PeersInSync), z.Error)
+			strings.Join(z.Primaries, ","), orDash(z.PeersInSync), zoneErrorCell(z)) // zone_failover.go
 	}
 	return t.flush()
 }
@@ -80,6 +80,7 @@ func runZoneShow(args []string, stdout, stderr io.Writer) error {
 	t.row("kind", z.Kind)
 	t.row("state", z.State)
 	t.row("serial", serialText(z.Serial))
+	t.row("digest", digestText(z.Digest))
 	t.row("records", fmt.Sprint(len(z.Records)))
 	t.row("serial policy", z.SerialPolicy)
 	if z.File != "" {

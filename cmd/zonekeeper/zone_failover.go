@@ -162,20 +162,28 @@ func showFailover(stdout io.Writer, z *api.ZoneDetail) error {
 		return nil
 	}
 	fmt.Fprintf(stdout, "\npeers (in sync %s):\n", z.PeersInSync)
-	t := newTable(stdout, "PEER", "ADDR", "SERIAL", "LAG", "IN SYNC", "LAST IN SYNC", "ERROR")
+	t := newTable(stdout, "PEER", "ADDR", "ROLE", "SERIAL", "LAG", "IN SYNC", "LAST IN SYNC", "DIGEST", "ERROR")
 	for _, p := range z.Peers {
 		serial, lag := "-", "-"
 		if p.Serves {
 			serial, lag = serialText(p.Serial), fmt.Sprint(p.Lag)
 		}
-		t.row(p.Peer, p.Addr, serial, lag, fmt.Sprint(p.InSync), timeText(p.LastSync), p.Error)
+		inSync := fmt.Sprint(p.InSync)
+		if p.Diverged {
+			inSync = api.StateDiverged
+		}
+		role := orDash(p.Role)
+		if p.Primary != "" {
+			role += " of " + p.Primary
+		}
+		t.row(p.Peer, p.Addr, role, serial, lag, inSync, timeText(p.LastSync), digestText(p.Digest), p.Error)
 	}
 	return t.flush()
 }
 
 func runZoneHealth(args []string, stdout, stderr io.Writer) error {
 	v := newVerb("zone health", "zone health NAME [--json]",
-		"Ask every server that should hold zone NAME (this node, the NS-listed servers,\nALSO-NOTIFY, also-notify and peers) for its SOA now and show, per server, its\nsource, whether it answered and answered authoritatively (AA), its serial, its\nlag behind ours (RFC 1982) and when it was last in sync; then the lint\nfindings of RFC 2182 and RFC 1912 practice (lame NS, NS without an address,\nfewer than two NS, all NS in one /24 or /48).\nExit status 1 when the zone is in split-brain (a peer serves it as primary too,\nor a server that does not say its role serves a newer serial) or a lint\nfinding is an error.", stdout)
+		"Ask every server that should hold zone NAME (this node, the NS-listed servers,\nALSO-NOTIFY, also-notify and peers) for its SOA now and show, per server, its\nsource, whether it answered and answered authoritatively (AA), its serial, its\nlag behind ours (RFC 1982) and when it was last in sync; then the lint\nfindings of RFC 2182 and RFC 1912 practice (lame NS, NS without an address,\nfewer than two NS, all NS in one /24 or /48).\nExit status 1 when the zone is in split-brain (a peer serves it as primary too,\nor a server that does not say its role serves a newer serial), diverged (a\npeer serves our serial with another content digest) or a lint finding is an\nerror.", stdout)
 	name, err := v.zoneArg(args)
 	if err != nil {
 		return err
@@ -193,7 +201,7 @@ func runZoneHealth(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(stdout, "zone %s: %s %s, serial %s\n", z.Name, z.Kind, z.State, serialText(z.Serial))
+		fmt.Fprintf(stdout, "zone %s: %s %s, serial %s, digest %s\n", z.Name, z.Kind, z.State, serialText(z.Serial), digestText(z.Digest))
 		if err := showServers(stdout, z); err != nil {
 			return err
 		}
@@ -205,8 +213,8 @@ func runZoneHealth(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	failed := false
-	if z.State == api.StateSplitBrain {
-		fmt.Fprintf(stderr, "zonekeeper: split-brain: %s\n", z.Error)
+	if z.State == api.StateSplitBrain || z.State == api.StateDiverged {
+		fmt.Fprintf(stderr, "zonekeeper: %s: %s\n", z.State, z.Error)
 		failed = true
 	}
 	for _, f := range z.Lint {
@@ -250,4 +258,33 @@ func showServers(stdout io.Writer, z *api.Zone) error {
 		lt.row(f.Severity, f.Rule, f.RFC, f.Detail)
 	}
 	return lt.flush()
+}
+
+// digestText is a content digest for `zone show` and `zone health`,
+// whole; "-" while unknown.
+func digestText(d string) string { return orDash(d) }
+
+// shortDigest is the first 12 hex digits of a digest, for tables; "-"
+// while unknown.
+func shortDigest(d string) string {
+	if d == "" {
+		return "-"
+	}
+	return d[:min(12, len(d))]
+}
+
+// zoneErrorCell is what the ERROR column of `zone list` shows of a
+// zone: its error, and for a diverged zone each diverged peer with both
+// digests shortened.
+func zoneErrorCell(z api.Zone) string {
+	if z.State != api.StateDiverged {
+		return z.Error
+	}
+	var parts []string
+	for _, p := range z.Peers {
+		if p.Diverged {
+			parts = append(parts, fmt.Sprintf("serial %s: digest %s here, %s at %s", serialText(p.Serial), shortDigest(z.Digest), shortDigest(p.Digest), p.Peer))
+		}
+	}
+	return strings.Join(parts, "; ")
 }

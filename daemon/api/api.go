@@ -43,6 +43,11 @@ const (
 	// A primary zone that a peer serves with a higher serial: two
 	// primaries. Error says which peer and how to resolve it.
 	StateSplitBrain = "split-brain"
+
+	// A zone that a peer serves with our serial but another content
+	// digest: same serial, different data. Error names the peer, both
+	// digests and how to resolve it.
+	StateDiverged = "diverged"
 )
 
 // Zone is one zone as the daemon knows it.
@@ -68,6 +73,7 @@ type Zone struct {
 	// peers serve our serial ("2/2"), and for a secondary when it expires.
 	Peers       []PeerState `json:"peers,omitempty"`
 	PeersInSync string      `json:"peers_in_sync,omitempty"`
+	Digest      string      `json:"digest,omitempty"` // content digest of the served version (ZONEMD SHA-384, hex); "" until computed
 	ExpiresAt   time.Time   `json:"expires_at,omitzero"`
 	ExpireIn    *int64      `json:"expire_in,omitempty"` // seconds left before a secondary expires; 0 when expired
 
@@ -198,6 +204,16 @@ type Status struct {
 	LastErrors []Event        `json:"last_errors,omitempty"`
 	Queries    QueryCounts    `json:"queries"`
 	TCP        TCPCounts      `json:"tcp"`
+	// Alerts are the zones whose state needs the operator: split-brain
+	// and diverged.
+	Alerts []ZoneAlert `json:"alerts,omitempty"`
+}
+
+// ZoneAlert is a zone in a state that needs the operator (`status`).
+type ZoneAlert struct {
+	Zone   string `json:"zone"`
+	State  string `json:"state"`  // StateSplitBrain or StateDiverged
+	Detail string `json:"detail"` // the zone's Error: which peers, serials and digests
 }
 
 // QueryCounts counts the DNS queries answered since the daemon started,
@@ -312,6 +328,8 @@ type PeerState struct {
 	Role    string `json:"role,omitempty"`    // primary, secondary or native there; "" when it did not say
 	Digest  string `json:"digest,omitempty"`  // its content digest of its serial (ZONEMD SHA-384, hex); "" until computed there
 	Primary string `json:"primary,omitempty"` // a secondary's primary there: a peer name or an address
+	// Diverged: it serves our serial with another digest than ours.
+	Diverged bool `json:"diverged,omitempty"`
 }
 
 // PromoteRequest asks to promote every secondary zone (POST /v1/promote),

@@ -56,9 +56,9 @@ func Duration(d time.Duration) string {
 }
 
 // StateSeverity ranks a zone state of the API. Secondaries report
-// fresh, checking, stale, "expiring in 3h12m", expired and split-brain
-// (with the replication work); the current daemon reports serving,
-// pending, broken, expired and missing.
+// fresh, checking, stale, "expiring in 3h12m" and expired; any zone may
+// be split-brain or diverged (a peer at our serial with other content);
+// the rest report serving, pending, broken, expired and missing.
 func StateSeverity(state string) styles.Severity {
 	switch {
 	case state == "serving" || state == "fresh":
@@ -67,7 +67,7 @@ func StateSeverity(state string) styles.Severity {
 		return styles.Info
 	case state == "stale" || strings.HasPrefix(state, "expiring"):
 		return styles.Warning
-	case state == "split-brain":
+	case state == "split-brain" || state == "diverged":
 		return styles.Critical
 	case state == "expired" || state == "broken" || state == "missing":
 		return styles.Error

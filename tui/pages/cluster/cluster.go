@@ -408,6 +408,8 @@ func (m *Model) peerLine(p api.Peer) string {
 				reachable++
 			}
 			switch {
+			case ps.Diverged:
+				lagging = append(lagging, z.Name+" diverged")
 			case ps.InSync:
 				inSync++
 			case !ps.Reachable:
@@ -492,6 +494,7 @@ func (m *Model) above() []string {
 	}
 	lines := []string{"Cluster: peers, reachability and failover · h zone health", node}
 	lines = append(lines, m.peerLines()...)
+	lines = append(lines, m.alertLines()...) // alerts.go
 	lines = append(lines, m.expiryLines()...)
 	lines = append(lines, "Primaries of this node's secondaries (P: promote every zone from one):")
 	return lines
@@ -515,6 +518,8 @@ func (m *Model) View() string {
 		switch {
 		case i == 0:
 			l = st.Header.Render(fit(l))
+		case strings.Contains(l, " SPLIT-BRAIN · ") || strings.Contains(l, " DIVERGED · "):
+			l = st.Severity(styles.Critical).Render(fit(l))
 		case strings.Contains(l, "UNREACHABLE") || strings.HasPrefix(l, "  ") && strings.Contains(l, " expires "):
 			l = st.Severity(styles.Warning).Render(fit(l))
 		default:

@@ -143,6 +143,8 @@ func PeerText(p api.PeerState) string {
 		return name + " unreachable"
 	case !p.Serves:
 		return name + " reachable, does not serve it"
+	case p.Diverged:
+		return fmt.Sprintf("%s ≠ %d DIVERGED, digest %s", name, p.Serial, p.Digest[:min(12, len(p.Digest))])
 	case p.InSync:
 		return fmt.Sprintf("%s ✓ %d", name, p.Serial)
 	case p.Lag < 0:

@@ -29,3 +29,10 @@ func TestTUIZonePeersLineAndExpiry(t *testing.T) {
 		}
 	}
 }
+
+func TestTUIZonePeerDiverged(t *testing.T) {
+	p := api.PeerState{Peer: "nb", Reachable: true, Serves: true, Serial: 10, Digest: "0123456789abcdef0123", Diverged: true}
+	if got, want := PeerText(p), "nb ≠ 10 DIVERGED, digest 0123456789ab"; got != want {
+		t.Errorf("PeerText: %q, want %q", got, want)
+	}
+}
