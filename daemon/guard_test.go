@@ -97,12 +97,20 @@ func backupCount(n *secondaryNode) int {
 	return len(es)
 }
 
+// guardPair starts a, primary of zone at serial 10, and its secondary
+// named name on ip; each is the other's peer.
+func guardPair(t *testing.T, zone, name, ip string) (a, sec *secondaryNode) {
+	t.Helper()
+	a = startNode(t, "127.0.0.1", "", map[string]string{fileNameOf(zone): failoverZone(10, "")}, fastHealth)
+	sec = followPrimary(t, ip, a, fastHealth, zone)
+	meshPeers(t, map[string]*secondaryNode{"a": a, name: sec})
+	return a, sec
+}
+
 func TestDemoteGuard(t *testing.T) {
 	t.Parallel()
 	const zone = "failover.test."
-	a := startNode(t, "127.0.0.1", "", map[string]string{fileNameOf(zone): failoverZone(10, "")}, fastHealth)
-	c := followPrimary(t, "127.0.0.3", a, fastHealth, zone)
-	meshPeers(t, map[string]*secondaryNode{"a": a, "c": c})
+	a, _ := guardPair(t, zone, "c", "127.0.0.3")
 	ctx := context.Background()
 
 	// c is a secondary: refused, nothing changes.
@@ -136,9 +144,7 @@ func TestDemoteGuard(t *testing.T) {
 func TestPromoteGuard(t *testing.T) {
 	t.Parallel()
 	const zone = "failover.test."
-	a := startNode(t, "127.0.0.1", "", map[string]string{fileNameOf(zone): failoverZone(10, "")}, fastHealth)
-	b := followPrimary(t, "127.0.0.2", a, fastHealth, zone)
-	meshPeers(t, map[string]*secondaryNode{"a": a, "b": b})
+	a, b := guardPair(t, zone, "b", "127.0.0.2")
 	ctx := context.Background()
 
 	// a is alive and primary: refused.
