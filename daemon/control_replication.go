@@ -77,7 +77,7 @@ func (d *Daemon) handleZoneHealth(r *http.Request) (any, error) {
 	return z, err
 }
 
-// handleExport serves GET /v1/export?format=bind|knot|nsd&role=...&zones=a,b.
+// handleExport serves GET /v1/export?format=bind|knot|nsd&role=...&peer=NAME&zones=a,b.
 func (d *Daemon) handleExport(r *http.Request) (any, error) {
 	q := r.URL.Query()
 	format, role := q.Get("format"), q.Get("role")
@@ -90,6 +90,14 @@ func (d *Daemon) handleExport(r *http.Request) (any, error) {
 	}
 	if role != api.ExportRoleSecondary && role != api.ExportRolePrimary {
 		return nil, api.Errorf(api.CodeBadRequest, "export role %q: use secondary or primary", role)
+	}
+	var target *peer
+	if name := q.Get("peer"); name != "" {
+		p, ok := d.peers.byName(name)
+		if !ok {
+			return nil, api.Errorf(api.CodeNotFound, "peer %q is not known here (see `zonekeeper peer list`)", name)
+		}
+		target = &p
 	}
 	all, err := d.allZones(r.Context())
 	if err != nil {
@@ -116,8 +124,8 @@ func (d *Daemon) handleExport(r *http.Request) (any, error) {
 			}
 		}
 	}
-	plan := d.exportPlan(r.Context(), format, role, names)
-	res := api.ExportResult{Format: format, Role: role, Zones: names, Config: render(plan)}
+	plan := d.exportPlan(r.Context(), format, role, names, target)
+	res := api.ExportResult{Format: format, Role: role, Peer: plan.Peer, Zones: names, Config: render(plan)}
 	if res.Zones == nil {
 		res.Zones = []string{}
 	}
@@ -126,6 +134,9 @@ func (d *Daemon) handleExport(r *http.Request) (any, error) {
 		keys = append(keys, k.Name)
 	}
 	detail := fmt.Sprintf("%s %s fragment for %d zone(s)", format, role, len(names))
+	if plan.Peer != "" {
+		detail += " for peer " + plan.Peer
+	}
 	if len(keys) > 0 {
 		detail += ", with the secrets of " + strings.Join(keys, ", ")
 	}

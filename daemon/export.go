@@ -37,95 +37,213 @@ type exportZone struct {
 type exportPlan struct {
 	Format string
 	Role   string
+	Peer   string      // the peer the fragment is for (`--peer`); "" any server
+	Source netip.Addr  // that peer's address: its requests and NOTIFYs leave from it; invalid none
 	Keys   []store.Key // every key the zones name, once, by name
 	Zones  []exportZone
 	Notes  []string // comments at the top
 }
 
+// exportBuilder holds what every zone of one export shares.
+type exportBuilder struct {
+	d      *Daemon
+	ctx    context.Context
+	own    []netip.AddrPort // this node's DNS addresses
+	peers  []peer
+	target *peer                // the peer the fragment is for; nil any server
+	keys   map[string]store.Key // every key a zone uses, by canonical name
+	// peerKeys are, without a target, the keys of every keyed secondary
+	// peer, named in role secondary after the zone's own.
+	peerKeys []string
+}
+
 // exportPlan gathers what the fragment for names says: the keys, and for
-// each zone the servers it names.
-func (d *Daemon) exportPlan(ctx context.Context, format, role string, names []string) exportPlan {
+// each zone the servers it names. target is the peer the fragment is
+// for (`export --peer`), nil for any server (docs/architecture.md,
+// "Peers, keys and access": the key a peer's traffic is signed with).
+func (d *Daemon) exportPlan(ctx context.Context, format, role string, names []string, target *peer) exportPlan {
 	plan := exportPlan{Format: format, Role: role}
-	own := d.ownAddrs()
-	for _, a := range own {
+	b := &exportBuilder{d: d, ctx: ctx, own: d.ownAddrs(), peers: d.peers.list(), target: target, keys: make(map[string]store.Key)}
+	for _, a := range b.own {
 		if a.Addr().IsUnspecified() {
 			plan.Notes = append(plan.Notes, fmt.Sprintf("zonekeeper listens on %s (every address): replace it below with an address of this host that the server can reach", a))
 		}
 	}
-	keys := make(map[string]store.Key)
-	useKey := func(z *exportZone, name string) string {
-		if name == "" {
-			return ""
-		}
-		k, ok := d.keys.lookup(name)
-		if !ok {
-			sk, err := d.store.Keys().Get(ctx, name)
-			if err != nil {
-				z.Notes = append(z.Notes, fmt.Sprintf("TSIG key %s is named by the zone but does not exist here: left out", canonicalKeyName(name)))
-				return ""
+	if target != nil {
+		plan.Peer, plan.Source = target.Name, target.Addr.Addr()
+		plan.Notes = append(plan.Notes, fmt.Sprintf("for peer %s: zonekeeper knows the server at %s, so it must answer there, and its requests and NOTIFYs leave from %s", target.Name, target.Addr, target.Addr.Addr()))
+	}
+	// Without --peer, role secondary names every keyed secondary peer's
+	// key: the fragment then works on whichever of them it is used.
+	if target == nil && role == api.ExportRoleSecondary {
+		var named []string
+		for _, p := range b.peers {
+			if p.Role == roleSecondary && p.Key != "" && !slices.Contains(b.peerKeys, p.Key) {
+				b.peerKeys = append(b.peerKeys, p.Key)
+				named = append(named, p.Name)
 			}
-			k = sk
 		}
-		k.Name = canonicalKeyName(k.Name)
-		keys[k.Name] = k
-		return k.Name
-	}
-	meta := func(zone, kind string) []string {
-		v, _ := d.store.Meta().Get(ctx, zone, kind)
-		return v
-	}
-	first := func(v []string) string {
-		if len(v) == 0 {
-			return ""
+		if len(named) > 1 {
+			plan.Notes = append(plan.Notes, fmt.Sprintf("it holds the keys of every keyed secondary peer (%s): `--peer NAME` gives one server's fragment, with its key alone", strings.Join(named, ", ")))
 		}
-		return strings.TrimSpace(v[0])
 	}
 	for _, name := range names {
 		z := exportZone{Name: name}
 		if role == api.ExportRoleSecondary {
-			key := useKey(&z, first(meta(name, store.MetaTSIGAllowAXFR)))
-			if key == "" {
-				z.Notes = append(z.Notes, "no TSIG-ALLOW-AXFR key: transfers go unsigned; allow this server by address on zonekeeper's side (`zonekeeper peer add NAME ADDR --role secondary`, ALLOW-AXFR-FROM or allow-axfr)")
-			}
-			for _, a := range own {
-				z.Servers = append(z.Servers, exportServer{Addr: a, Key: key})
-			}
+			b.secondaryZone(&z)
 		} else {
-			zoneKey := first(meta(name, store.MetaAXFRMasterTSIG))
-			if zoneKey == "" {
-				if sz, err := d.store.Zones().Get(ctx, name); err == nil {
-					zoneKey = sz.TSIGKey // a secondary's key for its primaries
-				}
-			}
-			if zoneKey == "" {
-				zoneKey = first(meta(name, store.MetaTSIGAllowAXFR))
-			}
-			key := useKey(&z, zoneKey)
-			if key == "" {
-				z.Notes = append(z.Notes, "no TSIG key for this zone (AXFR-MASTER-TSIG, the secondary zone's key, or TSIG-ALLOW-AXFR): zonekeeper transfers unsigned, allowed by address")
-			}
-			for _, a := range own {
-				z.Servers = append(z.Servers, exportServer{Addr: a, Key: key})
-			}
-			peers := d.peers.list()
-			for _, p := range peers {
-				z.Servers = appendServer(z.Servers, exportServer{Addr: p.Addr, Key: useKey(&z, p.Key)})
-			}
-			if len(peers) == 0 {
-				for _, v := range meta(name, store.MetaAlsoNotify) {
-					if ap, err := ParseAddr(strings.TrimSpace(v), 53); err == nil {
-						z.Servers = appendServer(z.Servers, exportServer{Addr: ap, Key: key})
-					}
-				}
-			}
+			b.primaryZone(&z)
 		}
 		plan.Zones = append(plan.Zones, z)
 	}
-	for _, k := range keys {
+	for _, k := range b.keys {
 		plan.Keys = append(plan.Keys, k)
 	}
 	slices.SortFunc(plan.Keys, func(a, b store.Key) int { return strings.Compare(a.Name, b.Name) })
 	return plan
+}
+
+// useKey records the key of that name for the fragment and returns its
+// canonical name; "" for no name, or a key that does not exist (noted
+// on z and left out).
+func (b *exportBuilder) useKey(z *exportZone, name string) string {
+	if name == "" {
+		return ""
+	}
+	k, ok := b.d.keys.lookup(name)
+	if !ok {
+		sk, err := b.d.store.Keys().Get(b.ctx, name)
+		if err != nil {
+			z.Notes = append(z.Notes, fmt.Sprintf("TSIG key %s is named by the zone but does not exist here: left out", canonicalKeyName(name)))
+			return ""
+		}
+		k = sk
+	}
+	k.Name = canonicalKeyName(k.Name)
+	b.keys[k.Name] = k
+	return k.Name
+}
+
+// firstMeta returns the first value of the zone's metadata kind; "" none.
+func (b *exportBuilder) firstMeta(zone, kind string) string {
+	v, _ := b.d.store.Meta().Get(b.ctx, zone, kind)
+	if len(v) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(v[0])
+}
+
+// secondaryZone fills z for role secondary: this node's addresses as its
+// primaries, once per key the server may sign with: the target's key,
+// else the zone's TSIG-ALLOW-AXFR key and every keyed secondary peer's.
+func (b *exportBuilder) secondaryZone(z *exportZone) {
+	var names []string
+	if b.target != nil && b.target.Key != "" {
+		names = []string{b.target.Key} // what the peer's traffic is signed with
+	} else {
+		names = append([]string{b.firstMeta(z.Name, store.MetaTSIGAllowAXFR)}, b.peerKeys...)
+	}
+	var used []string
+	for _, k := range names {
+		if k = b.useKey(z, k); k != "" && !slices.Contains(used, k) {
+			used = append(used, k)
+		}
+	}
+	switch {
+	case len(used) == 0 && b.target != nil:
+		z.Notes = append(z.Notes, fmt.Sprintf("peer %s has no key, nor the zone a TSIG-ALLOW-AXFR key: transfers go unsigned, allowed by the peer's address %s", b.target.Name, b.target.Addr.Addr()))
+	case len(used) == 0:
+		z.Notes = append(z.Notes, "no TSIG-ALLOW-AXFR key: transfers go unsigned; allow this server by address on zonekeeper's side (`zonekeeper peer add NAME ADDR --role secondary`, ALLOW-AXFR-FROM or allow-axfr)")
+	}
+	if len(used) == 0 {
+		used = []string{""}
+	}
+	for _, a := range b.own {
+		for _, k := range used {
+			z.Servers = append(z.Servers, exportServer{Addr: a, Key: k})
+		}
+	}
+}
+
+// primaryZone fills z for role primary: this node's addresses with the
+// key it transfers the zone with, and every peer with its own key, but
+// the server itself (the target, or the peer that is the zone's
+// primary); the zone's ALSO-NOTIFY targets when there are no peers.
+func (b *exportBuilder) primaryZone(z *exportZone) {
+	upstream := b.d.primaryPeers(b.ctx, z.Name)
+	isUpstream := func(p peer) bool {
+		return slices.ContainsFunc(upstream, func(u peer) bool { return u.Name == p.Name })
+	}
+	row, rowErr := b.d.store.Zones().Get(b.ctx, z.Name)
+	zoneKey := b.firstMeta(z.Name, store.MetaAXFRMasterTSIG)
+	if zoneKey == "" && rowErr == nil {
+		zoneKey = row.TSIGKey // a secondary's key for its primaries
+	}
+	if zoneKey == "" {
+		zoneKey = b.firstMeta(z.Name, store.MetaTSIGAllowAXFR)
+	}
+	// A zone without a key of its own transfers from a primary that is
+	// a keyed peer with the peer's key (primariesOf).
+	if zoneKey == "" && b.target != nil {
+		zoneKey = b.target.Key
+	}
+	for _, p := range upstream {
+		if zoneKey == "" && b.target == nil {
+			zoneKey = p.Key // the first keyed one
+		}
+	}
+	if b.target != nil && !isUpstream(*b.target) && rowErr == nil && row.Kind == store.KindSecondary {
+		z.Notes = append(z.Notes, fmt.Sprintf("peer %s is not among the zone's primaries here (%s): zonekeeper transfers from it once it is (`zonekeeper zone add-secondary %s %s`, or `zone demote %s --primary %s`)",
+			b.target.Name, strings.Join(row.Primaries, ", "), z.Name, b.target.Name, z.Name, b.target.Name))
+	}
+	key := b.useKey(z, zoneKey)
+	if key == "" {
+		z.Notes = append(z.Notes, "no TSIG key for this zone (AXFR-MASTER-TSIG, the secondary zone's key, TSIG-ALLOW-AXFR, or the key of the peer that is its primary): zonekeeper transfers unsigned, allowed by address")
+	}
+	for _, a := range b.own {
+		z.Servers = append(z.Servers, exportServer{Addr: a, Key: key})
+	}
+	for _, p := range b.peers {
+		// The server itself is not told of its own zone.
+		if (b.target != nil && p.Name == b.target.Name) || isUpstream(p) {
+			continue
+		}
+		z.Servers = appendServer(z.Servers, exportServer{Addr: p.Addr, Key: b.useKey(z, p.Key)})
+	}
+	if len(b.peers) == 0 {
+		v, _ := b.d.store.Meta().Get(b.ctx, z.Name, store.MetaAlsoNotify)
+		for _, s := range v {
+			if ap, err := ParseAddr(strings.TrimSpace(s), 53); err == nil {
+				z.Servers = appendServer(z.Servers, exportServer{Addr: ap, Key: key})
+			}
+		}
+	}
+}
+
+// primaryPeers returns the peers that are zone's own primaries here
+// (named by address and port, or by name), as primariesOf reads them.
+func (d *Daemon) primaryPeers(ctx context.Context, zone string) []peer {
+	row, err := d.store.Zones().Get(ctx, zone)
+	if err != nil {
+		return nil
+	}
+	var out []peer
+	for _, v := range row.Primaries {
+		p, ok := d.peers.byName(v)
+		if !ok {
+			ap, err := ParseAddr(v, 53)
+			if err != nil {
+				continue
+			}
+			if p, ok = d.peers.byAddr(ap.Addr()); !ok || p.Addr != netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()) {
+				continue
+			}
+		}
+		if !slices.ContainsFunc(out, func(x peer) bool { return x.Name == p.Name }) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // appendServer adds s unless a server at the same address is listed.
@@ -152,199 +270,4 @@ func (d *Daemon) ownAddrs() []netip.AddrPort {
 		}
 	}
 	return out
-}
-
-// exportRenderers turns a plan into each format's text.
-var exportRenderers = map[string]func(exportPlan) string{
-	api.ExportBIND: renderBIND,
-	api.ExportKnot: renderKnot,
-	api.ExportNSD:  renderNSD,
-}
-
-// exportHeader writes the fragment's opening comments with prefix.
-func exportHeader(b *strings.Builder, p exportPlan, prefix, server string) {
-	fmt.Fprintf(b, "%s Generated by `zonekeeper export %s --role %s`: %d zone(s).\n", prefix, p.Format, p.Role, len(p.Zones))
-	if p.Role == api.ExportRoleSecondary {
-		fmt.Fprintf(b, "%s Makes %s a secondary of zonekeeper for these zones.\n", prefix, server)
-	} else {
-		fmt.Fprintf(b, "%s Makes %s the primary of these zones, serving zonekeeper and its peers;\n%s copy each zone's data to the file named below.\n", prefix, server, prefix)
-	}
-	if len(p.Keys) > 0 {
-		fmt.Fprintf(b, "%s It holds TSIG secrets: keep it readable by the server only.\n", prefix)
-	}
-	for _, n := range p.Notes {
-		fmt.Fprintf(b, "%s NOTE: %s\n", prefix, n)
-	}
-	b.WriteString("\n")
-}
-
-// zoneFileName is the file a fragment gives a zone, relative to the
-// server's working directory.
-func zoneFileName(zone string) string {
-	if zone == "." {
-		return "root.zone"
-	}
-	return strings.TrimSuffix(zone, ".") + ".zone"
-}
-
-// renderBIND writes a named.conf fragment (BIND 9.16 and later).
-func renderBIND(p exportPlan) string {
-	var b strings.Builder
-	exportHeader(&b, p, "//", "named")
-	for _, k := range p.Keys {
-		fmt.Fprintf(&b, "key %q {\n\talgorithm %s;\n\tsecret %q;\n};\n\n", k.Name, k.Algorithm, k.Secret)
-	}
-	remote := func(s exportServer) string {
-		out := fmt.Sprintf("%s port %d", s.Addr.Addr(), s.Addr.Port())
-		if s.Key != "" {
-			out += fmt.Sprintf(" key %q", s.Key)
-		}
-		return out + ";"
-	}
-	for _, z := range p.Zones {
-		for _, n := range z.Notes {
-			fmt.Fprintf(&b, "// NOTE: %s\n", n)
-		}
-		fmt.Fprintf(&b, "zone %q {\n", z.Name)
-		if p.Role == api.ExportRoleSecondary {
-			fmt.Fprintf(&b, "\ttype secondary;\n\tfile %q;\n\tprimaries {", zoneFileName(z.Name))
-			for _, s := range z.Servers {
-				b.WriteString(" " + remote(s))
-			}
-			b.WriteString(" };\n")
-		} else {
-			fmt.Fprintf(&b, "\ttype primary;\n\tfile %q;\n\tallow-transfer {", zoneFileName(z.Name))
-			seen := make(map[string]bool)
-			for _, s := range z.Servers {
-				e := s.Addr.Addr().String() + ";"
-				if s.Key != "" {
-					e = fmt.Sprintf("key %q;", s.Key)
-				}
-				if !seen[e] {
-					seen[e] = true
-					b.WriteString(" " + e)
-				}
-			}
-			if len(z.Servers) == 0 {
-				b.WriteString(" none;")
-			}
-			b.WriteString(" };\n")
-			if len(z.Servers) > 0 {
-				b.WriteString("\talso-notify {")
-				for _, s := range z.Servers {
-					b.WriteString(" " + remote(s))
-				}
-				b.WriteString(" };\n")
-			}
-		}
-		b.WriteString("};\n\n")
-	}
-	return b.String()
-}
-
-// knotRemote names the (address, key) pairs of a plan for Knot's remote
-// and acl sections, in order of appearance.
-type knotRemote struct {
-	id string
-	s  exportServer
-}
-
-// renderKnot writes a knot.conf fragment (Knot DNS 3.2): key, remote,
-// acl and zone sections, each once.
-func renderKnot(p exportPlan) string {
-	var b strings.Builder
-	exportHeader(&b, p, "#", "knotd")
-	var remotes []knotRemote
-	idOf := func(s exportServer) string {
-		for _, r := range remotes {
-			if r.s == s {
-				return r.id
-			}
-		}
-		id := fmt.Sprintf("zonekeeper-%d", len(remotes)+1)
-		remotes = append(remotes, knotRemote{id, s})
-		return id
-	}
-	for _, z := range p.Zones {
-		for _, s := range z.Servers {
-			idOf(s)
-		}
-	}
-	action, list := "notify", "master"
-	if p.Role == api.ExportRolePrimary {
-		action, list = "transfer", "notify"
-	}
-	if len(p.Keys) > 0 {
-		b.WriteString("key:\n")
-		for _, k := range p.Keys {
-			fmt.Fprintf(&b, "  - id: %s\n    algorithm: %s\n    secret: %s\n", k.Name, k.Algorithm, k.Secret)
-		}
-		b.WriteString("\n")
-	}
-	if len(remotes) > 0 {
-		b.WriteString("remote:\n")
-		for _, r := range remotes {
-			fmt.Fprintf(&b, "  - id: %s\n    address: %s@%d\n", r.id, r.s.Addr.Addr(), r.s.Addr.Port())
-			if r.s.Key != "" {
-				fmt.Fprintf(&b, "    key: %s\n", r.s.Key)
-			}
-		}
-		b.WriteString("\nacl:\n")
-		for _, r := range remotes {
-			fmt.Fprintf(&b, "  - id: %s-%s\n    address: %s\n", r.id, action, r.s.Addr.Addr())
-			if r.s.Key != "" {
-				fmt.Fprintf(&b, "    key: %s\n", r.s.Key)
-			}
-			fmt.Fprintf(&b, "    action: %s\n", action)
-		}
-		b.WriteString("\n")
-	}
-	if len(p.Zones) > 0 {
-		b.WriteString("zone:\n")
-	}
-	for _, z := range p.Zones {
-		for _, n := range z.Notes {
-			fmt.Fprintf(&b, "  # NOTE: %s\n", n)
-		}
-		fmt.Fprintf(&b, "  - domain: %s\n    file: %s\n", z.Name, zoneFileName(z.Name))
-		if len(z.Servers) > 0 {
-			var ids, acls []string
-			for _, s := range z.Servers {
-				ids = append(ids, idOf(s))
-				acls = append(acls, idOf(s)+"-"+action)
-			}
-			fmt.Fprintf(&b, "    %s: [%s]\n    acl: [%s]\n", list, strings.Join(ids, ", "), strings.Join(acls, ", "))
-		}
-	}
-	return b.String()
-}
-
-// renderNSD writes an nsd.conf fragment (NSD 4.6).
-func renderNSD(p exportPlan) string {
-	var b strings.Builder
-	exportHeader(&b, p, "#", "nsd")
-	for _, k := range p.Keys {
-		fmt.Fprintf(&b, "key:\n\tname: %q\n\talgorithm: %s\n\tsecret: %q\n\n", k.Name, k.Algorithm, k.Secret)
-	}
-	keyOr := func(s exportServer) string {
-		if s.Key == "" {
-			return "NOKEY"
-		}
-		return s.Key
-	}
-	for _, z := range p.Zones {
-		for _, n := range z.Notes {
-			fmt.Fprintf(&b, "# NOTE: %s\n", n)
-		}
-		fmt.Fprintf(&b, "zone:\n\tname: %q\n\tzonefile: %q\n", z.Name, zoneFileName(z.Name))
-		for _, s := range z.Servers {
-			if p.Role == api.ExportRoleSecondary {
-				fmt.Fprintf(&b, "\trequest-xfr: %s@%d %s\n\tallow-notify: %s %s\n", s.Addr.Addr(), s.Addr.Port(), keyOr(s), s.Addr.Addr(), keyOr(s))
-			} else {
-				fmt.Fprintf(&b, "\tprovide-xfr: %s %s\n\tnotify: %s@%d %s\n", s.Addr.Addr(), keyOr(s), s.Addr.Addr(), s.Addr.Port(), keyOr(s))
-			}
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
 }

@@ -93,6 +93,7 @@ type notifyListener struct {
 	mu       sync.Mutex
 	got      []receivedNotify
 	ignore   int              // NOTIFYs left to ignore
+	ignoreOf string           // when set, only NOTIFYs of this zone count against ignore
 	silent   bool             // never answer
 	rcode    int              // rcode of the answers
 	key      *store.Key       // verifies and signs with this key
@@ -175,8 +176,9 @@ func (l *notifyListener) serve() {
 		}
 		l.mu.Lock()
 		l.got = append(l.got, rec)
-		answer := !l.silent && l.ignore == 0
-		if l.ignore > 0 {
+		counts := l.ignoreOf == "" || strings.EqualFold(m.Question[0].Name, l.ignoreOf)
+		answer := !l.silent && (l.ignore == 0 || !counts)
+		if l.ignore > 0 && counts {
 			l.ignore--
 		}
 		rcode := l.rcode

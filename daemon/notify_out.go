@@ -270,10 +270,9 @@ func (n *notifier) send(ctx context.Context, zone string, soa *dns.SOA, t notify
 		return res
 	}
 	defer conn.Close()
-	co := &dns.Conn{Conn: conn}
+	nc := &notifyConn{conn: conn}
 	if key != nil {
-		co.TsigProvider = keyProvider(*key)
-		m.SetTsig(dns.CanonicalName(key.Name), tsigWireAlgorithm(key.Algorithm), tsigFudge, 0)
+		nc.key, nc.provider = key, keyProvider(*key)
 		how += ", signed with key " + dns.CanonicalName(key.Name)
 	}
 	// Cancelling ctx unblocks a read in progress.
@@ -288,14 +287,11 @@ func (n *notifier) send(ctx context.Context, zone string, soa *dns.SOA, t notify
 			return n.cancelled(res, zone, t, soa.Serial)
 		}
 		deadline := time.Now().Add(wait)
-		if tsig := m.IsTsig(); tsig != nil {
-			tsig.TimeSigned = uint64(time.Now().Unix())
-		}
 		event(api.OutcomeOK, fmt.Sprintf("NOTIFY of serial %d sent to %s (%s), try %d of %d", soa.Serial, t.addr, how, try, tries))
-		if err := co.WriteMsg(m); err != nil {
+		if err := nc.write(m); err != nil {
 			lastErr = err
 		} else {
-			r, err := n.await(ctx, co, m, deadline)
+			r, err := nc.await(ctx, m.Id, deadline)
 			if r != nil {
 				return n.answered(res, r, err, t, soa.Serial, try, time.Since(start), event)
 			}
@@ -319,32 +315,6 @@ func (n *notifier) send(ctx context.Context, zone string, soa *dns.SOA, t notify
 	n.log.Warn("NOTIFY unanswered", "zone", zone, "target", t.addr.String(), "serial", soa.Serial, "error", res.Error)
 	event(api.OutcomeError, fmt.Sprintf("NOTIFY of serial %d to %s (%s) given up: %s; the secondary will see the serial at its next SOA refresh", soa.Serial, t.addr, how, res.Error))
 	return res
-}
-
-// await reads until the answer to m arrives or the deadline passes. A
-// message with another ID (a stray, or an answer to an older NOTIFY) is
-// skipped. The answer comes back with the error of its TSIG check, if any.
-func (n *notifier) await(ctx context.Context, co *dns.Conn, m *dns.Msg, deadline time.Time) (*dns.Msg, error) {
-	for {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		co.SetReadDeadline(deadline)
-		r, err := co.ReadMsg()
-		if r != nil && r.Id == m.Id && r.Response {
-			return r, err
-		}
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				return nil, errNoAnswer
-			}
-			if r == nil {
-				// Connection refused and the like: this send failed.
-				return nil, err
-			}
-		}
-	}
 }
 
 // answered records the answer r (with err, the outcome of its TSIG check).

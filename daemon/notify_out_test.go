@@ -353,3 +353,55 @@ func TestNotifyKeyChoice(t *testing.T) {
 		t.Errorf("a missing key: %q, want unsigned", got)
 	}
 }
+
+// TestNotifyRetriesSigned: a NOTIFY to a peer with a key is signed with
+// that key on every try, the retries too, and each signature verifies
+// (miekg/dns strips the TSIG from a message it signs, so a message
+// written twice went out unsigned the second time).
+func TestNotifyRetriesSigned(t *testing.T) {
+	key := store.Key{Name: "peer-key.", Algorithm: "hmac-sha256", Secret: "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYg=="}
+	ls, port := listenNotify(t, "127.0.0.2")
+	l := ls[0]
+	l.set(func(l *notifyListener) { l.key, l.ignore, l.ignoreOf = &key, 2, "example.org." })
+	td := startDaemonWith(t, map[string]string{"example.org.zone": notifyZone(7, "")},
+		func(c *Config) { c.NSPort, c.Listen = port, []string{"127.0.0.6:0"} },
+		func(d *Daemon) {
+			d.notifier.firstWait = 200 * time.Millisecond
+			ctx := context.Background()
+			if err := d.store.Keys().Add(ctx, key); err != nil {
+				t.Fatal(err)
+			}
+			d.keys.reload()
+			if err := d.store.Peers().Add(ctx, store.Peer{Name: "sec", Addr: l.addr.String(), TSIGKey: "peer-key.", Role: roleSecondary}); err != nil {
+				t.Fatal(err)
+			}
+			d.peers.reload()
+		})
+	deadline := time.Now().Add(10 * time.Second)
+	for !hasEvent(td.notifyEvents(t, "example.org."), api.OutcomeOK, "answered NOERROR", "after 3 tries") {
+		if time.Now().After(deadline) {
+			t.Fatalf("NOTIFY not answered after 3 tries: %v", td.notifyEvents(t, "example.org."))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	got := l.received(7)
+	if len(got) != 3 {
+		t.Fatalf("%d NOTIFYs, want 3 (2 ignored)", len(got))
+	}
+	for i, r := range got {
+		tsig := r.msg.IsTsig()
+		if tsig == nil || tsig.Hdr.Name != "peer-key." {
+			t.Errorf("NOTIFY %d not signed with peer-key.: %v", i+1, r.msg)
+			continue
+		}
+		if r.tsigErr != nil {
+			t.Errorf("NOTIFY %d: its TSIG does not verify: %v", i+1, r.tsigErr)
+		}
+		if r.msg.Id != got[0].msg.Id {
+			t.Errorf("NOTIFY %d has ID %d, the first %d: a retry keeps the ID", i+1, r.msg.Id, got[0].msg.Id)
+		}
+	}
+	if evs := td.notifyEvents(t, "example.org."); hasEvent(evs, api.OutcomeError) {
+		t.Errorf("error events: %v", evs)
+	}
+}

@@ -137,6 +137,7 @@ func (s *secondaries) check(ctx context.Context, z *secZone, force bool) checkRe
 			continue
 		}
 		res := checkResult{ok: true, primary: i, serial: ans.serial, upstream: ans.expire, hasUpstream: ans.hasExpire}
+		whole := force // AXFR whatever the serial
 		if held != nil && !force {
 			have := s.comparedSerial(ctx, z.name, held)
 			switch {
@@ -147,17 +148,7 @@ func (s *secondaries) check(ctx context.Context, z *secZone, force bool) checkRe
 				s.report(slog.LevelWarn, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeWarning, Peer: p.String(), Serial: have,
 					Detail: fmt.Sprintf("serial %d at %s is ours, but its content differs: digests %s here vs %s there: re-transferring in full (AXFR)",
 						have, p, digestHex(held.ContentDigest()), digestHex(ans.state.Digest))})
-				serial, err := s.transfer(ctx, z, p, ps.keyAt(i), held, true, ans.serial)
-				if ctx.Err() != nil {
-					return checkResult{aborted: true}
-				}
-				if err != nil {
-					transferred = true
-					why = append(why, fmt.Sprintf("%s: same serial, other content; AXFR: %v", p, err))
-					continue
-				}
-				res.serial = serial
-				return res
+				whole = true
 			case ans.serial == have:
 				s.report(slog.LevelDebug, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeOK, Peer: p.String(), Serial: have,
 					Detail: fmt.Sprintf("serial %d at %s: up to date", ans.serial, p)})
@@ -170,14 +161,15 @@ func (s *secondaries) check(ctx context.Context, z *secZone, force bool) checkRe
 					lower = &res
 				}
 				continue
+			default:
+				s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeOK, Peer: p.String(), Serial: ans.serial,
+					Detail: fmt.Sprintf("serial %d at %s is newer than ours (%d): transferring", ans.serial, p, have)})
 			}
-			s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeOK, Peer: p.String(), Serial: ans.serial,
-				Detail: fmt.Sprintf("serial %d at %s is newer than ours (%d): transferring", ans.serial, p, have)})
 		} else if err == nil && !force {
 			s.report(slog.LevelInfo, api.Event{Zone: z.name, Kind: "refresh", Outcome: api.OutcomeOK, Peer: p.String(), Serial: ans.serial,
 				Detail: fmt.Sprintf("serial %d at %s; we hold no version: transferring", ans.serial, p)})
 		}
-		serial, err := s.transfer(ctx, z, p, ps.keyAt(i), held, force, ans.serial)
+		serial, err := s.transfer(ctx, z, p, ps.keyAt(i), held, whole, ans.serial)
 		if ctx.Err() != nil {
 			return checkResult{aborted: true}
 		}

@@ -156,29 +156,34 @@ func (s *secondaries) following(zone string) (string, bool) {
 	return at.String(), true
 }
 
+// zoneRoles pairs the zone kinds with their roles in the zone state
+// option.
+var zoneRoles = []struct {
+	kind string
+	code uint8
+}{
+	{api.KindPrimary, answer.ZoneRolePrimary},
+	{api.KindSecondary, answer.ZoneRoleSecondary},
+	{api.KindNative, answer.ZoneRoleNative},
+}
+
 // zoneRoleCode is a zone kind's role in the zone state option.
 func zoneRoleCode(kind string) uint8 {
-	switch kind {
-	case api.KindPrimary:
-		return answer.ZoneRolePrimary
-	case api.KindSecondary:
-		return answer.ZoneRoleSecondary
-	case api.KindNative:
-		return answer.ZoneRoleNative
+	for _, r := range zoneRoles {
+		if r.kind == kind {
+			return r.code
+		}
 	}
 	return answer.ZoneRoleUnknown
 }
 
 // zoneRoleName is the zone kind of a role in the zone state option; ""
 // for one it does not know.
-func zoneRoleName(role uint8) string {
-	switch role {
-	case answer.ZoneRolePrimary:
-		return api.KindPrimary
-	case answer.ZoneRoleSecondary:
-		return api.KindSecondary
-	case answer.ZoneRoleNative:
-		return api.KindNative
+func zoneRoleName(code uint8) string {
+	for _, r := range zoneRoles {
+		if r.code == code {
+			return r.kind
+		}
 	}
 	return ""
 }

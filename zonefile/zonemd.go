@@ -162,6 +162,9 @@ func canonicalWire(rr dns.RR, b []byte) ([]byte, error) {
 // 4034 §6.2 (as RFC 6840 §5.1 amends it: not NSEC) lowers.
 func canonicalNames(rr dns.RR) dns.RR {
 	lower := strings.ToLower
+	if name := rr.Header().Name; !namesInData[rr.Header().Rrtype] && lower(name) == name {
+		return rr // nothing to lower: no copy
+	}
 	c := dns.Copy(rr)
 	c.Header().Name = lower(c.Header().Name)
 	switch r := c.(type) {
@@ -209,6 +212,16 @@ func canonicalNames(rr dns.RR) dns.RR {
 		r.SignerName = lower(r.SignerName)
 	}
 	return c
+}
+
+// namesInData are the types whose data holds names canonicalNames
+// lowers.
+var namesInData = map[uint16]bool{
+	dns.TypeNS: true, dns.TypeMD: true, dns.TypeMF: true, dns.TypeCNAME: true, dns.TypeSOA: true,
+	dns.TypeMB: true, dns.TypeMG: true, dns.TypeMR: true, dns.TypePTR: true, dns.TypeMINFO: true,
+	dns.TypeMX: true, dns.TypeRP: true, dns.TypeAFSDB: true, dns.TypeRT: true, dns.TypeSIG: true,
+	dns.TypePX: true, dns.TypeNAPTR: true, dns.TypeKX: true, dns.TypeSRV: true, dns.TypeDNAME: true,
+	dns.TypeRRSIG: true,
 }
 
 // nameLen returns the length of the uncompressed wire name at the start

@@ -80,21 +80,35 @@ func (f *fakePrimary) serve(w dns.ResponseWriter, r *dns.Msg) {
 	batch := []dns.RR{f.soa(),
 		&dns.NS{Hdr: dns.RR_Header{Name: bigZone, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: 300}, Ns: "ns1." + bigZone},
 		&dns.A{Hdr: dns.RR_Header{Name: "ns1." + bigZone, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300}, A: net.IPv4(127, 0, 0, 60)}}
+	defer w.Close()
+	// send hands a batch to the writer; false when the writer has given
+	// up (the daemon was killed mid-transfer), so the rest is not made.
+	send := func(rrs []dns.RR) bool {
+		select {
+		case ch <- &dns.Envelope{RR: rrs}:
+			return true
+		case <-done:
+			return false
+		}
+	}
 	for i := range f.records {
 		batch = append(batch, &dns.A{Hdr: dns.RR_Header{Name: "h" + strconv.Itoa(i) + "." + bigZone, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300},
 			A: net.IPv4(10, byte(i>>16), byte(i>>8), byte(i))})
 		if len(batch) == 400 {
-			ch <- &dns.Envelope{RR: batch}
+			if !send(batch) {
+				return
+			}
 			batch = nil
 			if f.delay > 0 {
 				time.Sleep(f.delay)
 			}
 		}
 	}
-	ch <- &dns.Envelope{RR: append(batch, f.soa())}
+	if !send(append(batch, f.soa())) {
+		return
+	}
 	close(ch)
 	<-done
-	w.Close()
 }
 
 // hostilePrimary lets a primary send sc.xfrRecords records to a daemon

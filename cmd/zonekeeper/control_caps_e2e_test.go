@@ -59,6 +59,7 @@ func TestControlCapabilities(t *testing.T) {
 	// What changes something, or shows a secret, is refused with the
 	// reason, and changes nothing.
 	d.ok("key", "add", "k1.", "--algorithm", "hmac-sha256")
+	d.ok("peer", "add", "sec", "127.0.0.9:5399", "--role", "secondary", "--tsig", "k1.")
 	if err := os.WriteFile(filepath.Join(d.data, "scripts", "none.lua"), []byte("-- keeps all\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +72,7 @@ func TestControlCapabilities(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"export", "bind"},
+		{"export", "nsd", "--peer", "sec"},
 		{"record", "add", "example.org.", "new", "A", "127.0.0.77"},
 		{"meta", "set", "example.org.", "ALSO-NOTIFY", "127.0.0.9"},
 		{"key", "add", "k2.", "--algorithm", "hmac-sha256"},

@@ -14,12 +14,13 @@ import (
 )
 
 // runExport implements `zonekeeper export bind|knot|nsd [--role
-// secondary|primary] [--zones NAME,...]`: it prints the fragment, or
-// with --json the api.ExportResult.
+// secondary|primary] [--peer NAME] [--zones NAME,...]`: it prints the
+// fragment, or with --json the api.ExportResult.
 func runExport(args []string, stdout, stderr io.Writer) error {
-	v := newVerb("export", "export bind|knot|nsd [--role secondary|primary] [--zones NAME,...] [--json]",
-		"Print a configuration fragment for BIND (named.conf), Knot (knot.conf) or NSD\n(nsd.conf), TSIG keys and secrets included. Role secondary (the default)\nmakes that server a secondary of this node's zones, transferring from\nzonekeeper's listen addresses and accepting its NOTIFYs. Role primary makes\nit their primary, allowing and notifying this node and its peers (or the\nzone's ALSO-NOTIFY targets when there are no peers). Each zone uses the\nfirst key of its TSIG-ALLOW-AXFR; a zone without one is exported unsigned,\nand the server must then be allowed by address on zonekeeper's side\n(`peer add NAME ADDR --role secondary`). --zones limits the export.", stdout)
+	v := newVerb("export", "export bind|knot|nsd [--role secondary|primary] [--peer NAME] [--zones NAME,...] [--json]",
+		"Print a configuration fragment for BIND (named.conf), Knot (knot.conf) or NSD\n(nsd.conf), TSIG keys and secrets included. Role secondary (the default)\nmakes that server a secondary of this node's zones, transferring from\nzonekeeper's listen addresses and accepting its NOTIFYs. Role primary makes\nit their primary, allowing and notifying this node and its peers (or the\nzone's ALSO-NOTIFY targets when there are no peers). Each zone uses the\nfirst key of its TSIG-ALLOW-AXFR; a zone without one is exported unsigned,\nand the server must then be allowed by address on zonekeeper's side\n(`peer add NAME ADDR --role secondary`). --peer NAME makes the fragment\nfor that peer: its key signs the transfers and NOTIFYs (it is what\nzonekeeper requires of a keyed peer), and its address is where the\nserver's requests and NOTIFYs leave from. Without --peer, role secondary\ncarries the zone's key and every keyed secondary peer's key. --zones\nlimits the export.", stdout)
 	role := v.flags.String("role", api.ExportRoleSecondary, "secondary (the server transfers from zonekeeper) or primary (zonekeeper transfers from it)")
+	peerName := v.flags.String("peer", "", "the peer (`peer list`) the fragment is for: its key and address")
 	zones := v.flags.String("zones", "", "comma-separated zones to export (default: every zone)")
 	if err := v.parse(args); err != nil {
 		return err
@@ -50,7 +51,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	}
 	var res *api.ExportResult
 	err := v.call(stderr, func(ctx context.Context, c *client.Client) (err error) {
-		res, err = c.Export(ctx, format, *role, names)
+		res, err = c.Export(ctx, format, *role, strings.TrimSpace(*peerName), names)
 		return err
 	})
 	if err != nil {

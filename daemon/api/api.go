@@ -396,10 +396,11 @@ const (
 // ExportResult is a configuration fragment for a foreign server, TSIG
 // secrets included: `zonekeeper export`.
 type ExportResult struct {
-	Format string   `json:"format"` // ExportBIND, ExportKnot or ExportNSD
-	Role   string   `json:"role"`   // ExportRoleSecondary or ExportRolePrimary
-	Zones  []string `json:"zones"`  // the zones in the fragment
-	Config string   `json:"config"` // the fragment, ready to include
+	Format string   `json:"format"`         // ExportBIND, ExportKnot or ExportNSD
+	Role   string   `json:"role"`           // ExportRoleSecondary or ExportRolePrimary
+	Peer   string   `json:"peer,omitempty"` // the peer it is for (`--peer`); "" any server
+	Zones  []string `json:"zones"`          // the zones in the fragment
+	Config string   `json:"config"`         // the fragment, ready to include
 }
 
 // SetSerialRequest asks for a primary zone's serial to be set

@@ -318,11 +318,15 @@ func (c *Client) Demote(ctx context.Context, zone string, req api.DemoteRequest)
 
 // Export returns a configuration fragment making a BIND, Knot or NSD
 // server (format) a secondary or a primary (role) of zones (all when
-// empty), TSIG secrets included.
-func (c *Client) Export(ctx context.Context, format, role string, zones []string) (*api.ExportResult, error) {
+// empty), TSIG secrets included; for the peer of that name, with its key
+// and address, when peer is not "".
+func (c *Client) Export(ctx context.Context, format, role, peer string, zones []string) (*api.ExportResult, error) {
 	q := url.Values{"format": {format}}
 	if role != "" {
 		q.Set("role", role)
+	}
+	if peer != "" {
+		q.Set("peer", peer)
 	}
 	if len(zones) > 0 {
 		q.Set("zones", strings.Join(zones, ","))
