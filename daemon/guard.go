@@ -236,8 +236,9 @@ func (d *Daemon) promoteCheck(ctx context.Context, run *guardRun, zone string, p
 		return why
 	}
 	// The peers' views are their last health round's, which may predate
-	// the primary's loss: look again once each has had a round since
-	// this node found the primary silent (once per request).
+	// the primary's loss: ask them again until each has had a round
+	// since this node found the primary silent (once per request), and
+	// go ahead as soon as they no longer say it answers them.
 	run.mu.Lock()
 	waited := run.waited
 	run.waited = true
@@ -245,16 +246,27 @@ func (d *Daemon) promoteCheck(ctx context.Context, run *guardRun, zone string, p
 	if waited {
 		return why
 	}
-	wait := min(d.cfg.HealthInterval+2*healthQueryTimeout, guardSecondLookMax)
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return why
-	case <-t.C:
+	end := time.NewTimer(min(d.cfg.HealthInterval+2*healthQueryTimeout, guardSecondLookMax))
+	defer end.Stop()
+	tick := time.NewTicker(guardLookEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return why
+		case <-end.C:
+			return ask()
+		case <-tick.C:
+			if why = ask(); !strings.HasPrefix(why, majorityRefusal) {
+				return why
+			}
+		}
 	}
-	return ask()
 }
+
+// guardLookEvery is how often the promote guard asks the peers again
+// while it waits for their next health round.
+const guardLookEvery = 500 * time.Millisecond
 
 // guardSecondLookMax bounds the promote guard's wait for the peers'
 // next health round.
