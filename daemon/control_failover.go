@@ -16,13 +16,19 @@ func (d *Daemon) handlePromote(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := decode(r, &struct{}{}); err != nil {
+	var req api.PromoteRequest
+	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	res, err := d.promote(r.Context(), name)
+	if req.From != "" {
+		return nil, api.Errorf(api.CodeBadRequest, "from goes with promoting every zone (POST /v1/promote), not zone %s", name)
+	}
+	res, err := d.promote(r.Context(), &guardRun{}, name, req.Force)
 	if err != nil {
+		// Failures and the guard's refusals are events; a request that
+		// does not fit the zone (not a secondary here) is not.
 		var ae *api.Error
-		if !errors.As(err, &ae) || ae.Code == api.CodeInternal {
+		if !errors.As(err, &ae) || ae.Code == api.CodeInternal || isRefusal(err) {
 			d.events.Emit(api.Event{Zone: name, Kind: "promote", Outcome: api.OutcomeError, Detail: "not promoted: " + err.Error()})
 		}
 		return nil, err
@@ -35,7 +41,7 @@ func (d *Daemon) handlePromoteAll(r *http.Request) (any, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	return d.promoteAll(r.Context(), req.From)
+	return d.promoteAll(r.Context(), req.From, req.Force)
 }
 
 func (d *Daemon) handleDemote(r *http.Request) (any, error) {
@@ -55,7 +61,11 @@ func (d *Daemon) handleDemote(r *http.Request) (any, error) {
 			return nil, err
 		}
 	}
-	return d.demote(r.Context(), name, req.Primaries, req.TSIGKey)
+	res, err := d.demote(r.Context(), name, req.Primaries, req.TSIGKey, req.Force)
+	if isRefusal(err) {
+		d.events.Emit(api.Event{Zone: name, Kind: "demote", Outcome: api.OutcomeError, Detail: "not demoted: " + err.Error()})
+	}
+	return res, err
 }
 
 // handleSetSerial is POST /v1/zones/{name}/set-serial: plan the steps,

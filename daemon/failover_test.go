@@ -55,6 +55,12 @@ func TestFailoverCluster(t *testing.T) {
 	eventually(t, 20*time.Second, "c serving b's edit", func() bool { return c.servedSerial(t, zone) == int64(res.NewSerial) },
 		func() string { return eventDump(c.events(t, zone, "")) })
 	t.Logf("promote, edit on b and c serving it: %s", time.Since(began))
+	// c records its new primary (follow.go): PRIMARIES names b.
+	eventually(t, 20*time.Second, "c's primaries naming b", func() bool {
+		z, err := c.client().Zone(context.Background(), zone)
+		return err == nil && len(z.Primaries) == 1 && z.Primaries[0] == b.addr
+	}, func() string { return eventDump(c.events(t, zone, "")) })
+	c.waitEvent(t, zone, "primaries", "now follows peer b", 5*time.Second)
 
 	// a returns with its old state: split-brain, its NOTIFY held back.
 	a = startNode(t, "127.0.0.1", aData, nil, func(cf *Config) {
@@ -66,6 +72,11 @@ func TestFailoverCluster(t *testing.T) {
 		t.Errorf("split-brain: %s", ev.Detail)
 	}
 	a.waitEvent(t, zone, "notify-out", "not sent", 10*time.Second)
+	// The new primary reports it too, naming a, and c keeps following b.
+	b.waitEvent(t, zone, "split-brain", "peer a", 10*time.Second)
+	if z, err := c.client().Zone(context.Background(), zone); err != nil || len(z.Primaries) != 1 || z.Primaries[0] != b.addr {
+		t.Errorf("c's primaries after a's return: %v %v", z.Primaries, err)
+	}
 	if c.servedSerial(t, zone) != int64(res.NewSerial) || b.servedSerial(t, zone) != int64(res.NewSerial) {
 		t.Errorf("the stale primary's return changed the others: b %d c %d", b.servedSerial(t, zone), c.servedSerial(t, zone))
 	}

@@ -74,6 +74,8 @@ type health struct {
 	marks    map[string]countdownMark             // zone -> expire milestones reported
 	startup  bool                                 // the start-up round has not ended: first NOTIFYs wait
 	held     map[string]uint32                    // zone -> serial whose first NOTIFY waits
+	follows  map[string]followMark                // zone -> the new primary it is counting rounds for (follow.go)
+	nudged   map[string]uint32                    // zone -> the newer serial a round last checked the primaries for (follow.go)
 
 	servers map[string]map[string]*api.ServerState // zone -> server address -> what was seen (health_servers.go)
 	order   map[string][]string                    // zone -> server addresses in listing order
@@ -110,6 +112,8 @@ func newHealth(d *Daemon) *health {
 		marks:       make(map[string]countdownMark),
 		startup:     true,
 		held:        make(map[string]uint32),
+		follows:     make(map[string]followMark),
+		nudged:      make(map[string]uint32),
 		servers:     make(map[string]map[string]*api.ServerState),
 		order:       make(map[string][]string),
 		lint:        make(map[string][]api.LintFinding),
@@ -140,6 +144,8 @@ func (h *health) forget(zone string) {
 	delete(h.servers, zone)
 	delete(h.order, zone)
 	delete(h.lint, zone)
+	delete(h.follows, zone)
+	delete(h.nudged, zone)
 }
 
 // Run checks the peers every health-interval and the expire clocks of the
@@ -171,6 +177,7 @@ func (h *health) Run(ctx context.Context) error {
 			var servers sync.WaitGroup
 			servers.Go(func() { h.roundServers(rctx, h.zones.List()) })
 			h.round(rctx)
+			h.follow(rctx)
 			servers.Wait()
 			cancel()
 			rounds.Reset(interval)
@@ -336,7 +343,7 @@ func (h *health) record(zone string, ours uint32, p peer, st api.PeerState) {
 	} else if _, ok := h.files(zone); ok {
 		primary = true
 	}
-	ahead := primary && st.Serves && zonefile.SerialGreater(st.Serial, ours)
+	ahead := primary && secondPrimary(ours, viewOf(p, &st)) // split.go
 
 	h.mu.Lock()
 	m := h.peers[zone]
@@ -363,9 +370,7 @@ func (h *health) record(zone string, ours uint32, p peer, st api.PeerState) {
 	h.noteDivergence(zone, ours, p, st)
 
 	if report {
-		detail := fmt.Sprintf("split-brain: zone %s is primary here at serial %d, but peer %s (%s) serves serial %d, which is newer: two primaries. "+
-			"Keep one: demote here with `zonekeeper zone demote %s --primary %s`, or demote it on %s",
-			zone, ours, p.Name, p.Addr, st.Serial, zone, p.Name, p.Name)
+		detail := splitAdvice(zone, ours, p, viewOf(p, &st), h.selfAddrFor(p.Addr))
 		h.log.Error(detail, "zone", zone, "peer", p.Addr.String())
 		h.emit(api.Event{Zone: zone, Kind: "split-brain", Outcome: api.OutcomeError, Peer: p.Addr.Addr().String(), Serial: ours, Detail: detail})
 	}
@@ -394,10 +399,11 @@ func (h *health) decorate(z api.Zone) api.Zone {
 	}
 	if split && z.Kind == api.KindPrimary {
 		for _, ps := range z.Peers {
-			if ps.Serves && zonefile.SerialGreater(ps.Serial, z.Serial) {
+			// Two primaries at one serial with other content show as
+			// diverged (health_diverged.go), the more precise state.
+			if secondPrimary(z.Serial, viewOf(peer{Name: ps.Peer}, &ps)) && !ps.Diverged {
 				z.State = api.StateSplitBrain
-				z.Error = fmt.Sprintf("peer %s (%s) serves serial %d, newer than ours (%d): demote here with `zonekeeper zone demote %s --primary %s`, or demote it there",
-					ps.Peer, ps.Addr, ps.Serial, z.Serial, z.Name, ps.Peer)
+				z.Error = splitState(z.Name, z.Serial, ps)
 				break
 			}
 		}

@@ -29,8 +29,8 @@ func TestHealthSplitBrain(t *testing.T) {
 	a.setPeers(peer{Name: "b", Addr: addrPort(t, b.addr), Role: rolePeer})
 	b.setPeers(peer{Name: "a", Addr: addrPort(t, a.addr), Role: rolePeer})
 
-	ev := a.waitEvent(t, zone, "split-brain", "peer b ("+b.addr+") serves serial 20", 10*time.Second)
-	for _, want := range []string{"primary here at serial 10", "zonekeeper zone demote " + zone + " --primary b"} {
+	ev := a.waitEvent(t, zone, "split-brain", "peer b ("+b.addr+") serves it as primary too, at serial 20", 10*time.Second)
+	for _, want := range []string{"primary here at serial 10", "zonekeeper zone demote " + zone + " --primary b", "demote it on b with `zonekeeper zone demote " + zone + " --primary " + a.addr + "`"} {
 		if !strings.Contains(ev.Detail, want) {
 			t.Errorf("split-brain detail %q lacks %q", ev.Detail, want)
 		}
@@ -53,13 +53,15 @@ func TestHealthSplitBrain(t *testing.T) {
 	if n := len(a.events(t, zone, "split-brain")); n != 1 {
 		t.Errorf("%d split-brain events, want 1", n)
 	}
-	// b is ahead: no split-brain there, a lags by 10.
+	// b, ahead, reports it too (issue 16: both sides): a lags by 10 and
+	// says it is a primary.
 	eventually(t, 10*time.Second, "b's view of a", func() bool {
 		z, err := b.client().Zone(context.Background(), zone)
-		return err == nil && len(z.Peers) == 1 && z.Peers[0].Lag == 10
+		return err == nil && len(z.Peers) == 1 && z.Peers[0].Lag == 10 && z.State == api.StateSplitBrain
 	}, nil)
-	if evs := b.events(t, zone, "split-brain"); len(evs) != 0 {
-		t.Errorf("b reported split-brain: %v", eventDump(evs))
+	bev := b.waitEvent(t, zone, "split-brain", "peer a ("+a.addr+") serves it as primary too, at serial 10 (an older serial)", 10*time.Second)
+	if !strings.Contains(bev.Detail, "demote it on a with `zonekeeper zone demote "+zone+" --primary "+b.addr+"`") {
+		t.Errorf("b's split-brain advice: %s", bev.Detail)
 	}
 	// Resolved by an edit on a that goes past b: in sync once b follows?
 	// No: a demote resolves it.

@@ -108,8 +108,10 @@ func (d *Daemon) copyToBackup(src, zone string, serial uint32) (string, error) {
 	return dst, nil
 }
 
-// promote turns secondary zone name into a primary served from DATA/zones.
-func (d *Daemon) promote(ctx context.Context, name string) (api.Promoted, error) {
+// promote turns secondary zone name into a primary served from DATA/zones,
+// unless the guard refuses (guard.go) and force is not set.
+// run is shared by the zones of one request.
+func (d *Daemon) promote(ctx context.Context, run *guardRun, name string, force bool) (api.Promoted, error) {
 	began := time.Now()
 	res := api.Promoted{Zone: name}
 	row, err := d.store.Zones().Get(ctx, name)
@@ -122,6 +124,18 @@ func (d *Daemon) promote(ctx context.Context, name string) (api.Promoted, error)
 	path := filepath.Join(d.cfg.ZonesDir(), fileNameOf(name))
 	if _, err := os.Lstat(path); err == nil {
 		return res, api.Errorf(api.CodeExists, "zone %s: %s already exists; move it away, then promote again", name, path)
+	}
+	if ps, err := d.secondaries.primariesOf(ctx, name); err == nil {
+		if why := d.promoteCheck(ctx, run, name, ps); why != "" {
+			if !force {
+				return res, refusal("promoted", name, why)
+			}
+			res.Overrode = why
+		}
+	} else if !force {
+		return res, refusal("promoted", name, "its primaries cannot be asked: "+err.Error())
+	} else {
+		res.Overrode = "its primaries cannot be asked: " + err.Error()
 	}
 	data, err := d.secondaries.handOver(name)
 	if err != nil {
@@ -181,7 +195,12 @@ func (d *Daemon) promote(ctx context.Context, name string) (api.Promoted, error)
 	if res.Backup != "" {
 		detail += "; the transferred file moved to " + res.Backup
 	}
-	d.events.EmitWait(ctx, api.Event{Zone: name, Kind: "promote", Outcome: api.OutcomeOK, Serial: res.Serial, Detail: detail})
+	outcome := api.OutcomeOK
+	if res.Overrode != "" {
+		detail += "; --force overrode the guard: " + res.Overrode
+		outcome = api.OutcomeWarning
+	}
+	d.events.EmitWait(ctx, api.Event{Zone: name, Kind: "promote", Outcome: outcome, Serial: res.Serial, Detail: detail})
 	return res, nil
 }
 
@@ -215,8 +234,9 @@ func (d *Daemon) primaryMatcher(from string) (func(string) bool, error) {
 }
 
 // promoteAll promotes every secondary zone, or those whose primaries
-// include from; each zone's outcome is reported, failures included.
-func (d *Daemon) promoteAll(ctx context.Context, from string) (*api.PromoteResult, error) {
+// include from, each guarded like promote; each zone's outcome is
+// reported, failures and refusals included.
+func (d *Daemon) promoteAll(ctx context.Context, from string, force bool) (*api.PromoteResult, error) {
 	match := func(string) bool { return true }
 	if from != "" {
 		var err error
@@ -229,6 +249,7 @@ func (d *Daemon) promoteAll(ctx context.Context, from string) (*api.PromoteResul
 		return nil, err
 	}
 	out := &api.PromoteResult{Zones: []api.Promoted{}}
+	run := &guardRun{}
 	for _, row := range rows {
 		if row.Kind != store.KindSecondary {
 			continue
@@ -240,7 +261,7 @@ func (d *Daemon) promoteAll(ctx context.Context, from string) (*api.PromoteResul
 		if !hit {
 			continue
 		}
-		res, err := d.promote(ctx, row.Name)
+		res, err := d.promote(ctx, run, row.Name, force)
 		if err != nil {
 			res.Error = err.Error()
 			d.events.Emit(api.Event{Zone: row.Name, Kind: "promote", Outcome: api.OutcomeError, Detail: "not promoted: " + err.Error()})
@@ -251,8 +272,9 @@ func (d *Daemon) promoteAll(ctx context.Context, from string) (*api.PromoteResul
 }
 
 // demote turns primary zone name into a secondary of primaries (IP[:port]
-// or peer names), its requests signed with key, else with the peer's key.
-func (d *Daemon) demote(ctx context.Context, name string, primaries []string, key string) (*api.DemoteResult, error) {
+// or peer names), its requests signed with key, else with the peer's key,
+// unless the guard refuses (guard.go) and force is not set.
+func (d *Daemon) demote(ctx context.Context, name string, primaries []string, key string, force bool) (*api.DemoteResult, error) {
 	row, err := d.store.Zones().Get(ctx, name)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -298,6 +320,12 @@ func (d *Daemon) demote(ctx context.Context, name string, primaries []string, ke
 		}
 	}
 
+	// 0. The new primaries serve the zone as primaries: no zone is left
+	// without one, and no chain loops.
+	overrode := d.demoteCheck(ctx, name, ps)
+	if overrode != "" && !force {
+		return nil, refusal("demoted", name, overrode)
+	}
 	// 1. Nothing is lost: the zonefile as it is now goes to DATA/backup.
 	oldSerial := fz.serial
 	backup, err := d.copyToBackup(fz.path, name, oldSerial)
@@ -351,14 +379,19 @@ func (d *Daemon) demote(ctx context.Context, name string, primaries []string, ke
 	}
 	d.loader.changed([]string{fileNameOf(name)})
 	d.health.forget(name)
-	d.events.EmitWait(ctx, api.Event{Zone: name, Kind: "demote", Outcome: api.OutcomeOK, Serial: newSerial, Peer: from.String(),
-		Detail: fmt.Sprintf("primary zone demoted to a secondary of %s: serial %d -> %d transferred in full from %s; the old zonefile (serial %d) is kept in %s",
-			strings.Join(stored, ", "), oldSerial, newSerial, from, oldSerial, backup)})
+	detail := fmt.Sprintf("primary zone demoted to a secondary of %s: serial %d -> %d transferred in full from %s; the old zonefile (serial %d) is kept in %s",
+		strings.Join(stored, ", "), oldSerial, newSerial, from, oldSerial, backup)
+	outcome := api.OutcomeOK
+	if overrode != "" {
+		detail += "; --force overrode the guard: " + overrode
+		outcome = api.OutcomeWarning
+	}
+	d.events.EmitWait(ctx, api.Event{Zone: name, Kind: "demote", Outcome: outcome, Serial: newSerial, Peer: from.String(), Detail: detail})
 	z, _, err := d.zoneByName(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	return &api.DemoteResult{Zone: z, OldSerial: oldSerial, Backup: backup, From: from.String()}, nil
+	return &api.DemoteResult{Zone: z, OldSerial: oldSerial, Backup: backup, From: from.String(), Overrode: overrode}, nil
 }
 
 // fetchFull transfers zone by AXFR from the first of ps that gives a

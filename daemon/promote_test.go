@@ -190,10 +190,17 @@ func TestDemote(t *testing.T) {
 	b := startNode(t, "127.0.0.2", "", map[string]string{fileNameOf(zone): failoverZone(20, "fresh IN A 127.0.0.21\n")}, allowCluster)
 	c, ctx := a.client(), context.Background()
 
-	// An unreachable primary: nothing changes.
+	// b answers a's zone state queries (guard.go): a is its peer.
+	b.setPeers(peer{Name: "a", Addr: addrPort(t, a.addr), Role: rolePeer})
+
+	// An unreachable primary: refused by the guard; forced, the transfer
+	// fails. Nothing changes either way.
 	dead := deadAddr(t, "127.0.0.3")
-	if _, err := c.Demote(ctx, zone, api.DemoteRequest{Primaries: []string{dead}}); apiCode(err) != api.CodeUpstream {
+	if _, err := c.Demote(ctx, zone, api.DemoteRequest{Primaries: []string{dead}}); apiCode(err) != api.CodeNotPermitted {
 		t.Errorf("demote to a dead primary: %v", err)
+	}
+	if _, err := c.Demote(ctx, zone, api.DemoteRequest{Primaries: []string{dead}, Force: true}); apiCode(err) != api.CodeUpstream {
+		t.Errorf("forced demote to a dead primary: %v", err)
 	}
 	if a.zoneKind(zone) != api.KindPrimary || a.servedSerial(t, zone) != 10 {
 		t.Fatalf("after a failed demote: kind %s serial %d", a.zoneKind(zone), a.servedSerial(t, zone))

@@ -121,7 +121,7 @@ func (d *Daemon) addZoneState(m *dns.Msg, snap *answer.Snapshot) {
 		return
 	}
 	zs := answer.ZoneState{Serial: snap.Serial(), Digest: snap.ContentDigest()}
-	if primary, ok := d.secondaries.following(snap.Origin()); ok {
+	if primary, ok := d.following(snap.Origin()); ok { // guard_state.go
 		zs.Role, zs.Primary = answer.ZoneRoleSecondary, primary
 	} else {
 		zs.Role = zoneRoleCode(d.zoneKind(snap.Origin()))
@@ -130,13 +130,15 @@ func (d *Daemon) addZoneState(m *dns.Msg, snap *answer.Snapshot) {
 }
 
 // following reports whether zone is a secondary zone here and which
-// primary it follows: the one that answered its last successful check,
-// by peer name when it is a peer, else by address; "" before any.
+// primary it follows: the one that answered its last check, by peer name
+// when it is a peer, else by address; "" before any, and while its last
+// check failed (a promote's guard counts the peers whose primary answers
+// them: docs/architecture.md, "Guarded role changes").
 func (s *secondaries) following(zone string) (string, bool) {
 	s.mu.RLock()
 	z := s.zones[strings.ToLower(zone)]
 	var at netip.AddrPort
-	if z != nil && !z.lastOK.IsZero() && z.lastGood < len(z.primaries.addrs) {
+	if z != nil && !z.lastOK.IsZero() && z.failures == 0 && z.lastGood < len(z.primaries.addrs) {
 		at = z.primaries.addrs[z.lastGood]
 	}
 	s.mu.RUnlock()

@@ -270,7 +270,19 @@ func TestFailoverCluster(t *testing.T) {
 		}, false},
 		{"promote --all --from a on c", func(t *testing.T) {
 			t.Logf("c before: %s from %v", foZone1, c.c.zone(foZone1).Primaries)
-			c.c.need("zone", "promote", "--all", "--from", c.a.dns)
+			// a is alive and primary of fo2 and fo3: the guard refuses
+			// each zone (issue 16), and --force promotes them, saying so.
+			r := c.c.run("zone", "promote", "--all", "--from", c.a.dns)
+			if r.code != 1 || !strings.Contains(r.stdout, "is alive and serves serial") {
+				t.Errorf("promote --all --from a while a is alive: want each zone refused: %v", r)
+			}
+			if k := c.c.kindOf(foZone2); k != api.KindSecondary {
+				t.Errorf("c after the refused promote --all: %s is %q", foZone2, k)
+			}
+			out := c.c.need("zone", "promote", "--all", "--from", c.a.dns, "--force")
+			if !strings.Contains(out, "--force overrode: ") {
+				t.Errorf("promote --all --force does not say what it overrode: %s", out)
+			}
 			zs := c.c.zones()
 			for _, origin := range []string{foZone2, foZone3} {
 				if zs[origin].Kind != api.KindPrimary {

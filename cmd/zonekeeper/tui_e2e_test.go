@@ -154,6 +154,16 @@ func TestTUIEndToEndTmux(t *testing.T) {
 	s.typeText("p")
 	s.waitFor("Promote sec.test. to primary", "serial 2026112001, primaries 127.0.0.2:", "DATA/backup/", "y confirm")
 	s.typeText("y")
+	// Its primary is alive: the daemon's guard refuses, and the TUI
+	// shows why in a dialog (docs/architecture.md, "Guarded role changes").
+	s.waitFor("Refused: promoting sec.test.", "is alive and serves serial", "promoting would make two primaries", "Nothing changed", "esc close")
+	s.keys("Escape")
+	s.waitFor("sec.test. · secondary")
+	// The primary is lost: now the promotion goes ahead.
+	primary.stop()
+	s.typeText("p")
+	s.waitFor("Promote sec.test. to primary", "y confirm")
+	s.typeText("y")
 	s.waitFor("promoted to primary: sec.test. (serial 2026112001)")
 	s.waitFor("sec.test. · primary")
 

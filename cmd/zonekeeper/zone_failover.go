@@ -16,9 +16,10 @@ import (
 )
 
 func runZonePromote(args []string, stdout, stderr io.Writer) error {
-	v := newVerb("zone promote", "zone promote NAME [--json] | zone promote --all [--from ADDR] [--json]",
-		"Make secondary zone NAME a primary zone on this node, without a restart: its\ntransferred version is written to DATA/zones and served as a primary, edits are\naccepted, and its NOTIFY targets are told. With --all, every secondary zone;\nwith --from ADDR too, only those whose primaries include ADDR (an IP address\nwith an optional port, or a peer name).", stdout)
+	v := newVerb("zone promote", "zone promote NAME [--force] [--json] | zone promote --all [--from ADDR] [--force] [--json]",
+		"Make secondary zone NAME a primary zone on this node, without a restart: its\ntransferred version is written to DATA/zones and served as a primary, edits are\naccepted, and its NOTIFY targets are told. With --all, every secondary zone;\nwith --from ADDR too, only those whose primaries include ADDR (an IP address\nwith an optional port, or a peer name).\nRefused while the zone's primary is alive (it answers this node, or a majority\nof the peers that answer say it answers them) or another node already serves\nit as primary: promoting would make two primaries. --force promotes anyway and\nsays what it overrode.", stdout)
 	all := v.flags.Bool("all", false, "promote every secondary zone (see --from)")
+	force := v.flags.Bool("force", false, "promote although the guard refuses (the primary is alive): two primaries")
 	from := v.flags.String("from", "", "with --all: only the zones whose primaries include ADDR (IP[:port] or peer name)")
 	if err := v.parse(args); err != nil {
 		return err
@@ -49,9 +50,9 @@ func runZonePromote(args []string, stdout, stderr io.Writer) error {
 	var res *api.PromoteResult
 	err := v.call(stderr, func(ctx context.Context, c *client.Client) (err error) {
 		if *all {
-			res, err = c.PromoteAll(ctx, strings.TrimSpace(*from))
+			res, err = c.PromoteAllWith(ctx, api.PromoteRequest{From: strings.TrimSpace(*from), Force: *force})
 		} else {
-			res, err = c.Promote(ctx, name)
+			res, err = c.PromoteWith(ctx, name, api.PromoteRequest{Force: *force})
 		}
 		return err
 	})
@@ -80,6 +81,9 @@ func runZonePromote(args []string, stdout, stderr io.Writer) error {
 			}
 			fmt.Fprintf(stdout, "promoted zone %s to primary at serial %s in %.1f ms (former primaries %s)\n",
 				p.Zone, serialText(p.Serial), p.Millis, strings.Join(p.FormerPrimaries, ", "))
+			if p.Overrode != "" {
+				fmt.Fprintf(stdout, "  --force overrode: %s\n", p.Overrode)
+			}
 		}
 	}
 	failed := 0
@@ -96,9 +100,10 @@ func runZonePromote(args []string, stdout, stderr io.Writer) error {
 }
 
 func runZoneDemote(args []string, stdout, stderr io.Writer) error {
-	v := newVerb("zone demote", "zone demote NAME --primary ADDR[,ADDR...] [--tsig KEY] [--json]",
-		"Make primary zone NAME a secondary of the given primaries (IP addresses with\nan optional port, or peer names, tried in order). Its zonefile is first copied\nto DATA/backup/<zone>.<serial>.<time>.zone; then the zone is transferred in\nfull from the new primary, whatever its serial, and served. If no primary\ntransfers it, nothing changes. --tsig names the key that signs the requests.", stdout)
+	v := newVerb("zone demote", "zone demote NAME --primary ADDR[,ADDR...] [--tsig KEY] [--force] [--json]",
+		"Make primary zone NAME a secondary of the given primaries (IP addresses with\nan optional port, or peer names, tried in order). Its zonefile is first copied\nto DATA/backup/<zone>.<serial>.<time>.zone; then the zone is transferred in\nfull from the new primary, whatever its serial, and served. If no primary\ntransfers it, nothing changes. --tsig names the key that signs the requests.\nRefused unless every new primary serves the zone as a primary (asked over DNS):\ndemoting onto a secondary would leave no primary, or a chain that loops.\n--force demotes anyway and says what it overrode.", stdout)
 	primaries := v.flags.String("primary", "", "the new primaries, comma-separated: IP[:port] or peer names")
+	force := v.flags.Bool("force", false, "demote although a new primary does not serve the zone as a primary")
 	tsig := v.flags.String("tsig", "", "TSIG key that signs requests to the primaries (see `zonekeeper key list`)")
 	name, err := v.zoneArg(args)
 	if err != nil {
@@ -107,7 +112,7 @@ func runZoneDemote(args []string, stdout, stderr io.Writer) error {
 	if *primaries == "" {
 		return v.usageErr("give the new primary: --primary ADDR[,ADDR...]")
 	}
-	var req api.DemoteRequest
+	req := api.DemoteRequest{Force: *force}
 	for _, p := range strings.Split(*primaries, ",") {
 		p, err := primaryArg(strings.TrimSpace(p))
 		if err != nil {
@@ -133,6 +138,9 @@ func runZoneDemote(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "demoted zone %s to a secondary of %s: serial %s -> %s from %s; the old zonefile is kept in %s\n",
 		res.Zone.Name, strings.Join(res.Zone.Primaries, ", "), serialText(res.OldSerial), serialText(res.Zone.Serial), res.From, res.Backup)
+	if res.Overrode != "" {
+		fmt.Fprintf(stdout, "  --force overrode: %s\n", res.Overrode)
+	}
 	return nil
 }
 
@@ -175,7 +183,7 @@ func showFailover(stdout io.Writer, z *api.ZoneDetail) error {
 
 func runZoneHealth(args []string, stdout, stderr io.Writer) error {
 	v := newVerb("zone health", "zone health NAME [--json]",
-		"Ask every server that should hold zone NAME (this node, the NS-listed servers,\nALSO-NOTIFY, also-notify and peers) for its SOA now and show, per server, its\nsource, whether it answered and answered authoritatively (AA), its serial, its\nlag behind ours (RFC 1982) and when it was last in sync; then the lint\nfindings of RFC 2182 and RFC 1912 practice (lame NS, NS without an address,\nfewer than two NS, all NS in one /24 or /48).\nExit status 1 when the zone is in split-brain (a peer serves a newer serial\nthan this primary), diverged (a peer serves our serial with another content\ndigest) or a lint finding is an error.", stdout)
+		"Ask every server that should hold zone NAME (this node, the NS-listed servers,\nALSO-NOTIFY, also-notify and peers) for its SOA now and show, per server, its\nsource, whether it answered and answered authoritatively (AA), its serial, its\nlag behind ours (RFC 1982) and when it was last in sync; then the lint\nfindings of RFC 2182 and RFC 1912 practice (lame NS, NS without an address,\nfewer than two NS, all NS in one /24 or /48).\nExit status 1 when the zone is in split-brain (a peer serves it as primary too,\nor a server that does not say its role serves a newer serial), diverged (a\npeer serves our serial with another content digest) or a lint finding is an\nerror.", stdout)
 	name, err := v.zoneArg(args)
 	if err != nil {
 		return err

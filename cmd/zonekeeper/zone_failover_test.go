@@ -69,8 +69,11 @@ func TestCLIPromoteDemote(t *testing.T) {
 
 	// The old primary comes back with its old state, and is demoted.
 	a.start(one, two)
-	// With b as its peer, it sees that b is ahead: split-brain.
+	// With b as its peer, it sees that b is ahead: split-brain. b counts
+	// a as its peer too, so that each answers the other's zone state
+	// queries with its role (the demote guard asks b).
 	a.ok("peer", "add", "b", b.dns)
+	b.ok("peer", "add", "a", a.dns)
 	if r := a.run("zone", "health", one); r.code != 1 || !strings.Contains(r.stderr, "split-brain") || !strings.Contains(r.stdout, "b ") {
 		t.Errorf("zone health %s on the returning primary: %v", one, r)
 	}
@@ -78,7 +81,7 @@ func TestCLIPromoteDemote(t *testing.T) {
 		t.Errorf("returning primary: state %s, in sync %s, peers %+v", z.State, z.PeersInSync, z.Peers)
 	}
 	a.waitEvent(one, 0, propagationTimeout, "split-brain", func(ev api.Event) bool {
-		return ev.Kind == "split-brain" && strings.Contains(ev.Detail, "serves serial 11")
+		return ev.Kind == "split-brain" && strings.Contains(ev.Detail, "at serial 11")
 	})
 	var dem api.DemoteResult
 	a.json(&dem, "zone", "demote", one, "--primary", b.dns)

@@ -344,8 +344,13 @@ type PeerState struct {
 // PromoteRequest asks to promote every secondary zone (POST /v1/promote),
 // or with From only those whose primaries include From: an IP with an
 // optional port, or a peer name.
+//
+// Force overrides the guard (docs/architecture.md, "Guarded role
+// changes"): without it a zone whose current primary is alive, or that
+// another node already serves as primary, is not promoted.
 type PromoteRequest struct {
-	From string `json:"from,omitempty"`
+	From  string `json:"from,omitempty"`
+	Force bool   `json:"force,omitempty"`
 }
 
 // PromoteResult reports each zone a promotion turned, or failed to turn,
@@ -362,15 +367,19 @@ type Promoted struct {
 	File            string   `json:"file,omitempty"`             // DATA/zones/<zone>.zone, now served as a primary
 	Backup          string   `json:"backup,omitempty"`           // where the transferred file went
 	Millis          float64  `json:"ms"`                         // from the request to serving as a primary
+	Overrode        string   `json:"overrode,omitempty"`         // with Force: the guard's refusal it overrode
 	Error           string   `json:"error,omitempty"`
 }
 
 // DemoteRequest turns a primary zone into a secondary of Primaries (IP
 // with an optional port, or peer names, tried in order), signed with
-// TSIGKey when set.
+// TSIGKey when set. Force overrides the guard (docs/architecture.md,
+// "Guarded role changes"): without it a new primary that does not serve
+// the zone as a primary is refused.
 type DemoteRequest struct {
 	Primaries []string `json:"primaries"`
 	TSIGKey   string   `json:"tsig_key,omitempty"`
+	Force     bool     `json:"force,omitempty"`
 }
 
 // DemoteResult reports a demotion: the zone as now served, the serial it
@@ -379,7 +388,8 @@ type DemoteResult struct {
 	Zone      Zone   `json:"zone"`
 	OldSerial uint32 `json:"old_serial"`
 	Backup    string `json:"backup"`
-	From      string `json:"from"` // the primary that transferred the zone
+	From      string `json:"from"`               // the primary that transferred the zone
+	Overrode  string `json:"overrode,omitempty"` // with Force: the guard's refusal it overrode
 }
 
 // Export formats and roles (`zonekeeper export`).

@@ -285,17 +285,28 @@ func (c *Client) RemovePeer(ctx context.Context, name string) error {
 	return c.do(ctx, http.MethodDelete, "/peers/"+esc(name), nil, nil)
 }
 
-// Promote turns a secondary zone into a primary on this node.
+// Promote turns a secondary zone into a primary on this node, unless
+// the guard refuses (its primary is alive, or another node is primary).
 func (c *Client) Promote(ctx context.Context, zone string) (*api.PromoteResult, error) {
+	return c.PromoteWith(ctx, zone, api.PromoteRequest{})
+}
+
+// PromoteWith is Promote with req's Force (req.From must be empty).
+func (c *Client) PromoteWith(ctx context.Context, zone string, req api.PromoteRequest) (*api.PromoteResult, error) {
 	var r api.PromoteResult
-	return &r, c.do(ctx, http.MethodPost, "/zones/"+esc(zone)+"/promote", struct{}{}, &r)
+	return &r, c.do(ctx, http.MethodPost, "/zones/"+esc(zone)+"/promote", req, &r)
 }
 
 // PromoteAll turns every secondary zone into a primary, or only those
 // whose primaries include from (IP[:port] or peer name) when it is set.
 func (c *Client) PromoteAll(ctx context.Context, from string) (*api.PromoteResult, error) {
+	return c.PromoteAllWith(ctx, api.PromoteRequest{From: from})
+}
+
+// PromoteAllWith is PromoteAll with req's From and Force.
+func (c *Client) PromoteAllWith(ctx context.Context, req api.PromoteRequest) (*api.PromoteResult, error) {
 	var r api.PromoteResult
-	return &r, c.do(ctx, http.MethodPost, "/promote", api.PromoteRequest{From: from}, &r)
+	return &r, c.do(ctx, http.MethodPost, "/promote", req, &r)
 }
 
 // Demote turns a primary zone into a secondary of the given primaries,

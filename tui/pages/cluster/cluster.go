@@ -42,9 +42,10 @@ type (
 		err   error
 	}
 	promotedMsg struct {
-		from string
-		text string
-		err  error
+		from    string
+		text    string
+		err     error
+		refused []string // the guard's refusal of each zone it refused
 	}
 )
 
@@ -193,6 +194,12 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.SetSize(m.Width, m.Height)
 	case promotedMsg:
 		m.dialog = nil
+		if len(msg.refused) > 0 {
+			// The guard's reasons are longer than a status line.
+			m.dialog = dialog.New(m.Common, "Refused: promoting every zone from "+msg.from, msg.refused...)
+			m.dialog.Disabled = failover.RefusedNote
+			m.dialog.SetSize(min(m.Width, 90), m.Height)
+		}
 		if msg.err != nil {
 			return common.Fail("promoting every zone from "+msg.from, msg.err)
 		}
@@ -272,7 +279,7 @@ func (m *Model) openPromoteAll(from string) {
 				return promotedMsg{from: from, err: err}
 			}
 			text, err := failover.PromoteOutcome(r)
-			return promotedMsg{from: from, text: text, err: err}
+			return promotedMsg{from: from, text: text, err: err, refused: failover.RefusedZones(r)}
 		})
 	}
 }

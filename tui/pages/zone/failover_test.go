@@ -123,3 +123,42 @@ func TestTUIZoneDemoteFormAndDialog(t *testing.T) {
 		t.Errorf("Demote calls: %+v", f.demoted)
 	}
 }
+
+// refusingDaemon refuses every promote as the daemon's guard does.
+type refusingDaemon struct{ failoverDaemon }
+
+func (f *refusingDaemon) Promote(_ context.Context, zone string) (*api.PromoteResult, error) {
+	return nil, api.Errorf(api.CodeNotPermitted, "zone %s not promoted: a is alive and serves serial 7: promoting would make two primaries (--force overrides)", zone)
+}
+
+func TestTUIZonePromoteRefused(t *testing.T) {
+	f := &refusingDaemon{}
+	z := &api.ZoneDetail{Zone: api.Zone{Name: "s.example.", Kind: api.KindSecondary, State: api.StateFresh, Serial: 7, Primaries: []string{"127.0.0.1"}}}
+	c := testCommon()
+	c.Ctx, c.Daemon, c.Nav = context.Background(), f, &common.Nav{}
+	m := New(c)
+	m.SetSize(80, 22)
+	m.name = z.Name
+	m.setDetail(z, Rows(z))
+	typeKeys(m, "p")
+	msg := outcome(t, typeKeys(m, "y"))
+	m.Update(msg)
+	if m.dialog == nil {
+		t.Fatalf("the refusal opened no dialog:\n%s", m.View())
+	}
+	// The whole reason is shown, wrapped at the screen's width, and the
+	// dialog cannot confirm anything.
+	v := strings.Join(strings.Fields(strings.ReplaceAll(m.View(), "│", " ")), " ")
+	for _, want := range []string{"Refused: promoting s.example.", "a is alive and serves serial 7: promoting would make two primaries", "Nothing changed", "esc close"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the refusal dialog lacks %q:\n%s", want, m.View())
+		}
+	}
+	if strings.Contains(v, "y confirm") {
+		t.Errorf("the refusal dialog offers to confirm:\n%s", m.View())
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyEsc})
+	if m.dialog != nil {
+		t.Errorf("esc did not close the refusal")
+	}
+}

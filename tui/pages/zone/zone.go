@@ -6,6 +6,7 @@ package zone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"zonekeeper/daemon/api"
 	"zonekeeper/tui/common"
 	"zonekeeper/tui/components/dialog"
+	"zonekeeper/tui/components/failover"
 	"zonekeeper/tui/components/filter"
 	"zonekeeper/tui/components/form"
 	"zonekeeper/tui/components/table"
@@ -313,6 +315,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case actionDoneMsg:
 		if m.dialog != nil {
 			m.dialog = nil
+		}
+		if lines, ok := failover.Refused(msg.err); ok {
+			// The guard's reason is longer than a status line.
+			m.dialog = dialog.New(m.Common, "Refused: "+msg.what, lines...)
+			m.dialog.Disabled = failover.RefusedNote
+			m.dialog.SetSize(min(m.Width, 90), m.Height)
+			return tea.Batch(common.Fail(msg.what, errors.New("refused by the guard; nothing changed")), m.load())
 		}
 		if msg.err != nil {
 			return tea.Batch(common.Fail(msg.what, msg.err), m.load())
