@@ -174,12 +174,17 @@ func (s *Snapshot) count(set int32) int {
 	return int(binary.BigEndian.Uint16(s.data[s.sets[set].data:]))
 }
 
-// Len returns the number of records the snapshot serves. It walks the
-// RRsets: callers keep the figure rather than ask per query.
+// Len returns the number of records the snapshot serves, those
+// EachRecord walks. It walks every name's RRsets (the set arena also
+// holds the SOA of negative answers, which no name owns): callers keep
+// the figure rather than ask per query.
 func (s *Snapshot) Len() int {
 	n := 0
-	for i := range s.sets {
-		n += s.count(int32(i))
+	for i := range s.nodes {
+		nd := &s.nodes[i]
+		for set := nd.firstSet; set < nd.firstSet+uint32(nd.nsets); set++ {
+			n += s.count(int32(set))
+		}
 	}
 	return n
 }

@@ -91,6 +91,9 @@ func TestEachRecord(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: eachRecord differs from the zone's records:\n got %v\nwant %v", z.Origin, got, want)
 		}
+		if s.Len() != len(want) {
+			t.Errorf("%s: Len %d, the zone has %d records", z.Origin, s.Len(), len(want))
+		}
 		n := 0
 		s.EachRecord(func([]byte, uint16, uint16, uint32, []byte) bool { n++; return n < 3 })
 		if n != 3 {
