@@ -150,6 +150,8 @@ Fail over:
   $BIN --data $DATA/b record add example.com. after A 127.0.0.98   # c follows b
   make demo                                               # a comes back on its old state
   $BIN --data $DATA/a events --kind split-brain    # a reports split-brain, pushes nothing
+  $BIN --data $DATA/b events --kind split-brain    # so does b, naming a
+  $BIN --data $DATA/c zone list                    # c's PRIMARIES name b
   $BIN --data $DATA/a zone demote example.com. --primary b   # a follows b; old file in $DATA/a/backup/
 
 Stop: make demo-stop (logs: $DATA/{a,b,c}/zonekeeper.log; rm -rf $DATA to start afresh)
