@@ -146,11 +146,15 @@ var conformancePolicies = []conformancePolicy{
 			"of MX, SRV and NS answer targets are still sent",
 		Covers: func(c *conformanceCase) bool { return classifyReply(c.NSD) == kindPositive },
 		MayOmit: func(c *conformanceCase, section string, rr dns.RR) bool {
+			// With DO, their signatures go with them.
+			t := rr.Header().Rrtype
+			if sig, ok := rr.(*dns.RRSIG); ok {
+				t = sig.TypeCovered
+			}
 			switch section {
 			case "authority":
-				return isApexNS(c, rr)
+				return t == dns.TypeNS && c.Apexes[strings.ToLower(rr.Header().Name)]
 			case "additional":
-				t := rr.Header().Rrtype
 				return (t == dns.TypeA || t == dns.TypeAAAA) && omittedNSHosts(c)[strings.ToLower(rr.Header().Name)]
 			}
 			return false

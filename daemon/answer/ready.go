@@ -276,6 +276,7 @@ func (c *readyCache) get(p *packer, q *query, h uint64, sig uint32, limit int) [
 	b := append(p.buf[:0], m...)
 	binary.BigEndian.PutUint16(b, q.id)
 	b[2] = b[2]&^(flagRD>>8) | byte(q.flags>>8)&(flagRD>>8)
+	b[3] = b[3]&^flagCD | byte(q.flags)&flagCD
 	copy(b[headerLen:], q.qname)
 	p.buf = b
 	return b

@@ -32,8 +32,9 @@ type Snapshot struct {
 	soaNeg    int32  // the SOA with TTL min(SOA TTL, MINIMUM), for negative answers (RFC 2308 §3)
 	ns        int32  // the apex NS RRset
 
-	soa     *dns.SOA // the apex SOA record, as compiled
-	expired bool     // a secondary past its SOA expire: every query gets SERVFAIL
+	sec     *dnssecData // signatures and the NSEC chain of a signed zone, nil when unsigned (dnssec.go)
+	soa     *dns.SOA    // the apex SOA record, as compiled
+	expired bool        // a secondary past its SOA expire: every query gets SERVFAIL
 
 	// digest is the version's content digest, computed in the background
 	// after it is served (the daemon's zone_digest.go); shared by the
