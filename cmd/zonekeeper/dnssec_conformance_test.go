@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,13 +72,28 @@ func TestConformanceNSDSigned(t *testing.T) {
 		args []string
 	}{
 		{"nsec", nil},
+		{"nsec3", []string{"-3", "-", "-H", "0"}},
+		{"nsec3-salt-iterations", []string{"-3", "c0ffee", "-H", "2"}},
+		{"nsec3-optout", []string{"-3", "-", "-H", "0", "-A"}},
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			zones := peerZonesFromDir(t, signTestZone(t, dnssecZoneSource, dnssecOrigin, v.args...))
 			nsdAddr := startNSD(t, nsdIP, zones)
 			zk := startZonekeeper(t, bin, zonekeeperIP, zones)
 			apexes := map[string]bool{dnssecOrigin: true}
-			for _, q := range queries {
+			qs := slices.Clone(queries)
+			// The NSEC3 owner names exist only once signed: ask for one.
+			if owner := firstNSEC3Owner(t, zones[0].File); owner != "" {
+				for _, typ := range []uint16{dns.TypeNSEC3, dns.TypeA, dns.TypeRRSIG} {
+					qs = append(qs, conformanceQuery{Line: 999, Text: owner + " " + dns.Type(typ).String(), Comment: "an NSEC3 owner name",
+						Name: owner, Type: typ, Class: dns.ClassINET, EDNS: true, BufSize: 1232})
+				}
+				// Not asked: a name below an NSEC3 owner, where NSD takes the
+				// owner for the closest encloser and sends one NSEC3; we
+				// send the full proof with the apex as closest encloser
+				// (RFC 5155 §7.2.8: the owner does not exist).
+			}
+			for _, q := range qs {
 				for _, do := range []bool{true, false} {
 					q := q
 					q.DO = do
@@ -90,4 +106,25 @@ func TestConformanceNSDSigned(t *testing.T) {
 			}
 		})
 	}
+}
+
+// firstNSEC3Owner returns the owner of the first NSEC3 record of the
+// zonefile path, or "" when it has none.
+func firstNSEC3Owner(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zp := dns.NewZoneParser(f, dnssecOrigin, path)
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		if rr.Header().Rrtype == dns.TypeNSEC3 {
+			return rr.Header().Name
+		}
+	}
+	if err := zp.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ""
 }

@@ -26,10 +26,11 @@ import (
 // dnssecData is what a signed zone serves besides its RRsets. It is nil
 // for an unsigned zone.
 type dnssecData struct {
-	sigOf   []int32  // per RRset of the zone: its signature set in sigSets, -1 when none
-	sigSets []setRec // RRSIG RRsets by type covered; rdatas in sigData
-	sigData []byte   // the data arena of sigSets, laid out as Snapshot.data
-	nsec    []int32  // the nodes holding an NSEC RRset, in canonical order
+	sigOf   []int32    // per RRset of the zone: its signature set in sigSets, -1 when none
+	sigSets []setRec   // RRSIG RRsets by type covered; rdatas in sigData
+	sigData []byte     // the data arena of sigSets, laid out as Snapshot.data
+	nsec    []int32    // the nodes holding an NSEC RRset, in canonical order
+	n3      *nsec3Data // the NSEC3 chain, nil without NSEC3PARAM (nsec3.go)
 }
 
 // linkDNSSEC builds s.sec from the RRSIG and NSEC RRsets of s. It reads
@@ -85,6 +86,7 @@ func (s *Snapshot) linkDNSSEC() {
 		}
 	}
 	slices.SortFunc(d.nsec, func(a, b int32) int { return compareNames(s.key(a), s.key(b)) })
+	d.linkNSEC3(s)
 	s.sec = d
 }
 
@@ -135,13 +137,13 @@ func (s *Snapshot) nsecCovering(key []byte) int32 {
 	return nsec[lo-1]
 }
 
-// addNSEC puts the NSEC RRset of node n of zone z in the authority
-// section, once; n < 0 adds nothing.
-func (r *result) addNSEC(z *Snapshot, n int32) {
+// addNSEC puts the RRset of type t (NSEC or NSEC3) of node n of zone z
+// in the authority section, once; n < 0 adds nothing.
+func (r *result) addNSEC(z *Snapshot, n int32, t uint16) {
 	if n < 0 {
 		return
 	}
-	set := z.get(n, dns.TypeNSEC)
+	set := z.get(n, t)
 	if set < 0 {
 		return
 	}
@@ -155,38 +157,93 @@ func (r *result) addNSEC(z *Snapshot, n int32) {
 
 // denyName adds the proof that the lower-case name key does not exist in
 // zone z (RFC 4035 §3.1.3.2): the NSEC covering it and the NSEC covering
-// the wildcard at its closest encloser, which may be the same.
+// the wildcard at its closest encloser, which may be the same; or the
+// NSEC3 proof (nsec3.go).
 func (r *result) denyName(z *Snapshot, key []byte) {
-	r.addNSEC(z, z.nsecCovering(key))
-	ce := key
-	for off := 0; off < len(key) && key[off] != 0; {
-		off += int(key[off]) + 1
-		if z.lookup(key[off:]) >= 0 {
-			ce = key[off:]
-			break
-		}
-	}
-	if len(ce)+2 > len(r.wbuf) {
+	if z.sec.n3 != nil {
+		r.denyName3(z, key)
 		return
 	}
-	w := append(append(r.wbuf[:0], 1, '*'), ce...)
-	r.addNSEC(z, z.nsecCovering(w))
+	r.addNSEC(z, z.nsecCovering(key), dns.TypeNSEC)
+	ce, _ := closestEncloser(z, key)
+	ck := z.key(ce)
+	if len(ck)+2 > len(r.wbuf) {
+		return
+	}
+	w := append(append(r.wbuf[:0], 1, '*'), ck...)
+	r.addNSEC(z, z.nsecCovering(w), dns.TypeNSEC)
+}
+
+// proveWildcard adds what an answer synthesized from a wildcard carries
+// for the name asked, key: the proof that key itself does not exist
+// (RFC 4035 §3.1.3.3, RFC 5155 §7.2.6).
+func (r *result) proveWildcard(z *Snapshot, key []byte) {
+	if z.sec.n3 != nil {
+		r.nextCloser3(z, key)
+		return
+	}
+	r.addNSEC(z, z.nsecCovering(key), dns.TypeNSEC)
 }
 
 // denyType adds the proof that node n of zone z, found for the lower-case
-// name key, has no RRset of the type asked for (RFC 4035 §3.1.3.1): its
-// NSEC, or for an empty non-terminal the NSEC covering its name; for a
-// wildcard match (§3.1.3.4) the wildcard's NSEC and the NSEC covering
-// the name asked for.
+// name key, has no RRset of the type asked for (RFC 4035 §3.1.3.1, RFC
+// 5155 §7.2.3, §7.2.4): its NSEC or NSEC3, or for an empty non-terminal
+// without one the NSEC covering its name; for a wildcard match (RFC 4035
+// §3.1.3.4, RFC 5155 §7.2.5) the wildcard's and the proof that key does
+// not exist.
 func (r *result) denyType(z *Snapshot, n int32, key []byte, wildcard bool) {
+	if n3 := z.sec.n3; n3 != nil {
+		switch {
+		case wildcard:
+			ce, next := closestEncloser(z, key)
+			if n3.ownMatch[ce] {
+				r.addNSEC3(z, n3.own[ce])
+			}
+			i, _ := n3.cover(n3.hash(next))
+			r.addNSEC3(z, i)
+			if n3.ownMatch[n] {
+				r.addNSEC3(z, n3.own[n])
+			}
+		case n3.ownMatch[n]:
+			r.addNSEC3(z, n3.own[n])
+		default:
+			r.provable3(z, n)
+		}
+		return
+	}
 	if z.get(n, dns.TypeNSEC) >= 0 {
-		r.addNSEC(z, n)
+		r.addNSEC(z, n, dns.TypeNSEC)
 	} else if !wildcard {
-		r.addNSEC(z, z.nsecCovering(key))
+		r.addNSEC(z, z.nsecCovering(key), dns.TypeNSEC)
 	}
 	if wildcard {
-		r.addNSEC(z, z.nsecCovering(key))
+		r.addNSEC(z, z.nsecCovering(key), dns.TypeNSEC)
 	}
+}
+
+// denyDS adds the proof that delegation point cut of zone z has no DS
+// RRset (RFC 4035 §3.1.4.1, RFC 5155 §7.2.7): its NSEC or NSEC3, or
+// under NSEC3 opt-out the closest provable encloser's.
+func (r *result) denyDS(z *Snapshot, cut int32) {
+	if n3 := z.sec.n3; n3 != nil {
+		if n3.ownMatch[cut] {
+			r.addNSEC3(z, n3.own[cut])
+		} else {
+			r.provable3(z, cut)
+		}
+		return
+	}
+	r.addNSEC(z, cut, dns.TypeNSEC)
+}
+
+// parentOf returns the node of the name one label above node n's, -1
+// for the apex.
+func (s *Snapshot) parentOf(n int32) int32 {
+	if n == 0 {
+		return -1
+	}
+	k := s.key(n)
+	return s.lookup(k[1+k[0]:])
 }
 
 // sigCount returns the number of records of signature set sig.

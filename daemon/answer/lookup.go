@@ -165,8 +165,7 @@ func (r *result) resolve(t *zoneTable, qname, lname []byte, qtype uint16, full b
 				r.addHosts(z, z.ns, false)
 			}
 			if wild {
-				// RFC 4035 §3.1.3.3: the name asked for does not exist.
-				r.addNSEC(z, z.nsecCovering(key))
+				r.proveWildcard(z, key)
 			}
 			r.fillAdditional()
 			return
@@ -180,7 +179,7 @@ func (r *result) resolve(t *zoneTable, qname, lname []byte, qtype uint16, full b
 			return
 		}
 		if wild {
-			r.addNSEC(z, z.nsecCovering(key))
+			r.proveWildcard(z, key)
 		}
 		r.answer = append(r.answer, entry{owner: owner, z: z, set: cn})
 		r.visited = append(r.visited, key)
@@ -218,8 +217,8 @@ func (r *result) refer(z *Snapshot, cut int32) {
 		// NSEC proving there is none.
 		if ds := z.get(cut, dns.TypeDS); ds >= 0 {
 			r.authority = append(r.authority, entry{owner: z.ownerName(cut), z: z, set: ds})
-		} else if z.get(cut, dns.TypeNSEC) >= 0 {
-			r.addNSEC(z, cut)
+		} else {
+			r.denyDS(z, cut)
 		}
 	}
 	r.addHosts(z, ns, true)
