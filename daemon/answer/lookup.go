@@ -26,6 +26,11 @@ import (
 //     authority NS, like NSD.
 //   - A query whose zone is an expired secondary gets SERVFAIL without
 //     AA; a CNAME chain that enters an expired zone stops there.
+//   - Signed zones (dnssec.go), with DO: like NSD, a query for type RRSIG
+//     gets every signature at the name, each with the TTL of the RRset it
+//     covers; an NSEC3 owner name answers NXDOMAIN (RFC 5155 §7.2.8). A
+//     name below an NSEC3 owner gets the full NXDOMAIN proof with the apex
+//     as closest encloser; NSD takes the owner for it and sends one NSEC3.
 //   - The additional section holds A and AAAA RRsets (all A first, then
 //     all AAAA, like NSD) of in-zone hosts, including hosts matched by a
 //     wildcard; a host of another zone served here is not looked up (NSD
