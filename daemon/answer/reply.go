@@ -82,41 +82,33 @@ func (p *packer) reply(q *query, r *result, o replyOpts) []byte {
 		maxLen -= optLen(o.ede)
 	}
 
-	var an, ns, ar int
+	// The answer, authority and additional sections, RRset by RRset; an
+	// RRset goes with its signatures when the query has DO (signedSet).
+	var counts [3]int
 	truncated := false
 	do := q.do
-	for _, e := range r.answer {
-		n, ok := p.signedSet(e, maxLen, do)
-		if !ok {
-			truncated = true
-			break
-		}
-		an += n
-	}
-	if !truncated {
-		for _, e := range r.authority {
-			n, ok := p.signedSet(e, maxLen, do)
-			if !ok {
-				truncated = true
-				break
+sections:
+	for sec, list := range [...][]entry{r.answer, r.authority, r.additional} {
+		for _, e := range list {
+			var n int
+			var ok bool
+			if do || e.sig {
+				n, ok = p.signedSet(e, maxLen, do)
+			} else {
+				n, ok = e.z.count(e.set), p.rrset(e.owner, &e.z.sets[e.set], e.z.data, maxLen)
 			}
-			ns += n
-		}
-	}
-	if !truncated {
-		for _, e := range r.additional {
-			n, ok := p.signedSet(e, maxLen, do)
-			if !ok {
-				if e.required {
-					truncated = true
-					break
-				}
-				p.cut = true
+			if ok {
+				counts[sec] += n
 				continue
 			}
-			ar += n
+			if sec < 2 || e.required {
+				truncated = true
+				break sections
+			}
+			p.cut = true
 		}
 	}
+	an, ns, ar := counts[0], counts[1], counts[2]
 	if truncated {
 		p.buf, p.nptr = p.buf[:afterQuestion], ptrsAfterQuestion
 		an, ns, ar = 0, 0, 0
