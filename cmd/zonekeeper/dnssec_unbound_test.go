@@ -193,3 +193,42 @@ func TestUnboundValidates(t *testing.T) {
 		}
 	})
 }
+
+// TestUnboundValidatesSecondary: zonekeeper as a secondary of BIND,
+// which serves a zone signed in the test, answers so that a validating
+// unbound sets AD on its positive, NXDOMAIN, NODATA and wildcard
+// answers.
+func TestUnboundValidatesSecondary(t *testing.T) {
+	bin := buildZonekeeper(t, t.TempDir())
+	for _, v := range []struct {
+		name string
+		args []string
+	}{{"nsec", nil}, {"nsec3", []string{"-3", "-", "-H", "0"}}} {
+		t.Run(v.name, func(t *testing.T) {
+			signed := peerZonesFromDir(t, signTestZone(t, dnssecZoneSource, dnssecOrigin, v.args...))[0].File
+			key := newTSIGKey(t, "xfer.key", "hmac-sha256")
+			bind := startBIND(t, bindOptions{Keys: []tsigKey{key}, Zones: []bindZone{{Origin: dnssecOrigin, File: signed, Key: key.Name}}})
+			zk := startZKNode(t, bin, zkOptions{IP: zkIP})
+			zk.addKey(key)
+			zk.ok("zone", "add-secondary", dnssecOrigin, bind.Addr, "--tsig", key.Name)
+			waitSerial(t, zk.dns, dnssecOrigin, 2026120801, propagationTimeout, func() string { return zk.proc.Output() })
+			ub := startUnbound(t, dnssecOrigin, ksk(t, signed), zk.dns)
+			for _, c := range []struct {
+				name  string
+				qtype uint16
+				rcode int
+			}{
+				{"www." + dnssecOrigin, dns.TypeA, dns.RcodeSuccess},
+				{"nothere." + dnssecOrigin, dns.TypeA, dns.RcodeNameError},
+				{"www." + dnssecOrigin, dns.TypeMX, dns.RcodeSuccess},
+				{"foo.wild." + dnssecOrigin, dns.TypeA, dns.RcodeSuccess},
+			} {
+				r := resolve(t, ub, c.name, c.qtype)
+				if r.Rcode != c.rcode || !r.AuthenticatedData {
+					t.Errorf("%s %s: %s, AD %v; want %s with AD\n%v", c.name, dns.TypeToString[c.qtype],
+						dns.RcodeToString[r.Rcode], r.AuthenticatedData, dns.RcodeToString[c.rcode], r)
+				}
+			}
+		})
+	}
+}

@@ -42,7 +42,7 @@ var signedSource = []string{
 // signZone writes signedSource for origin, signs it with dnssec-signzone
 // (args choose NSEC3) and keys made here, and returns the signed zone
 // and its DNSKEY RRset.
-func signZone(t *testing.T, origin string, args ...string) (*zonefile.Zone, []dns.RR) {
+func signZone(t testing.TB, origin string, args ...string) (*zonefile.Zone, []dns.RR) {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.zone")
