@@ -177,6 +177,21 @@ var conformancePolicies = []conformancePolicy{
 		Waive:  []string{"kind", "answer", "authority", "additional"},
 	},
 	{
+		Name: "a class ANY reply carries no denial records",
+		Reason: "an answer for class ANY is not authoritative (RFC 1034 §6.2.4): like NSD, zonekeeper " +
+			"sends the answer section only, and with DO leaves out the NSEC, NSEC3 and RRSIG records " +
+			"NSD keeps in authority without the SOA they go with, which a validator cannot use " +
+			"(RFC 4035 §5.4)",
+		Covers: func(c *conformanceCase) bool { return c.Query.Class == dns.ClassANY },
+		MayOmit: func(c *conformanceCase, section string, rr dns.RR) bool {
+			switch rr.Header().Rrtype {
+			case dns.TypeNSEC, dns.TypeNSEC3, dns.TypeRRSIG:
+				return section == "authority"
+			}
+			return false
+		},
+	},
+	{
 		Name: "CHAOS server-identity queries are refused as an unsupported class (EDE 21)",
 		Reason: "zonekeeper serves no CHAOS data (version.bind, id.server), so REFUSED carries " +
 			"EDE 21 Not Supported (RFC 8914 §4.22); NSD, which has that data but hides it " +
