@@ -210,6 +210,13 @@ func TestSignedAnswers(t *testing.T) {
 			if got := r.Counters().fast.Load(); got == 0 {
 				t.Error("no answer came from the ready-answer cache")
 			}
+			// The cached reply was made for CD set: the bit follows the query.
+			q := question("www."+origin, dns.TypeA)
+			q.SetEdns0(1232, true)
+			fast := r.Counters().fast.Load()
+			if m := ask(t, r, q, false); m.CheckingDisabled || r.Counters().fast.Load() != fast+1 {
+				t.Errorf("CD clear, from the cache: CD %v, cache hits %d -> %d", m.CheckingDisabled, fast, r.Counters().fast.Load())
+			}
 		})
 	}
 }
