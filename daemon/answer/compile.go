@@ -120,6 +120,7 @@ func CompilePacked(p *zonefile.Packed) (*Snapshot, error) {
 	s.nodes = shrink(s.nodes)
 	s.sets = shrink(s.sets)
 	s.targets = shrink(s.targets)
+	s.linkDNSSEC()
 	return s, nil
 }
 

@@ -11,6 +11,10 @@
 // truncation; a ready-answer cache (ready.go) serves repeated plain
 // queries with the bytes made for them before.
 //
+// Signed zones are answered as RFC 4035 §3 and RFC 5155 §7.2 have it,
+// their signatures and denial proofs found at compile time (dnssec.go,
+// nsec3.go).
+//
 // Answering follows RFC 1034 §4.3.2 and RFC 4592 and matches NSD 4.6 where
 // the RFCs leave a choice; lookup.go and handler.go list the choices made
 // and where they differ from NSD.

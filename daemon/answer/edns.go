@@ -44,7 +44,9 @@ func udpLimit(q *query, ours uint16) int {
 func (p *packer) opt(q *query, o replyOpts) {
 	var ttl uint32
 	ttl |= uint32(o.rcode>>4) << 24
-	if q.do {
+	// DO is copied (RFC 3225 §3), but into BADVERS, which answers no
+	// question: NSD leaves it clear there too.
+	if q.do && o.rcode != dns.RcodeBadVers {
 		ttl |= 1 << 15
 	}
 	p.buf = append(p.buf, 0, byte(dns.TypeOPT>>8), byte(dns.TypeOPT&0xff), byte(o.udpSize>>8), byte(o.udpSize))

@@ -190,6 +190,7 @@ func (r *Responder) answer(t *zoneTable, tcp bool, limit int) []byte {
 		// Transfers are served by the slow path only.
 		res.rcode, res.ede = dns.RcodeRefused, EDEProhibited
 	default:
+		res.do = q.do
 		res.resolve(t, q.qname, q.lname, q.qtype, r.full)
 		if q.qclass == dns.ClassANY {
 			// An answer for class ANY is never authoritative (RFC 1034

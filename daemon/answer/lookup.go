@@ -26,6 +26,11 @@ import (
 //     authority NS, like NSD.
 //   - A query whose zone is an expired secondary gets SERVFAIL without
 //     AA; a CNAME chain that enters an expired zone stops there.
+//   - Signed zones (dnssec.go), with DO: like NSD, a query for type RRSIG
+//     gets every signature at the name, each with the TTL of the RRset it
+//     covers; an NSEC3 owner name answers NXDOMAIN (RFC 5155 §7.2.8). A
+//     name below an NSEC3 owner gets the full NXDOMAIN proof with the apex
+//     as closest encloser; NSD takes the owner for it and sends one NSEC3.
 //   - The additional section holds A and AAAA RRsets (all A first, then
 //     all AAAA, like NSD) of in-zone hosts, including hosts matched by a
 //     wildcard; a host of another zone served here is not looked up (NSD
@@ -52,10 +57,16 @@ type entry struct {
 	z        *Snapshot // the zone holding the RRset
 	set      int32     // the RRset's index in z.sets
 	required bool      // additional only: in-domain glue of a referral (RFC 9471)
+	sig      bool      // set is a signature set of z.sec (dnssec.go), not one of z.sets
 }
 
 // count returns the number of records of e's RRset.
-func (e *entry) count() int { return e.z.count(e.set) }
+func (e *entry) count() int {
+	if e.sig {
+		return e.z.sec.sigCount(e.set)
+	}
+	return e.z.count(e.set)
+}
 
 // host is an in-zone host whose addresses go to the additional section.
 type host struct {
@@ -77,6 +88,12 @@ type result struct {
 	additional []entry
 	hosts      []host   // scratch: hosts whose addresses go to additional
 	visited    [][]byte // scratch: CNAME owners already followed
+
+	// do is the query's DO bit, set by the caller before resolve (reset
+	// keeps it): with it a signed zone's answers carry their proofs
+	// (dnssec.go); the packer adds the signatures.
+	do   bool
+	wbuf [MaxNameLen + 1]byte // scratch: a wildcard name
 }
 
 func (r *result) reset() {
@@ -122,8 +139,12 @@ func (r *result) resolve(t *zoneTable, qname, lname []byte, qtype uint16, full b
 		case foundNXDomain:
 			r.rcode = dns.RcodeNameError
 			r.authority = append(r.authority, entry{owner: z.apexOwner, z: z, set: z.soaNeg})
+			if r.do && z.sec != nil {
+				r.denyName(z, key)
+			}
 			return
 		}
+		wild := kind == foundWildcard && r.do && z.sec != nil
 		// An exact or wildcard match: the answer's owner is the name asked
 		// for in either case (RFC 4592 §4.1 synthesis).
 		nd := &z.nodes[n]
@@ -138,6 +159,9 @@ func (r *result) resolve(t *zoneTable, qname, lname []byte, qtype uint16, full b
 		default:
 			rs = z.get(n, qtype)
 		}
+		if rs >= 0 && qtype == dns.TypeRRSIG && z.sec != nil && r.answerSigs(z, n, owner) {
+			return
+		}
 		if rs >= 0 {
 			r.answer = append(r.answer, entry{owner: owner, z: z, set: rs})
 			r.addHosts(z, rs, false)
@@ -145,13 +169,22 @@ func (r *result) resolve(t *zoneTable, qname, lname []byte, qtype uint16, full b
 				r.authority = append(r.authority, entry{owner: z.apexOwner, z: z, set: z.ns})
 				r.addHosts(z, z.ns, false)
 			}
+			if wild {
+				r.proveWildcard(z, key)
+			}
 			r.fillAdditional()
 			return
 		}
 		cn := z.rel(n, nd.cname)
 		if cn < 0 || qtype == dns.TypeCNAME {
 			r.authority = append(r.authority, entry{owner: z.apexOwner, z: z, set: z.soaNeg})
+			if r.do && z.sec != nil {
+				r.denyType(z, n, key, kind == foundWildcard)
+			}
 			return
+		}
+		if wild {
+			r.proveWildcard(z, key)
 		}
 		r.answer = append(r.answer, entry{owner: owner, z: z, set: cn})
 		r.visited = append(r.visited, key)
@@ -184,6 +217,15 @@ func (r *result) refer(z *Snapshot, cut int32) {
 	r.referral = true
 	ns := z.get(cut, dns.TypeNS)
 	r.authority = append(r.authority, entry{owner: z.ownerName(cut), z: z, set: ns})
+	if r.do && z.sec != nil {
+		// RFC 4035 §3.1.4: the DS RRset of a secure delegation, or the
+		// NSEC proving there is none.
+		if ds := z.get(cut, dns.TypeDS); ds >= 0 {
+			r.authority = append(r.authority, entry{owner: z.ownerName(cut), z: z, set: ds})
+		} else {
+			r.denyDS(z, cut)
+		}
+	}
 	r.addHosts(z, ns, true)
 	r.fillAdditional()
 }

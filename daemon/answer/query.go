@@ -7,13 +7,14 @@ import (
 )
 
 // Header bits of the second header word (RFC 1035 §4.1.1). Of the
-// query's bits only RD is copied to the reply, as NSD does (it copies
-// neither CD nor the Z bit).
+// query's bits RD and CD are copied to the reply (RFC 4035 §3.1.6 wants
+// CD copied; NSD 4.6 copies RD only); the Z bit is not.
 const (
 	flagQR = 1 << 15
 	flagAA = 1 << 10
 	flagTC = 1 << 9
 	flagRD = 1 << 8
+	flagCD = 1 << 4
 )
 
 const headerLen = 12

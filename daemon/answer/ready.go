@@ -11,7 +11,7 @@ import (
 
 // The ready-answer cache keeps the reply bytes the full path (lookup.go,
 // reply.go) produced, so that the next query for the same question is a
-// copy and three patches: the ID, the RD bit and the question name, whose
+// copy and three patches: the ID, the RD and CD bits and the question name, whose
 // letter case goes back exactly as received (0x20 randomisation). That is
 // all the patching needed because the packer writes every name equal to a
 // suffix of the question as a pointer into the question (reply.go: name
@@ -23,7 +23,7 @@ import (
 // bit (echoed in our OPT RR) and, over UDP, the client's size limit; the
 // server's own UDP size and full-responses setting go into the key too, as
 // a registry may feed more than one server. The other header bits are not
-// copied to replies but RD (patched), and the EDNS version is 0 (others get
+// copied to replies but RD and CD (patched), and the EDNS version is 0 (others get
 // BADVERS, not cached). The transport matters only through the limit: an
 // uncut reply of n octets is what the full path makes for any limit of n
 // or more (it never came near a limit, so every fit test passed the same
@@ -276,6 +276,7 @@ func (c *readyCache) get(p *packer, q *query, h uint64, sig uint32, limit int) [
 	b := append(p.buf[:0], m...)
 	binary.BigEndian.PutUint16(b, q.id)
 	b[2] = b[2]&^(flagRD>>8) | byte(q.flags>>8)&(flagRD>>8)
+	b[3] = b[3]&^flagCD | byte(q.flags)&flagCD
 	copy(b[headerLen:], q.qname)
 	p.buf = b
 	return b

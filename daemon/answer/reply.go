@@ -66,7 +66,7 @@ func (p *packer) bare(q *query, rcode int) []byte {
 // reply truncated: TC set and every section emptied (RFC 2181 §9, RFC 9471
 // §3). Other additional RRsets that do not fit are left out.
 func (p *packer) reply(q *query, r *result, o replyOpts) []byte {
-	flags := flagQR | q.flags&flagRD | uint16(o.rcode&0xf)
+	flags := flagQR | q.flags&(flagRD|flagCD) | uint16(o.rcode&0xf)
 	if o.aa {
 		flags |= flagAA
 	}
@@ -82,37 +82,33 @@ func (p *packer) reply(q *query, r *result, o replyOpts) []byte {
 		maxLen -= optLen(o.ede)
 	}
 
-	var an, ns, ar int
+	// The answer, authority and additional sections, RRset by RRset; an
+	// RRset goes with its signatures when the query has DO (signedSet).
+	var counts [3]int
 	truncated := false
-	for _, e := range r.answer {
-		if !p.rrset(e, maxLen) {
-			truncated = true
-			break
-		}
-		an += e.count()
-	}
-	if !truncated {
-		for _, e := range r.authority {
-			if !p.rrset(e, maxLen) {
-				truncated = true
-				break
+	do := q.do
+sections:
+	for sec, list := range [...][]entry{r.answer, r.authority, r.additional} {
+		for _, e := range list {
+			var n int
+			var ok bool
+			if do || e.sig {
+				n, ok = p.signedSet(e, maxLen, do)
+			} else {
+				n, ok = e.z.count(e.set), p.rrset(e.owner, &e.z.sets[e.set], e.z.data, maxLen)
 			}
-			ns += e.count()
-		}
-	}
-	if !truncated {
-		for _, e := range r.additional {
-			if !p.rrset(e, maxLen) {
-				if e.required {
-					truncated = true
-					break
-				}
-				p.cut = true
+			if ok {
+				counts[sec] += n
 				continue
 			}
-			ar += e.count()
+			if sec < 2 || e.required {
+				truncated = true
+				break sections
+			}
+			p.cut = true
 		}
 	}
+	an, ns, ar := counts[0], counts[1], counts[2]
 	if truncated {
 		p.buf, p.nptr = p.buf[:afterQuestion], ptrsAfterQuestion
 		an, ns, ar = 0, 0, 0
@@ -129,16 +125,44 @@ func (p *packer) reply(q *query, r *result, o replyOpts) []byte {
 	return p.buf
 }
 
-// rrset appends every record of e and reports whether the message still
-// fits in maxLen; when it does not, the message is restored as it was.
-func (p *packer) rrset(e entry, maxLen int) bool {
+// signedSet appends the RRset of e and, with do, the RRSIGs covering
+// it, and returns the records written; ok is false, and the message as
+// it was, when they do not all fit in maxLen: an RRset never goes out
+// without its signatures (RFC 4035 §3.1.1 allows dropping them; we set
+// TC or leave the additional RRset out instead).
+func (p *packer) signedSet(e entry, maxLen int, do bool) (n int, ok bool) {
+	if e.sig {
+		return e.count(), p.rrset(e.owner, &e.z.sec.sigSets[e.set], e.z.sec.sigData, maxLen)
+	}
+	if !do || e.z.sec == nil {
+		return e.count(), p.rrset(e.owner, &e.z.sets[e.set], e.z.data, maxLen)
+	}
+	sig := e.z.sec.sigOf[e.set]
 	mark, nptr := len(p.buf), p.nptr
-	rs := &e.z.sets[e.set]
+	if !p.rrset(e.owner, &e.z.sets[e.set], e.z.data, maxLen) {
+		return 0, false
+	}
+	n = e.count()
+	if sig < 0 {
+		return n, true
+	}
+	rs := &e.z.sec.sigSets[sig]
+	if !p.rrset(e.owner, rs, e.z.sec.sigData, maxLen) {
+		p.buf, p.nptr = p.buf[:mark], nptr
+		return 0, false
+	}
+	return n + e.z.sec.sigCount(sig), true
+}
+
+// rrset appends every record of RRset rs, whose rdatas are in the arena
+// d, under owner, and reports whether the message still fits in maxLen;
+// when it does not, the message is restored as it was.
+func (p *packer) rrset(owner []byte, rs *setRec, d []byte, maxLen int) bool {
+	mark, nptr := len(p.buf), p.nptr
 	nameAt := compressAt(rs.rtype)
 	ownerAt := -1
 	// The RRset in the data arena: a count, then each rdata after its
 	// length (snapshot.go).
-	d := e.z.data
 	off := int(rs.data)
 	n := int(binary.BigEndian.Uint16(d[off:]))
 	off += 2
@@ -150,8 +174,8 @@ func (p *packer) rrset(e entry, maxLen int) bool {
 			p.buf = append(p.buf, byte(0xc0|ownerAt>>8), byte(ownerAt))
 		} else {
 			at := len(p.buf)
-			p.name(e.owner)
-			if at < 0x4000 && len(e.owner) > 1 { // the root is shorter than a pointer
+			p.name(owner)
+			if at < 0x4000 && len(owner) > 1 { // the root is shorter than a pointer
 				ownerAt = p.pointerTarget(at)
 			}
 		}

@@ -32,8 +32,9 @@ type Snapshot struct {
 	soaNeg    int32  // the SOA with TTL min(SOA TTL, MINIMUM), for negative answers (RFC 2308 §3)
 	ns        int32  // the apex NS RRset
 
-	soa     *dns.SOA // the apex SOA record, as compiled
-	expired bool     // a secondary past its SOA expire: every query gets SERVFAIL
+	sec     *dnssecData // signatures and the NSEC chain of a signed zone, nil when unsigned (dnssec.go)
+	soa     *dns.SOA    // the apex SOA record, as compiled
+	expired bool        // a secondary past its SOA expire: every query gets SERVFAIL
 
 	// digest is the version's content digest, computed in the background
 	// after it is served (the daemon's zone_digest.go); shared by the
@@ -348,19 +349,28 @@ func (x *nameIndex) place(h, v uint64) {
 // most five eighths full. Nodes are placed in the order of their home
 // slots (a counting sort by the slots' upper bits), so the table is
 // written front to back instead of at a random place per name.
-func (s *Snapshot) buildIndex() {
+func (s *Snapshot) buildIndex() { s.buildIndexHiding(nil) }
+
+// buildIndexHiding is buildIndex leaving out the nodes n with hide[n]
+// set, which lookups then do not find (nil hides none).
+func (s *Snapshot) buildIndexHiding(hide []bool) {
 	x := &s.index
 	size := 1024
 	for size*5 < len(s.nodes)*8 {
 		size *= 2
 	}
 	x.slots = make([]uint64, size)
-	x.used = len(s.nodes)
 	mask := uint64(size - 1)
-	hashes := make([]uint64, len(s.nodes))
+	hashes := make([]uint64, 0, len(s.nodes))
+	ids := make([]int32, 0, len(s.nodes))
 	for i := range s.nodes {
-		hashes[i] = maphash.Bytes(x.seed, s.key(int32(i)))
+		if hide != nil && hide[i] {
+			continue
+		}
+		hashes = append(hashes, maphash.Bytes(x.seed, s.key(int32(i))))
+		ids = append(ids, int32(i))
 	}
+	x.used = len(hashes)
 	const shift = 8 // 256 slots, 2 KiB of table, per bucket
 	start := make([]int32, size>>shift+1)
 	for _, h := range hashes {
@@ -377,7 +387,7 @@ func (s *Snapshot) buildIndex() {
 	}
 	for _, i := range order {
 		h := hashes[i]
-		x.place(h, h>>32<<32|uint64(uint32(i)+1))
+		x.place(h, h>>32<<32|uint64(uint32(ids[i])+1))
 	}
 }
 

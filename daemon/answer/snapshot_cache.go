@@ -345,6 +345,8 @@ func decodeCache(b []byte) (*Snapshot, cacheHeader, error) {
 	// The index hashes with a seed of this process: it is rebuilt, not
 	// stored.
 	s.buildIndex()
+	// Neither are the signature sets, which follow from the RRsets.
+	s.linkDNSSEC()
 	return s, h, nil
 }
 
