@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"zonekeeper/daemon/api"
 )
 
@@ -22,8 +24,8 @@ www     IN A    127.0.0.80
 // TestSignatureWatchE2E: a zone signed with a 2-day validity shows when
 // its signatures expire in `zone show --json`, `zone list` and
 // `status`, and raises the 7-day event as it loads; an unsigned zone
-// shows none.
-func TestSignatureWatchE2E(t *testing.T) {
+// shows none. Record edits on the signed zone are refused.
+func TestSignedZoneE2E(t *testing.T) {
 	sz := newSignedZone(t, "signed.test.", false)
 	signed := sz.sign(sigwatchZone, "now-3600", "now+172800")
 	d := startCLIDaemon(t)
@@ -85,5 +87,29 @@ func TestSignatureWatchE2E(t *testing.T) {
 	}
 	if show := d.ok("zone", "show", "signed.test."); !strings.Contains(show, "dnskey signatures") {
 		t.Errorf("zone show:\n%s", show)
+	}
+
+	// The signer owns a signed zone: record edits and set-serial are
+	// refused, and neither the file nor the served version changes.
+	path := filepath.Join(d.data, "zones", "signed.test.zone")
+	for _, args := range [][]string{
+		{"record", "add", "signed.test.", "www2", "A", "127.0.0.5"},
+		{"record", "set", "signed.test.", "www", "A", "127.0.0.81"},
+		{"record", "delete", "signed.test.", "www", "A", "127.0.0.80"},
+	} {
+		d.refused(1, "zone signed.test. is signed (DNSKEY at its apex, RRSIGs): its signer owns its records", args...)
+	}
+	// set-serial prints its plan before the daemon refuses it.
+	if r := d.run("zone", "set-serial", "signed.test.", "2026120900"); r.code != 1 || !strings.Contains(r.stderr, "is signed") {
+		t.Errorf("set-serial of a signed zone: %v", r)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != signed {
+		t.Errorf("a refused edit changed %s (%v)", path, err)
+	}
+	if got := d.serial("signed.test."); got != 2026120801 {
+		t.Errorf("serial %d after refused edits", got)
+	}
+	if got := d.answers("www.signed.test.", dns.TypeA); strings.Join(got, " ") != "127.0.0.80" {
+		t.Errorf("www after refused edits: %v", got)
 	}
 }

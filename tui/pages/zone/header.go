@@ -94,6 +94,9 @@ func (m *Model) header() []string {
 		if z.Kind == api.KindSecondary {
 			hint = "read-only · r retrieve · p promote · / filter · esc back"
 		}
+		if z.Signatures != nil && z.Kind != api.KindSecondary {
+			hint = "signed: edit at the signer · / filter · esc back"
+		}
 		l4 = st.Dim.Render(table.Fit(fmt.Sprintf("record %d of %d · %s", pos, m.table.Len(), hint), w, table.Left))
 	}
 	return []string{st.Header.Render(table.Fit(l1, w, table.Left)), l2, l3, l4}
