@@ -6,6 +6,7 @@ package main
 // ever expires.
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,4 +70,46 @@ func (z *signedZone) sign(text, start, end string) string {
 		z.t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestCheckSignedZone: `zonekeeper check` passes a zone as
+// dnssec-signzone signed it, and reports an RRset whose RRSIG was
+// removed as a warning at its file:line, the zone still loading.
+func TestCheckSignedZone(t *testing.T) {
+	sz := newSignedZone(t, "check.test.", false)
+	signed := sz.sign(sigwatchZone, "now-3600", "now+864000")
+	path := filepath.Join(t.TempDir(), "check.test.zone")
+	writeTestFile(t, path, signed)
+	var stdout, stderr strings.Builder
+	if err := run([]string{"check", path}, &stdout, &stderr); err != nil || strings.Contains(stdout.String(), "warning:") {
+		t.Fatalf("check of a signed zone: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	// Drop the RRSIG of www's A (dnssec-signzone writes each record on
+	// its own lines, the RRSIG after the RRset it signs).
+	lines := strings.Split(signed, "\n")
+	var kept []string
+	wwwLine, skip := 0, false
+	for _, l := range lines {
+		f := strings.Fields(l)
+		switch {
+		case skip:
+			skip = !strings.Contains(l, ")")
+			continue
+		case len(f) > 3 && f[0] == "www.check.test." && f[3] == "A":
+			wwwLine = len(kept) + 1
+		case wwwLine > 0 && len(f) > 3 && f[1] == "RRSIG" && f[2] == "A" && len(kept) == wwwLine:
+			skip = !strings.Contains(l, ")")
+			continue
+		}
+		kept = append(kept, l)
+	}
+	writeTestFile(t, path, strings.Join(kept, "\n"))
+	stdout.Reset()
+	if err := run([]string{"check", path}, &stdout, &stderr); err != nil {
+		t.Fatalf("check: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	want := fmt.Sprintf("warning: %s:%d: dnssec-unsigned: www.check.test. A has no RRSIG", path, wwwLine)
+	if !strings.Contains(stdout.String(), want) {
+		t.Errorf("check output lacks %q:\n%s", want, stdout.String())
+	}
 }
