@@ -68,7 +68,7 @@ func LintDNSSEC(z *Zone, locate Locator) Findings {
 	var order []setKey
 	signed := map[setKey]bool{}
 	delegations := map[string]bool{} // names with NS below the apex, lower case
-	firstAt := map[string]dns.RR{}    // each name's first record
+	firstAt := map[string]dns.RR{}   // each name's first record
 	var nsecs []*dns.NSEC
 	var nsec3s []*dns.NSEC3
 	var param *dns.NSEC3PARAM
