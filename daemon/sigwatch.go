@@ -3,8 +3,8 @@ package daemon
 // Signature watch (docs/architecture.md, "Signed zones"): for every
 // signed version the commit path serves (one with DNSKEY at its apex and
 // RRSIGs) the earliest RRSIG expiration and the apex DNSKEY RRset's are
-// read once, in one pass over the compact records that looks only at the
-// RRSIGs' expiration fields, and shown in the zone's API view (`zone
+// read once, apart from the commit path, in one pass over the compact
+// records that looks only at the RRSIGs' expiration fields, and shown in the zone's API view (`zone
 // show`, `zone list`, `status`, the TUI). As the earliest expiration
 // comes within each signature-warn threshold (7 and 1 days by default),
 // and once it has passed, an event says so: at load for a version that
@@ -51,33 +51,74 @@ type sigWatch struct {
 	warn  []time.Duration // signature-warn, longest first
 	emit  func(api.Event)
 
-	mu    sync.Mutex
-	times map[string]sigTimes // zone -> its served version's signature times
-	marks map[string]sigMark  // zone -> the threshold last reported
+	mu      sync.Mutex
+	times   map[string]sigTimes         // zone -> its served version's signature times
+	marks   map[string]sigMark          // zone -> the threshold last reported
+	pending map[string]*answer.Snapshot // zone -> the newest version whose signatures are to be read
+	wake    chan struct{}
 }
 
 // newSigWatch returns the signature watch of zones, reporting to emit.
 func newSigWatch(zones *answer.Zones, warn []time.Duration, emit func(api.Event)) *sigWatch {
-	return &sigWatch{zones: zones, warn: warn, emit: emit, times: make(map[string]sigTimes), marks: make(map[string]sigMark)}
+	return &sigWatch{zones: zones, warn: warn, emit: emit, times: make(map[string]sigTimes), marks: make(map[string]sigMark),
+		pending: make(map[string]*answer.Snapshot), wake: make(chan struct{}, 1)}
 }
 
-// observe reads a committed version's signature times and reports the
-// threshold it is already past. The commit path calls it once the
-// version answers.
+// observe takes a committed version: one without DNSKEY at its apex is
+// not signed and forgets the zone's times at once; the signatures of
+// one with DNSKEY are read by Run, apart from the commit path (a large
+// zone takes a while), the newest version of each zone only. It never
+// blocks: the commit path calls it once the version answers.
 func (w *sigWatch) observe(snap *answer.Snapshot) {
-	now := time.Now()
-	st, signed := scanSignatures(snap, now)
 	zone := snap.Origin()
 	w.mu.Lock()
-	if signed {
-		w.times[zone] = st
-	} else {
+	if !snap.ApexHas(dns.TypeDNSKEY) {
 		delete(w.times, zone)
 		delete(w.marks, zone)
+		delete(w.pending, zone)
+		w.mu.Unlock()
+		return
 	}
+	w.pending[zone] = snap
 	w.mu.Unlock()
-	if signed {
-		w.check(now)
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// scanPending reads the signatures of the versions observe took and
+// reports the thresholds they are already past.
+func (w *sigWatch) scanPending() {
+	for {
+		w.mu.Lock()
+		var snap *answer.Snapshot
+		for zone, s := range w.pending {
+			snap = s
+			delete(w.pending, zone)
+			break
+		}
+		w.mu.Unlock()
+		if snap == nil {
+			return
+		}
+		now := time.Now()
+		st, signed := scanSignatures(snap, now)
+		zone := snap.Origin()
+		w.mu.Lock()
+		switch {
+		case w.pending[zone] != nil:
+			// A newer version came meanwhile: its scan decides.
+		case signed:
+			w.times[zone] = st
+		default:
+			delete(w.times, zone)
+			delete(w.marks, zone)
+		}
+		w.mu.Unlock()
+		if signed {
+			w.check(now)
+		}
 	}
 }
 
@@ -99,9 +140,14 @@ func scanSignatures(snap *answer.Snapshot, now time.Time) (sigTimes, bool) {
 		return strings.EqualFold(string(owner), string(apexWire))
 	}
 	snap.EachRecord(func(owner []byte, rtype, _ uint16, _ uint32, rdata []byte) bool {
+		if !apex && !isApex(owner) {
+			// The apex comes first: past it without a DNSKEY, the zone
+			// is not signed, and the rest need not be read.
+			return false
+		}
 		switch {
-		case rtype == dns.TypeDNSKEY && !apex:
-			apex = isApex(owner)
+		case rtype == dns.TypeDNSKEY:
+			apex = true
 		case rtype == dns.TypeRRSIG && len(rdata) >= 18:
 			// RFC 4034 §3.1: type covered, algorithm, labels, original
 			// TTL, then the expiration, in serial arithmetic (§3.1.5).
@@ -137,7 +183,8 @@ func ownerText(owner []byte) string {
 	return name
 }
 
-// Run looks at the thresholds every sigwatchTick until ctx is cancelled.
+// Run reads the signatures of the versions observed, and looks at the
+// thresholds every sigwatchTick, until ctx is cancelled.
 func (w *sigWatch) Run(ctx context.Context) error {
 	tick := time.NewTicker(sigwatchTick)
 	defer tick.Stop()
@@ -145,6 +192,8 @@ func (w *sigWatch) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-w.wake:
+			w.scanPending()
 		case now := <-tick.C:
 			w.check(now)
 		}

@@ -52,6 +52,7 @@ func TestSigWatchThresholds(t *testing.T) {
 	snap := sigwatchSnap(t, 1, now.Add(10*24*time.Hour), now.Add(3*24*time.Hour))
 	zones.Set(snap)
 	w.observe(snap)
+	w.scanPending()
 	if got := kinds(); got != "signatures-expiring" {
 		t.Errorf("at load, 3 days left: events %q", got)
 	}
@@ -80,6 +81,7 @@ func TestSigWatchThresholds(t *testing.T) {
 	snap = sigwatchSnap(t, 2, now.Add(20*24*time.Hour), now.Add(30*24*time.Hour))
 	zones.Set(snap)
 	w.observe(snap)
+	w.scanPending()
 	if got := kinds(); got != "" {
 		t.Errorf("20 days left: events %q", got)
 	}
@@ -95,6 +97,7 @@ func TestSigWatchThresholds(t *testing.T) {
 	snap = mustCompile(t, z)
 	zones.Set(snap)
 	w.observe(snap)
+	w.scanPending()
 	if s := w.signatures("sig.test."); s != nil {
 		t.Errorf("unsigned version: %+v", s)
 	}
@@ -111,5 +114,18 @@ func TestSignatureWarnSetting(t *testing.T) {
 	}
 	if err := c.Set("signature-warn", "0d"); err == nil {
 		t.Error("signature-warn 0d accepted")
+	}
+}
+
+// BenchmarkObserveUnsigned: the commit path's cost for an unsigned
+// zone is one look at its apex, whatever its size.
+func BenchmarkObserveUnsigned(b *testing.B) {
+	snap := mustCompile(b, spBigZone("big.test.", 100_000, 8))
+	w := newSigWatch(answer.NewZones(), DefaultConfig().SignatureWarn, func(api.Event) {})
+	for b.Loop() {
+		w.observe(snap)
+	}
+	if len(w.pending) != 0 {
+		b.Fatal("an unsigned zone queued")
 	}
 }
