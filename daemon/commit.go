@@ -94,6 +94,7 @@ type committer struct {
 	hold   func(zone string, serial uint32) bool // holds a primary's first NOTIFY during start-up
 	native func(zone string) bool                // a native zone: served, never announced
 	digest func(snap *answer.Snapshot)           // queues the version's content digest (zone_digest.go); never blocks
+	signed func(snap *answer.Snapshot)           // reads a signed version's signature times (sigwatch.go)
 
 	mu     sync.Mutex
 	locks  map[string]*sync.Mutex // per zone: one commit at a time
@@ -108,6 +109,7 @@ func newCommitter(zones *answer.Zones, j *journal, log *slog.Logger, emit func(a
 		hold:   func(string, uint32) bool { return false },
 		native: func(string) bool { return false },
 		digest: func(*answer.Snapshot) {},
+		signed: func(*answer.Snapshot) {},
 		locks:  make(map[string]*sync.Mutex),
 		owners: make(map[string]string),
 	}
@@ -172,6 +174,9 @@ func (c *committer) commit(ch change) error {
 	if ch.event.Kind != "" {
 		c.emit(ch.event)
 	}
+	// After the version's own event, so that a signature warning it
+	// raises at load follows the load.
+	c.signed(snap)
 	// The journal is written once the version answers (comparing two
 	// versions of a large zone takes a while, and queries should not
 	// wait for it) and before it is announced, so that the IXFR a NOTIFY

@@ -2,11 +2,13 @@ package daemon
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +70,11 @@ type Config struct {
 	// here (catalog_remove.go). Default 3.
 	CatalogHoldDown int
 
+	// SignatureWarn is signature-warn: how long before a signed zone's
+	// earliest RRSIG expires it is reported (sigwatch.go). Default
+	// 7d,1d; an expired signature is always reported.
+	SignatureWarn []time.Duration
+
 	Version string // the running binary's version, for status; not a setting
 }
 
@@ -100,6 +107,7 @@ func DefaultConfig() Config {
 		FastPathEntries: answer.DefaultFastPathEntries,
 		ZoneCache:       true,
 		CatalogHoldDown: 3,
+		SignatureWarn:   []time.Duration{7 * 24 * time.Hour, 24 * time.Hour},
 	}
 }
 
@@ -135,6 +143,7 @@ var ConfigKeys = []string{
 	"tcp-max-conns-per-prefix", "rrl-responses-per-second", "rrl-slip", "events-max", "shutdown-timeout", "log-level",
 	"fast-path", "fast-path-entries", "zone-cache",
 	"udp-workers", "catalog-zone", "catalog-hold-down",
+	"signature-warn",
 }
 
 // Set sets one key from its text form, as found in the config file or on
@@ -156,6 +165,8 @@ func (c *Config) Set(key, value string) error {
 		c.ControlAdminGroup = value
 	case "health-interval":
 		c.HealthInterval, err = positiveDuration(value)
+	case "signature-warn":
+		c.SignatureWarn, err = durationList(value)
 	case "ns-port":
 		c.NSPort, err = port(value)
 	case "notify-resolve":
@@ -333,6 +344,28 @@ func positiveDuration(value string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a positive duration such as 30s or 10m", value)
 	}
 	return d, nil
+}
+
+// durationList parses comma-separated positive durations, each in Go's
+// form (36h) or in whole days (7d), longest first.
+func durationList(value string) ([]time.Duration, error) {
+	var ds []time.Duration
+	for item := range strings.SplitSeq(value, ",") {
+		item = strings.TrimSpace(item)
+		if days, ok := strings.CutSuffix(item, "d"); ok {
+			if n, err := strconv.Atoi(days); err == nil && n > 0 {
+				ds = append(ds, time.Duration(n)*24*time.Hour)
+				continue
+			}
+		}
+		d, err := time.ParseDuration(item)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("%q is not a positive duration such as 7d or 36h", item)
+		}
+		ds = append(ds, d)
+	}
+	slices.SortFunc(ds, func(a, b time.Duration) int { return cmp.Compare(b, a) })
+	return slices.Compact(ds), nil
 }
 
 func positiveInt(value string) (int64, error) {

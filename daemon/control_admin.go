@@ -56,6 +56,12 @@ func (d *Daemon) handleStatus(r *http.Request) (any, error) {
 		if z.State == api.StateSplitBrain || z.State == api.StateDiverged {
 			st.Alerts = append(st.Alerts, api.ZoneAlert{Zone: z.Name, State: z.State, Detail: z.Error})
 		}
+		if z.Signatures != nil {
+			st.Signed++
+		}
+		if d.sigs.alerting(z.Signatures) {
+			st.Alerts = append(st.Alerts, api.ZoneAlert{Zone: z.Name, State: api.AlertSignatures, Detail: sigAlert(z.Signatures)})
+		}
 	}
 	errs, err := d.store.Events().List(r.Context(), store.EventFilter{Outcome: store.Outcome(api.OutcomeError), Trusted: true, Limit: 5, Newest: true})
 	if err != nil {

@@ -65,7 +65,7 @@ func (d *Daemon) zoneView(sz *store.Zone, fz *fileZone) api.Zone {
 		if z.Error == "" {
 			z.Error = v.detail
 		}
-		return d.health.decorate(z)
+		return d.sigs.decorate(d.health.decorate(z))
 	}
 	switch {
 	case snap != nil:
@@ -81,7 +81,7 @@ func (d *Daemon) zoneView(sz *store.Zone, fz *fileZone) api.Zone {
 	default:
 		z.State = api.StateNotFound
 	}
-	return d.health.decorate(z)
+	return d.sigs.decorate(d.health.decorate(z))
 }
 
 // allZones lists every zone: those in the store and those with a file.

@@ -47,6 +47,7 @@ type Daemon struct {
 	peers       *peerSet     // peers.go
 	health      *health      // health.go
 	digests     *digester    // zone_digest.go: content digests of the served versions
+	sigs        *sigWatch    // sigwatch.go: when the signed zones' signatures expire
 	catalog     *catalog     // catalog.go
 	reserved    *reservedSet // reserved.go: the servers whose TCP connections have slots of their own
 	started     time.Time
@@ -149,6 +150,8 @@ func New(cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	d.commits.native = func(zone string) bool { return d.zoneKind(zone) == api.KindNative }
 	d.digests = newDigester(log)
 	d.commits.digest = d.digests.queue
+	d.sigs = newSigWatch(d.zones, d.cfg.SignatureWarn, d.events.Emit)
+	d.commits.signed = d.sigs.observe
 	return d, nil
 }
 
@@ -253,6 +256,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	g.Go(func() error { return d.secondaries.Run(ctx) })
 	g.Go(func() error { return d.health.Run(ctx) })
 	g.Go(func() error { return d.digests.Run(ctx) })
+	g.Go(func() error { return d.sigs.Run(ctx) })
 	g.Go(func() error { return d.catalog.Run(ctx) })
 	g.Go(func() error { return d.traffic.Run(ctx) })
 	g.Go(func() error { return d.runReserved(ctx) })

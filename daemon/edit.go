@@ -37,6 +37,9 @@ func (l *loader) edit(origin string, req api.EditRequest, policy string, now tim
 	if len(z.Includes) > 0 {
 		return nil, api.Errorf(api.CodeNotPermitted, "zone %s reads files with $INCLUDE (%s); edit them directly: rewriting would flatten them", origin, strings.Join(z.Includes, ", "))
 	}
+	if z.Signed() {
+		return nil, errSignedZone(origin, path, "edit")
+	}
 	old := z.Serial()
 	if req.IfSerial != nil && *req.IfSerial != old {
 		return nil, api.Errorf(api.CodeConflict, "zone %s is at serial %d, not %d: it changed since you read it; look again and retry", origin, old, *req.IfSerial)
@@ -107,6 +110,15 @@ func (l *loader) edit(origin string, req api.EditRequest, policy string, now tim
 		l.cacheWritten(name, snap, st.written, text.Bytes())
 	}
 	return &api.EditResult{Zone: origin, OldSerial: old, NewSerial: next, Added: added, Removed: removed}, nil
+}
+
+// errSignedZone refuses to change a signed zone's records (what: "edit",
+// "set its serial"): the signer that made its RRSIGs and NSEC/NSEC3 owns
+// them, and a change here would serve records their signatures no longer
+// match (docs/architecture.md, "Signed zones").
+func errSignedZone(origin, path, what string) error {
+	return api.Errorf(api.CodeNotPermitted, "zone %s is signed (DNSKEY at its apex, RRSIGs): its signer owns its records, and to %s here would break its signatures; "+
+		"change it at the signer, re-sign it, and replace %s (it reloads) or let it transfer in; nothing was changed", origin, what, path)
 }
 
 // lineRefRE matches the line references in finding details.

@@ -67,6 +67,9 @@ func (l *loader) setSerial(origin string, serial uint32) (uint32, error) {
 	if len(z.Includes) > 0 {
 		return 0, api.Errorf(api.CodeNotPermitted, "zone %s reads files with $INCLUDE (%s); set the serial in its file directly", origin, strings.Join(z.Includes, ", "))
 	}
+	if z.Signed() {
+		return 0, errSignedZone(origin, path, "set its serial")
+	}
 	old := z.Serial()
 	if !zonefile.SerialGreater(serial, old) {
 		return old, api.Errorf(api.CodeConflict, "zone %s is at serial %d: %d is not an RFC 1982 increase of it", origin, old, serial)

@@ -48,3 +48,22 @@ func (z *Zone) Serial() uint32 {
 	}
 	return 0
 }
+
+// Signed reports whether the zone is DNSSEC-signed: a DNSKEY RRset at its
+// apex and at least one RRSIG (docs/architecture.md, "Signed zones").
+// Its signer owns its records: an edit here would leave them unsigned.
+func (z *Zone) Signed() bool {
+	key, sig := false, false
+	for _, rr := range z.Records {
+		switch rr.Header().Rrtype {
+		case dns.TypeDNSKEY:
+			key = key || strings.EqualFold(rr.Header().Name, z.Origin)
+		case dns.TypeRRSIG:
+			sig = true
+		}
+		if key && sig {
+			return true
+		}
+	}
+	return false
+}

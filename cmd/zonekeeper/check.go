@@ -38,6 +38,17 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "zonekeeper: %v\n", err)
 		return exitError{1}
 	}
+	// A signed zone's structure: unsigned RRsets, the NSEC chain, NSEC3
+	// parameters (zonefile/dnssec.go).
+	signed, err := zonefile.LintDNSSECFile(path, *origin, z)
+	if err != nil {
+		fmt.Fprintf(stderr, "zonekeeper: %v\n", err)
+		return exitError{1}
+	}
+	for _, f := range signed {
+		fmt.Fprintln(stdout, f.String())
+	}
+	findings = append(findings, signed...)
 	if *ops {
 		opsFindings, err := zonefile.LintOpsFile(path, *origin, z)
 		if err != nil {

@@ -132,7 +132,7 @@ func transferFrom(addr, zone string, serial uint32, key *tsigKey, src string) (x
 	if serial == 0 {
 		m.SetAxfr(dns.Fqdn(zone))
 	} else {
-		m.SetIxfr(dns.Fqdn(zone), serial, "", "")
+		m.SetIxfr(dns.Fqdn(zone), serial, ".", ".")
 	}
 	tr := &dns.Transfer{DialTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 5 * time.Second}
 	if key != nil {

@@ -51,6 +51,9 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	t.row("  by state", counts(st.ByState))
 	t.row("queries", queryCounts(st.Queries))
 	t.row("tcp", tcpCounts(st.TCP))
+	if st.Signed > 0 {
+		t.row("signed zones", fmt.Sprint(st.Signed))
+	}
 	if err := t.flush(); err != nil {
 		return err
 	}

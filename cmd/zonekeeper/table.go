@@ -77,3 +77,30 @@ func serialText(s uint32) string {
 	}
 	return fmt.Sprint(s)
 }
+
+// sigsCell is a zone's signature watch in `zone list`: the days left
+// before its earliest RRSIG expires ("6d", "<1d", "expired"), "-" when
+// it is not signed.
+func sigsCell(s *api.Signatures) string {
+	switch {
+	case s == nil:
+		return "-"
+	case s.ExpiresIn <= 0:
+		return "expired"
+	case s.ExpiresIn < 86400:
+		return "<1d"
+	}
+	return fmt.Sprintf("%dd", s.ExpiresIn/86400)
+}
+
+// sigsText is when signatures expire: "in 1d23h59m (2026-12-10 00:12:01)",
+// "expired 2026-12-10 00:12:01", "-" when none.
+func sigsText(at time.Time, in int64) string {
+	switch {
+	case at.IsZero():
+		return "-"
+	case in <= 0:
+		return "expired " + timeText(at)
+	}
+	return fmt.Sprintf("in %s (%s)", (time.Duration(in) * time.Second).String(), timeText(at))
+}

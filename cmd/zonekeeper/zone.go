@@ -51,9 +51,9 @@ func runZoneList(args []string, stdout, stderr io.Writer) error {
 		}
 		return writeJSON(stdout, zones)
 	}
-	t := newTable(stdout, "ZONE", "KIND", "STATE", "SERIAL", "RECORDS", "POLICY", "PRIMARIES", "PEERS IN SYNC", "ERROR")
+	t := newTable(stdout, "ZONE", "KIND", "STATE", "SERIAL", "RECORDS", "POLICY", "SIGS", "PRIMARIES", "PEERS IN SYNC", "ERROR")
 	for _, z := range zones {
-		t.row(z.Name, z.Kind, z.State, serialText(z.Serial), fmt.Sprint(z.Records), z.SerialPolicy,
+		t.row(z.Name, z.Kind, z.State, serialText(z.Serial), fmt.Sprint(z.Records), z.SerialPolicy, sigsCell(z.Signatures),
 			strings.Join(z.Primaries, ","), orDash(z.PeersInSync), cmp.Or(zoneErrorCell(z), z.Catalog)) // zone_failover.go
 	}
 	return t.flush()
@@ -82,6 +82,10 @@ func runZoneShow(args []string, stdout, stderr io.Writer) error {
 	t.row("state", z.State)
 	t.row("serial", serialText(z.Serial))
 	t.row("digest", digestText(z.Digest))
+	if s := z.Signatures; s != nil {
+		t.row("signatures", sigsText(s.Expires, s.ExpiresIn)+fmt.Sprintf(", earliest %s; %d RRSIGs", s.Earliest, s.RRSIGs))
+		t.row("dnskey signatures", sigsText(s.DNSKEYExpires, s.DNSKEYExpiresIn))
+	}
 	t.row("records", fmt.Sprint(len(z.Records)))
 	t.row("serial policy", z.SerialPolicy)
 	if z.File != "" {

@@ -379,10 +379,15 @@ func (c *compiler) packNode(n int32, recs []int32) error {
 	nd.firstSet = uint32(len(s.sets))
 	for i := 0; i < len(recs); {
 		j := i + 1
-		for j < len(recs) && c.recType[recs[j]] == c.recType[recs[i]] {
+		first := p.Record(int(recs[i]))
+		// RRSIGs have no one TTL at a name: each has its covered RRset's
+		// (RFC 4034 §3), so a run of RRSIGs ends where the TTL changes
+		// and transfers carry each as signed (docs/architecture.md,
+		// "Signed zones").
+		for j < len(recs) && c.recType[recs[j]] == c.recType[recs[i]] &&
+			(first.Type != dns.TypeRRSIG || p.Record(int(recs[j])).TTL == first.TTL) {
 			j++
 		}
-		first := p.Record(int(recs[i]))
 		if j-i > math.MaxUint16 {
 			return fmt.Errorf("%s %s: more than %d records", presentName(first.Owner), dns.TypeToString[first.Type], math.MaxUint16)
 		}

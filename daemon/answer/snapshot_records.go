@@ -138,3 +138,8 @@ func (s *Snapshot) addrRdata(key []byte) [][]byte {
 	}
 	return out
 }
+
+// ApexHas reports whether the apex has an RRset of type t: the signature
+// watch asks for DNSKEY before it reads a version's signatures
+// (docs/architecture.md, "Signed zones").
+func (s *Snapshot) ApexHas(t uint16) bool { return len(s.nodes) > 0 && s.get(0, t) >= 0 }

@@ -86,6 +86,24 @@ type Zone struct {
 	// as last checked, and the live lint findings of `zone health`.
 	Servers []ServerState `json:"servers,omitempty"`
 	Lint    []LintFinding `json:"lint,omitempty"`
+
+	// Signatures is the signature watch of a signed zone (issue 17):
+	// nil for a zone without DNSKEY at its apex and RRSIGs.
+	Signatures *Signatures `json:"signatures,omitempty"`
+}
+
+// Signatures says when the served version of a signed zone stops
+// validating: its earliest RRSIG expiration, and the DNSKEY RRset's.
+type Signatures struct {
+	Serial    uint32    `json:"serial"`     // the version they were read from
+	RRSIGs    int       `json:"rrsigs"`     // RRSIG records in it
+	Expires   time.Time `json:"expires"`    // the earliest RRSIG expiration
+	ExpiresIn int64     `json:"expires_in"` // seconds left until then; negative once past
+	Earliest  string    `json:"earliest"`   // the RRset it signs: "www.example.com. A"
+	// DNSKEYExpires is the earliest expiration of the apex DNSKEY
+	// RRset's signatures; zero when none signs it.
+	DNSKEYExpires   time.Time `json:"dnskey_expires,omitzero"`
+	DNSKEYExpiresIn int64     `json:"dnskey_expires_in,omitempty"`
 }
 
 // Record is one resource record in presentation form, split into fields.
@@ -210,15 +228,21 @@ type Status struct {
 	LastErrors []Event        `json:"last_errors,omitempty"`
 	Queries    QueryCounts    `json:"queries"`
 	TCP        TCPCounts      `json:"tcp"`
-	// Alerts are the zones whose state needs the operator: split-brain
-	// and diverged.
+	// Alerts are the zones whose state needs the operator: split-brain,
+	// diverged, and signatures past a signature-warn threshold.
 	Alerts []ZoneAlert `json:"alerts,omitempty"`
+	// Signed counts the signed zones served (the signature watch).
+	Signed int `json:"signed_zones,omitempty"`
 }
+
+// AlertSignatures is the State of a ZoneAlert about a signed zone whose
+// signatures pass a signature-warn threshold or have expired.
+const AlertSignatures = "signatures"
 
 // ZoneAlert is a zone in a state that needs the operator (`status`).
 type ZoneAlert struct {
 	Zone   string `json:"zone"`
-	State  string `json:"state"`  // StateSplitBrain or StateDiverged
+	State  string `json:"state"`  // StateSplitBrain, StateDiverged, or AlertSignatures
 	Detail string `json:"detail"` // the zone's Error: which peers, serials and digests
 }
 

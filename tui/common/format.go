@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"zonekeeper/daemon/api"
 	"zonekeeper/tui/styles"
 )
 
@@ -113,4 +114,17 @@ func RelativeName(name, origin string) string {
 		return name[:len(name)-len(origin)-1]
 	}
 	return name
+}
+
+// SigsCell is a zone's signatures in a table cell: the time left before
+// the earliest expires ("6d23h", "47h59m"), "expired", None when the
+// zone is not signed.
+func SigsCell(s *api.Signatures) string {
+	switch {
+	case s == nil:
+		return None
+	case s.ExpiresIn <= 0:
+		return "expired"
+	}
+	return Duration(time.Duration(s.ExpiresIn) * time.Second)
 }

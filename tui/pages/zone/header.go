@@ -65,6 +65,10 @@ func (m *Model) header() []string {
 		}
 		l2 = table.Fit(fmt.Sprintf("primaries %s · expires %s · last check %s · %s", prim, ExpireText(z.Zone), common.Ago(m.Now(), z.LastCheck), m.soaOrNone()), w, table.Left)
 	}
+	if z.Signatures != nil {
+		// A signed zone: when its earliest signature expires, before the SOA.
+		l2 = table.Fit(SignaturesText(z.Zone, m.Now())+" · "+l2, w, table.Left)
+	}
 	if z.Catalog != "" && z.Error == "" {
 		// Kept after leaving its peer's catalog: why (catalog_remove.go in the daemon).
 		l3 = st.Severity(styles.Warning).Render(table.Fit(z.Catalog, w, table.Left))
@@ -89,6 +93,9 @@ func (m *Model) header() []string {
 		hint := "a add · e edit · d delete · / filter · esc back"
 		if z.Kind == api.KindSecondary {
 			hint = "read-only · r retrieve · p promote · / filter · esc back"
+		}
+		if z.Signatures != nil && z.Kind != api.KindSecondary {
+			hint = "signed: edit at the signer · / filter · esc back"
 		}
 		l4 = st.Dim.Render(table.Fit(fmt.Sprintf("record %d of %d · %s", pos, m.table.Len(), hint), w, table.Left))
 	}
@@ -167,4 +174,22 @@ func ExpireText(z api.Zone) string {
 		return "expired"
 	}
 	return "in " + common.Duration(time.Duration(*z.ExpireIn)*time.Second)
+}
+
+// SignaturesText is the signature watch of a signed zone: "signatures
+// expire in 1d23h (DNSKEY 1d23h)", "signatures EXPIRED".
+func SignaturesText(z api.Zone, now time.Time) string {
+	s := z.Signatures
+	if s == nil {
+		return "unsigned"
+	}
+	left := s.Expires.Sub(now)
+	if left <= 0 {
+		return "signatures EXPIRED"
+	}
+	text := "signatures expire in " + common.Duration(left)
+	if !s.DNSKEYExpires.IsZero() {
+		text += " (DNSKEY " + common.Duration(s.DNSKEYExpires.Sub(now)) + ")"
+	}
+	return text
 }

@@ -1,5 +1,6 @@
 // Package zones is the home view: one row per zone with its kind,
-// serial, state, primaries, last check and peers in sync; sortable and
+// serial, state, primaries, last check, peers in sync and days left on
+// a signed zone's signatures; sortable and
 // filtered with `/`.
 package zones
 
@@ -52,6 +53,7 @@ const (
 	colPrimaries
 	colChecked
 	colSync
+	colSigs
 	colAccount
 )
 
@@ -109,6 +111,7 @@ func New(c common.Common) *Model {
 		colPrimaries: {Title: "PRIMARIES", Width: 15, Flex: 1, MinTable: 100},
 		colChecked:   {Title: "CHECKED", Width: 9},
 		colSync:      {Title: "IN SYNC", Width: 7},
+		colSigs:      {Title: "SIGS", Width: 7, MinTable: 100},
 		colAccount:   {Title: "ACCOUNT", Width: 10, Flex: 1, MinTable: 110},
 	})
 	m.table.Empty = "loading zones…"
@@ -311,7 +314,7 @@ func (m *Model) rebuild() {
 		}
 		rows[i] = table.Row{
 			Key:      z.Name,
-			Cells:    []string{z.Name, z.Kind, serial, common.StateText(z.State, z.Error), prim, checked, sync, account},
+			Cells:    []string{z.Name, z.Kind, serial, common.StateText(z.State, z.Error), prim, checked, sync, common.SigsCell(z.Signatures), account},
 			Severity: common.StateSeverity(z.State),
 		}
 	}
