@@ -53,20 +53,30 @@ func (s *Snapshot) linkDNSSEC() {
 		d.sigOf[i] = -1
 	}
 	var covered []uint16
+	var sigs []int32
 	for n := range s.nodes {
 		nd := &s.nodes[n]
-		sig := s.get(int32(n), dns.TypeRRSIG)
 		if s.get(int32(n), dns.TypeNSEC) >= 0 {
 			d.nsec = append(d.nsec, int32(n))
 		}
-		if sig < 0 {
+		// A name's RRSIGs of different TTLs are runs of their own
+		// (compile.go, packNode): the signatures of a type may be in any.
+		sigs = sigs[:0]
+		for i := nd.firstSet; i < nd.firstSet+uint32(nd.nsets); i++ {
+			if s.sets[i].rtype == dns.TypeRRSIG {
+				sigs = append(sigs, int32(i))
+			}
+		}
+		if len(sigs) == 0 {
 			continue
 		}
 		covered = covered[:0]
-		it := s.rdatas(sig)
-		for rd, _, ok := it.next(); ok; rd, _, ok = it.next() {
-			if len(rd) >= 2 && !slices.Contains(covered, binary.BigEndian.Uint16(rd)) {
-				covered = append(covered, binary.BigEndian.Uint16(rd))
+		for _, sig := range sigs {
+			it := s.rdatas(sig)
+			for rd, _, ok := it.next(); ok; rd, _, ok = it.next() {
+				if len(rd) >= 2 && !slices.Contains(covered, binary.BigEndian.Uint16(rd)) {
+					covered = append(covered, binary.BigEndian.Uint16(rd))
+				}
 			}
 		}
 		for _, t := range covered {
@@ -79,9 +89,9 @@ func (s *Snapshot) linkDNSSEC() {
 			if set < 0 {
 				continue // a signature of nothing here
 			}
-			d.sigOf[set] = d.addSigSet(s, sig, t, s.sets[set].ttl)
+			d.sigOf[set] = d.addSigSet(s, sigs, t, s.sets[set].ttl)
 			if n == 0 && t == dns.TypeSOA && s.soaNeg >= 0 {
-				d.sigOf[s.soaNeg] = d.addSigSet(s, sig, t, s.sets[s.soaNeg].ttl)
+				d.sigOf[s.soaNeg] = d.addSigSet(s, sigs, t, s.sets[s.soaNeg].ttl)
 			}
 		}
 	}
@@ -90,23 +100,26 @@ func (s *Snapshot) linkDNSSEC() {
 	s.sec = d
 }
 
-// addSigSet appends the records of RRSIG RRset sig that cover type t as
-// a signature set with TTL ttl, and returns its index.
-func (d *dnssecData) addSigSet(s *Snapshot, sig int32, t uint16, ttl uint32) int32 {
+// addSigSet appends the records of the RRSIG RRsets sigs (one name's)
+// that cover type t as a signature set with TTL ttl, and returns its
+// index.
+func (d *dnssecData) addSigSet(s *Snapshot, sigs []int32, t uint16, ttl uint32) int32 {
 	at := len(d.sigData)
 	d.sigData = append(d.sigData, 0, 0)
 	count := 0
-	it := s.rdatas(sig)
-	for rd, _, ok := it.next(); ok; rd, _, ok = it.next() {
-		if len(rd) < 2 || binary.BigEndian.Uint16(rd) != t {
-			continue
+	for _, sig := range sigs {
+		it := s.rdatas(sig)
+		for rd, _, ok := it.next(); ok; rd, _, ok = it.next() {
+			if len(rd) < 2 || binary.BigEndian.Uint16(rd) != t {
+				continue
+			}
+			d.sigData = binary.BigEndian.AppendUint16(d.sigData, uint16(len(rd)))
+			d.sigData = append(d.sigData, rd...)
+			count++
 		}
-		d.sigData = binary.BigEndian.AppendUint16(d.sigData, uint16(len(rd)))
-		d.sigData = append(d.sigData, rd...)
-		count++
 	}
 	binary.BigEndian.PutUint16(d.sigData[at:], uint16(count))
-	d.sigSets = append(d.sigSets, setRec{ttl: ttl, data: uint32(at), rtype: dns.TypeRRSIG, class: s.sets[sig].class})
+	d.sigSets = append(d.sigSets, setRec{ttl: ttl, data: uint32(at), rtype: dns.TypeRRSIG, class: s.sets[sigs[0]].class})
 	return int32(len(d.sigSets) - 1)
 }
 
@@ -253,7 +266,7 @@ func (d *dnssecData) sigCount(sig int32) int {
 
 // answerSigs answers a query for type RRSIG at node n of the signed zone
 // z with its signature sets, each with the TTL of the RRset it covers, as
-// NSD does; the node's RRSIG RRset as stored has one TTL for all. It
+// NSD does, whatever runs (by TTL) the node's RRSIGs are stored in. It
 // reports whether there was any.
 func (r *result) answerSigs(z *Snapshot, n int32, owner []byte) bool {
 	nd := &z.nodes[n]
