@@ -219,6 +219,10 @@ func run() error {
 	}
 	res.Load = fmt.Sprintf("Load: %d UDP queries from the query file, replayed round robin (70%% A/AAAA hits, 10%% MX/TXT, 10%% NXDOMAIN, 5%% CNAME, 5%% wildcard), %v measured after %v of warmup, every answer checked",
 		len(b.small.Queries), o.Duration, o.Warmup)
+	if b.signed != nil {
+		res.DOLoad = fmt.Sprintf("Load: the same %d queries with the DO bit set (EDNS0 size %d), replayed round robin, %v measured after %v of warmup; an answer is wrong unless, besides its expectation, it carries the RRSIG of the checked RRset, and a negative answer an NSEC or NSEC3 record",
+			len(b.signed.Queries), 1232, o.Duration, o.Warmup)
+	}
 	b.measure(res, began)
 	res.Took = time.Since(began)
 
@@ -264,6 +268,7 @@ type bench struct {
 	kinds   []serverKind
 	bins    map[string]string
 	small   *benchZone // the query zone, under the mixed load
+	signed  *benchZone // its signed copy, under the same mix with DO=1; nil if signing failed
 	big     *benchZone // start, RSS, transfers, reload
 	edited  string     // the big zonefile with a higher serial and one more record
 	zkFlags []string   // zonekeeper's extra serve flags (serveFlags)
@@ -352,6 +357,10 @@ func (b *bench) prepare(res *results) error {
 		return err
 	}
 	res.QNames, res.QRecords = b.small.Names, b.small.Records
+	if err := b.prepareSigned(res); err != nil {
+		res.note("DO=1 queries not measured: " + firstLine(err.Error()))
+		fmt.Fprintln(os.Stderr, err)
+	}
 	res.Names, res.Records = b.big.Names, b.big.Records
 	// The reload's edit: a higher serial than any `record add` of a
 	// repetition reaches, and one record no query asks for, so every
