@@ -244,6 +244,8 @@ func TestCheckSigned(t *testing.T) {
 		{"wildcard", "w1.wild.bench.test. A ; NOERROR A 127.0.9.9", 0, []string{wildA, sigWild}, []string{nsec3, sigNSEC3}, pass, pass},
 		{"nxdomain nsec3", "nx1.bench.test. A ; NXDOMAIN SOA", 3, nil, []string{soa, sigSOA, nsec3, sigNSEC3}, pass, pass},
 		{"nxdomain nsec", "nx1.bench.test. A ; NXDOMAIN SOA", 3, nil, []string{soa, sigSOA, nsec}, pass, pass},
+		{"nxdomain proof first", "nx1.bench.test. A ; NXDOMAIN SOA", 3, nil, []string{nsec3, sigNSEC3, soa, sigSOA}, pass, badType},
+		{"nxdomain no soa", "nx1.bench.test. A ; NXDOMAIN SOA", 3, nil, []string{nsec3, sigNSEC3}, badType, badType},
 		{"nxdomain without proof", "nx1.bench.test. A ; NXDOMAIN SOA", 3, nil, []string{soa, sigSOA}, noProof, pass},
 		{"nxdomain unsigned soa", "nx1.bench.test. A ; NXDOMAIN SOA", 3, nil, []string{soa, nsec3, sigNSEC3}, noRRSIG, pass},
 		{"nodata", "h1.bench.test. TXT ; NOERROR SOA@auth", 0, nil, []string{soa, sigSOA, nsec}, pass, pass},
