@@ -29,6 +29,13 @@
 // query set several times. Repetitions (--reps) stop early when the next
 // would overrun --budget.
 //
+// The query zone is also signed, during the run, with dnssec-keygen and
+// dnssec-signzone (NSEC3, ECDSA P-256; signed.go), and every server that
+// serves a pre-signed zone as it is (all but PowerDNS and the baseline)
+// runs once more per repetition under the same query set with DO=1,
+// each answer then checked for its RRSIG and negative answers for their
+// NSEC3 proof (issue 17: DO answers benchmarked like the rest).
+//
 // With --baseline REV it also builds zonekeeper at commit REV (in a git
 // worktree, removed once built) and runs it as the server zonekeeper@REV
 // with zonekeeper's configuration, right after zonekeeper in every
