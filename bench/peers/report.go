@@ -365,8 +365,12 @@ func (r *results) writeTable(w io.Writer, ms []metric, servers []string) {
 func (r *results) writeReport(w io.Writer) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("# zonekeeper beside NSD, Knot, BIND and PowerDNS\n\n")
-	p("Two zones of origin %s and one shape (A and AAAA per name, MX and TXT every 10th, a CNAME every 20th, a wildcard, a delegation with glue): the **query zone**, %d names (%d records), served under the query load; the **big zone**, %d names (%d records), served alone for start → serving, RSS and the AXFR out. Each column's heading names its zone (%s or %s). Each server alone on %s, pinned to CPU %s with one worker; the load generator on CPU %s. The one exception is the all-CPU start: each server started once more with the big zone, free to use %s, the load generator idle, for start → serving alone (the cold-start target's measure, as parsing in parallel needs more than one core). Cells: median (min–max) over %d repetitions; each repetition starts every server once with each zone, once more with the big zone on all CPUs, and (but PowerDNS and the baseline) once with the signed copy of the query zone for the DO=1 section.\n\n",
-		benchOrigin, r.QNames, r.QRecords, r.Names, r.Records, zoneTag(r.QNames), zoneTag(r.Names), serverIP, serverCPU, loadCPU, r.allCPUsText(), r.reps())
+	signedStart := ""
+	if r.DOSigning != "" {
+		signedStart = "; all but PowerDNS and the baseline once more with the signed copy of the query zone, for the DO=1 section"
+	}
+	p("Two zones of origin %s and one shape (A and AAAA per name, MX and TXT every 10th, a CNAME every 20th, a wildcard, a delegation with glue): the **query zone**, %d names (%d records), served under the query load; the **big zone**, %d names (%d records), served alone for start → serving, RSS and the AXFR out. Each column's heading names its zone (%s or %s). Each server alone on %s, pinned to CPU %s with one worker; the load generator on CPU %s. The one exception is the all-CPU start: each server started once more with the big zone, free to use %s, the load generator idle, for start → serving alone (the cold-start target's measure, as parsing in parallel needs more than one core). Cells: median (min–max) over %d repetitions; each repetition starts every server once with each zone, and once more with the big zone on all CPUs%s.\n\n",
+		benchOrigin, r.QNames, r.QRecords, r.Names, r.Records, zoneTag(r.QNames), zoneTag(r.Names), serverIP, serverCPU, loadCPU, r.allCPUsText(), r.reps(), signedStart)
 
 	p("## Queries: the %d-name query zone under load\n\n%s.\n\n", r.QNames, r.Load)
 	r.writeTable(w, queryMetrics, r.Servers)
