@@ -100,14 +100,15 @@ bench-failover: build
 	$(GO) run ./bench/failover --bin $(BIN)
 
 # Debian packages `make bench-peers` runs beside zonekeeper (and dnsperf,
-# which reads the same query file).
-PEERS_DEB := nsd knot bind9 pdns-server pdns-backend-bind dnsperf bind9-dnsutils knot-dnsutils
+# which reads the same query file, and bind9-utils, whose dnssec-keygen
+# and dnssec-signzone sign the query zone's copy for the DO=1 mix).
+PEERS_DEB := nsd knot bind9 bind9-utils pdns-server pdns-backend-bind dnsperf bind9-dnsutils knot-dnsutils
 # PEERS_FLAGS: extra flags for bench/peers, e.g. --quick or --reps 1;
 # PEERS_OUT: where the report goes besides stdout (PEERS_OUT= for none).
 PEERS_FLAGS ?=
 PEERS_OUT   ?= bench/results/latest.md
 
-## bench-peers: zonekeeper beside NSD, Knot, BIND, PowerDNS and zonekeeper at BENCH_BASE on loopback, one worker each (queries on a 100k-name zone; start, RSS, AXFR on a 1M-name zone); table in bench/results/latest.md (PEERS_FLAGS=--quick PEERS_OUT=/tmp/quick.md to try; BENCH_BASE= for no baseline)
+## bench-peers: zonekeeper beside NSD, Knot, BIND, PowerDNS and zonekeeper at BENCH_BASE on loopback, one worker each (queries on a 100k-name zone, and with DO=1 on its NSEC3-signed copy; start, RSS, AXFR on a 1M-name zone); table in bench/results/latest.md (PEERS_FLAGS=--quick PEERS_OUT=/tmp/quick.md to try; BENCH_BASE= for no baseline)
 bench-peers: build
 	@$(call install-missing,$(PEERS_DEB))
 	$(GO) run ./bench/peers --bin $(BIN) --out '$(PEERS_OUT)' --baseline '$(BENCH_BASE)' $(PEERS_FLAGS)

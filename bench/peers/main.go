@@ -29,6 +29,13 @@
 // query set several times. Repetitions (--reps) stop early when the next
 // would overrun --budget.
 //
+// The query zone is also signed, during the run, with dnssec-keygen and
+// dnssec-signzone (NSEC3, ECDSA P-256; signed.go), and every server that
+// serves a pre-signed zone as it is (all but PowerDNS and the baseline)
+// runs once more per repetition under the same query set with DO=1,
+// each answer then checked for its RRSIG and negative answers for their
+// NSEC3 proof (issue 17: DO answers benchmarked like the rest).
+//
 // With --baseline REV it also builds zonekeeper at commit REV (in a git
 // worktree, removed once built) and runs it as the server zonekeeper@REV
 // with zonekeeper's configuration, right after zonekeeper in every
@@ -219,6 +226,10 @@ func run() error {
 	}
 	res.Load = fmt.Sprintf("Load: %d UDP queries from the query file, replayed round robin (70%% A/AAAA hits, 10%% MX/TXT, 10%% NXDOMAIN, 5%% CNAME, 5%% wildcard), %v measured after %v of warmup, every answer checked",
 		len(b.small.Queries), o.Duration, o.Warmup)
+	if b.signed != nil {
+		res.DOLoad = fmt.Sprintf("Load: the same %d queries with the DO bit set (EDNS0 size %d), replayed round robin, %v measured after %v of warmup; an answer is wrong unless, besides its expectation, it carries the RRSIG of the checked RRset, and a negative answer an NSEC or NSEC3 record",
+			len(b.signed.Queries), 1232, o.Duration, o.Warmup)
+	}
 	b.measure(res, began)
 	res.Took = time.Since(began)
 
@@ -264,6 +275,7 @@ type bench struct {
 	kinds   []serverKind
 	bins    map[string]string
 	small   *benchZone // the query zone, under the mixed load
+	signed  *benchZone // its signed copy, under the same mix with DO=1; nil if signing failed
 	big     *benchZone // start, RSS, transfers, reload
 	edited  string     // the big zonefile with a higher serial and one more record
 	zkFlags []string   // zonekeeper's extra serve flags (serveFlags)
@@ -364,6 +376,9 @@ func (b *bench) prepare(res *results) error {
 	}
 	fmt.Fprintf(os.Stderr, "generated a %d-name query zone (%d records, %d queries) and a %d-name big zone (%d records, %d queries) in %v\n",
 		b.small.Names, b.small.Records, len(b.small.Queries), b.big.Names, b.big.Records, len(b.big.Queries), time.Since(t).Round(time.Millisecond))
+	if err := b.prepareSigned(res); err != nil {
+		res.note("DO=1 queries not measured: " + firstLine(err.Error()))
+	}
 	return nil
 }
 

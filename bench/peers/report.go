@@ -90,16 +90,26 @@ type results struct {
 	// Counters are zonekeeper's query-path counters' increase over its
 	// last load run; nil when the daemon does not report them.
 	Counters map[string]int64
-	PropLat  []time.Duration // edit-to-secondary, one per edit
-	PropErr  string
-	PropZone int // records in the propagation zone
-	HasCache bool
-	Load     string // the load settings, one line
-	AllCPUs  string // the taskset CPU list of the all-CPU start, e.g. "0-3"
-	Command  string
-	Began    time.Time
-	Took     time.Duration
-	Notes    []string
+	// The DO=1 mix on the signed copy of the query zone (issue 17):
+	// per server its runs, as Runs; DORecords its records; DOSigning
+	// how it was signed; DOCounters zonekeeper's counters over its last
+	// DO run; DOLoad the load line.
+	DORuns     map[string][]serverRun
+	DOErrors   []string
+	DORecords  int
+	DOSigning  string
+	DOCounters map[string]int64
+	DOLoad     string
+	PropLat    []time.Duration // edit-to-secondary, one per edit
+	PropErr    string
+	PropZone   int // records in the propagation zone
+	HasCache   bool
+	Load       string // the load settings, one line
+	AllCPUs    string // the taskset CPU list of the all-CPU start, e.g. "0-3"
+	Command    string
+	Began      time.Time
+	Took       time.Duration
+	Notes      []string
 }
 
 // stat is the median and range of one measurement over the repetitions.
@@ -281,6 +291,11 @@ func (r *results) busyRuns() string {
 				runs = append(runs, fmt.Sprintf("%s repetition %d (%.0f%%)", s, run.Rep+1, 100*run.OtherCPU))
 			}
 		}
+		for _, run := range r.DORuns[s] {
+			if run.HasQuery && run.OtherCPU > 0.15 {
+				runs = append(runs, fmt.Sprintf("%s repetition %d, DO=1 (%.0f%%)", s, run.Rep+1, 100*run.OtherCPU))
+			}
+		}
 	}
 	return strings.Join(runs, ", ")
 }
@@ -350,8 +365,12 @@ func (r *results) writeTable(w io.Writer, ms []metric, servers []string) {
 func (r *results) writeReport(w io.Writer) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("# zonekeeper beside NSD, Knot, BIND and PowerDNS\n\n")
-	p("Two zones of origin %s and one shape (A and AAAA per name, MX and TXT every 10th, a CNAME every 20th, a wildcard, a delegation with glue): the **query zone**, %d names (%d records), served under the query load; the **big zone**, %d names (%d records), served alone for start → serving, RSS and the AXFR out. Each column's heading names its zone (%s or %s). Each server alone on %s, pinned to CPU %s with one worker; the load generator on CPU %s. The one exception is the all-CPU start: each server started once more with the big zone, free to use %s, the load generator idle, for start → serving alone (the cold-start target's measure, as parsing in parallel needs more than one core). Cells: median (min–max) over %d repetitions; each repetition starts every server once with each zone, and once more with the big zone on all CPUs.\n\n",
-		benchOrigin, r.QNames, r.QRecords, r.Names, r.Records, zoneTag(r.QNames), zoneTag(r.Names), serverIP, serverCPU, loadCPU, r.allCPUsText(), r.reps())
+	signedStart := ""
+	if r.DOSigning != "" {
+		signedStart = "; all but PowerDNS and the baseline once more with the signed copy of the query zone, for the DO=1 section"
+	}
+	p("Two zones of origin %s and one shape (A and AAAA per name, MX and TXT every 10th, a CNAME every 20th, a wildcard, a delegation with glue): the **query zone**, %d names (%d records), served under the query load; the **big zone**, %d names (%d records), served alone for start → serving, RSS and the AXFR out. Each column's heading names its zone (%s or %s). Each server alone on %s, pinned to CPU %s with one worker; the load generator on CPU %s. The one exception is the all-CPU start: each server started once more with the big zone, free to use %s, the load generator idle, for start → serving alone (the cold-start target's measure, as parsing in parallel needs more than one core). Cells: median (min–max) over %d repetitions; each repetition starts every server once with each zone, and once more with the big zone on all CPUs%s.\n\n",
+		benchOrigin, r.QNames, r.QRecords, r.Names, r.Records, zoneTag(r.QNames), zoneTag(r.Names), serverIP, serverCPU, loadCPU, r.allCPUsText(), r.reps(), signedStart)
 
 	p("## Queries: the %d-name query zone under load\n\n%s.\n\n", r.QNames, r.Load)
 	r.writeTable(w, queryMetrics, r.Servers)
@@ -360,6 +379,7 @@ func (r *results) writeReport(w io.Writer) {
 	}
 	p("\nServer CPU use: the server's CPU time over the measured load ÷ its duration; well under 100%% means the server was not saturated (the load generator or a busy machine held it back), so its queries/s understate it, while queries/CPU-s still compare.\n")
 	p("Lost: queries unanswered within the load generator's timeout; socket drops: the kernel's UDP RcvbufErrors over the load, system-wide (a server whose receive buffer overflows loses those queries).\n")
+	r.writeSigned(w)
 
 	p("\n## Start, memory, AXFR out: the %d-name big zone alone\n\n", r.Names)
 	r.writeTable(w, bigMetrics, r.bigServers())
@@ -506,6 +526,11 @@ func (r *results) writeZonekeeper(w io.Writer) {
 // the fast path's share over the repetitions, or "n/a" when the daemon
 // does not report them.
 func (r *results) fastShare() (string, stat) {
+	return r.fastShareOf(r.Counters)
+}
+
+// fastShareOf is fastShare with the counters c.
+func (r *results) fastShareOf(c map[string]int64) (string, stat) {
 	var v []float64
 	for _, run := range r.Runs["zonekeeper"] {
 		if run.HasQuery {
@@ -513,7 +538,6 @@ func (r *results) fastShare() (string, stat) {
 		}
 	}
 	share := summarize(v)
-	c := r.Counters
 	if c == nil {
 		return "n/a", share
 	}

@@ -42,7 +42,7 @@ func (b *bench) measure(res *results, began time.Time) {
 			}
 			fmt.Fprintf(os.Stderr, "rep %d/%d: %s, %d-name query zone under load\n", rep+1, o.Reps, k.Name, b.small.Names)
 			t := time.Now()
-			if counters, err := b.runQueries(k, rep, &run); err != nil {
+			if counters, err := b.runQueries(k, rep, b.small, false, &run); err != nil {
 				failed(fmt.Sprintf("%d-name query zone", b.small.Names), err)
 			} else {
 				run.HasQuery = true
@@ -54,6 +54,9 @@ func (b *bench) measure(res *results, began time.Time) {
 				}
 			}
 			fmt.Fprintf(os.Stderr, "  (took %v)\n", time.Since(t).Round(100*time.Millisecond))
+			if b.signed != nil && servesPresigned(k) {
+				b.runSigned(res, k, rep)
+			}
 			if k.QueryOnly {
 				if run.HasQuery {
 					res.Runs[k.Name] = append(res.Runs[k.Name], run)
@@ -132,14 +135,45 @@ func (b *bench) cleanup(dir string) {
 	}
 }
 
-// runQueries starts one server with the query zone and measures it
-// under the mixed load into r: queries/s, per server-CPU second,
-// latency, lost and wrong answers; for a zonekeeper build it also
-// returns its query-path counters' increase over the load.
-func (b *bench) runQueries(k serverKind, rep int, r *serverRun) (map[string]int64, error) {
-	dir := b.serverDir(k, "query", rep)
+// runSigned is one repetition of kind k under the DO=1 mix on the
+// signed query zone, into res.DORuns.
+func (b *bench) runSigned(res *results, k serverKind, rep int) {
+	fmt.Fprintf(os.Stderr, "rep %d/%d: %s, signed %d-name query zone under DO=1 load\n", rep+1, b.o.Reps, k.Name, b.signed.Names)
+	t := time.Now()
+	run := serverRun{Rep: rep, FastShare: math.NaN()}
+	counters, err := b.runQueries(k, rep, b.signed, true, &run)
+	fmt.Fprintf(os.Stderr, "  (took %v)\n", time.Since(t).Round(100*time.Millisecond))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "  %s: %v\n", k.Name, err)
+		res.DOErrors = append(res.DOErrors, fmt.Sprintf("%s, repetition %d, signed %d-name query zone: %v", k.Name, rep+1, b.signed.Names, firstLine(err.Error())))
+		return
+	}
+	run.HasQuery = true
+	if k.Zonekeeper {
+		run.FastShare = shareOf(counters)
+	}
+	if k.Name == "zonekeeper" {
+		res.DOCounters = counters
+	}
+	if res.DORuns == nil {
+		res.DORuns = map[string][]serverRun{}
+	}
+	res.DORuns[k.Name] = append(res.DORuns[k.Name], run)
+}
+
+// runQueries starts one server with z, the query zone or its signed
+// copy, and measures it under the mixed load, with DO=1 if do, into r:
+// queries/s, per server-CPU second, latency, lost and wrong answers;
+// for a zonekeeper build it also returns its query-path counters'
+// increase over the load.
+func (b *bench) runQueries(k serverKind, rep int, z *benchZone, do bool, r *serverRun) (map[string]int64, error) {
+	what := "query"
+	if do {
+		what = "query-do"
+	}
+	dir := b.serverDir(k, what, rep)
 	defer b.cleanup(dir)
-	p, addr, _, err := b.start(k, dir, b.small)
+	p, addr, _, err := b.start(k, dir, z)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +186,7 @@ func (b *bench) runQueries(k serverKind, rep int, r *serverRun) (map[string]int6
 	}
 
 	drops := udpRcvbufErrors()
-	lr, cpu, other, err := b.loadWithCPU(p, addr)
+	lr, cpu, other, err := b.loadWithCPU(p, addr, z.Queries, do)
 	r.Drops = udpRcvbufErrors() - drops
 	if err != nil {
 		return nil, err
@@ -167,7 +201,7 @@ func (b *bench) runQueries(k serverKind, rep int, r *serverRun) (map[string]int6
 	r.LatAvg, r.LatP99 = lr.LatencyAvg, lr.LatencyP99
 	r.Sent, r.Lost, r.Mismatches = int64(lr.Sent), int64(lr.Lost), int64(lr.Mismatches)
 	fmt.Fprintf(os.Stderr, "  %s; the query set replayed %.1f times; server CPU use %.0f%%; CPU %s busy with other work %.0f%%; socket drops %d\n",
-		firstLine(lr.String()), float64(lr.Sent)/float64(len(b.small.Queries)), 100*cpu, b.cpu, 100*other, r.Drops)
+		firstLine(lr.String()), float64(lr.Sent)/float64(len(z.Queries)), 100*cpu, b.cpu, 100*other, r.Drops)
 	for _, e := range lr.Examples {
 		fmt.Fprintf(os.Stderr, "  mismatch: %s\n", e)
 	}
@@ -252,11 +286,11 @@ func (b *bench) runStartAll(k serverKind, rep int, r *serverRun) error {
 	return p.Exited()
 }
 
-// loadWithCPU runs the mixed load against addr and returns the server's
+// loadWithCPU runs the mixed load qs (DO=1 if do) against addr and returns the server's
 // CPU use over the measured period only (the warmup excluded), in CPU
 // seconds per second, and how busy the server's core was with anything
 // else meanwhile (a fraction; -1 when not known).
-func (b *bench) loadWithCPU(p *process, addr netip.AddrPort) (load.Result, float64, float64, error) {
+func (b *bench) loadWithCPU(p *process, addr netip.AddrPort, qs []load.Query, do bool) (load.Result, float64, float64, error) {
 	type sample struct {
 		at   time.Time
 		cpu  time.Duration
@@ -273,7 +307,9 @@ func (b *bench) loadWithCPU(p *process, addr netip.AddrPort) (load.Result, float
 			samples <- sample{time.Now(), c, busy, err}
 		}
 	}()
-	lr, err := load.Run(context.Background(), b.loadConfig(addr, b.small.Queries, b.o.Duration, b.o.Warmup))
+	cfg := b.loadConfig(addr, qs, b.o.Duration, b.o.Warmup)
+	cfg.DO = do
+	lr, err := load.Run(context.Background(), cfg)
 	if err != nil {
 		return lr, 0, -1, fmt.Errorf("load: %v", err)
 	}

@@ -45,6 +45,16 @@
 //	x.sub.bench.test A ; NOERROR NS@auth
 //	x.sub.bench.test A ; NOERROR -
 //
+// With Config.DO (zkload -D, as dnsperf -D) every query carries the DO
+// bit, and an answer that meets its expectation must also carry the
+// RRSIG of the checked RRset in the checked section (the first answer
+// record's type, or TYPE@auth's in the authority section, where the
+// record of that type may then come anywhere, as servers order a signed
+// authority section differently), and a
+// negative answer (NXDOMAIN, SOA@auth) an NSEC or NSEC3 record in the
+// authority section; otherwise it counts as wrong. The signatures are
+// not verified.
+//
 // The TTL and the record's owner name are never checked. Answers with TC
 // set are counted as truncated and not checked further. Query.String
 // writes a line in this format, so a generator of query files can use it.

@@ -23,6 +23,12 @@ type Config struct {
 	Batch    int            // messages per sendmmsg/recvmmsg call; default 64
 	Examples int            // mismatch descriptions kept; default 5
 
+	// DO sets the DNSSEC OK bit in every query (RFC 3225), as dnsperf
+	// -D does; an answer then also needs the signatures that go with it
+	// to pass its expectation: the RRSIG of the checked RRset, and the
+	// NSEC or NSEC3 proof of a negative answer.
+	DO bool
+
 	// Spin makes the senders and receivers busy-poll (non-blocking
 	// recvmmsg, yielding instead of sleeping) so that the generator's
 	// thread never sleeps: for a generator pinned to a core of its own
@@ -130,7 +136,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	ps, err := prepare(cfg.Queries)
+	ps, err := prepare(cfg.Queries, cfg.DO)
 	if err != nil {
 		return Result{}, err
 	}

@@ -105,7 +105,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		q := mustQuery(t, tt.line)
-		ps, err := prepare([]Query{q})
+		ps, err := prepare([]Query{q}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +123,7 @@ func TestCheck(t *testing.T) {
 
 func TestCheckTruncatedMessages(t *testing.T) {
 	q := mustQuery(t, "c1.bench.test. A ; NOERROR CNAME h1.bench.test.")
-	ps, _ := prepare([]Query{q})
+	ps, _ := prepare([]Query{q}, false)
 	m := reply(t, q, 0, []string{"c1.bench.test. 60 IN CNAME h1.bench.test."}, nil, nil)
 	// Every prefix must be rejected without a panic.
 	for n := headerLen; n < len(m); n++ {
@@ -135,7 +135,7 @@ func TestCheckTruncatedMessages(t *testing.T) {
 
 func TestPrepare(t *testing.T) {
 	q := mustQuery(t, "h1.bench.test A")
-	ps, err := prepare([]Query{q})
+	ps, err := prepare([]Query{q}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestPrepare(t *testing.T) {
 
 func TestCheckAllocs(t *testing.T) {
 	q := mustQuery(t, "c1.bench.test. A ; NOERROR CNAME h1.bench.test.")
-	ps, _ := prepare([]Query{q})
+	ps, _ := prepare([]Query{q}, false)
 	m := reply(t, q, 0, []string{"c1.bench.test. 60 IN CNAME h1.bench.test.", "h1.bench.test. 60 IN A 10.0.0.1"}, nil, nil)
 	scratch := make([]byte, 0, 512)
 	if n := testing.AllocsPerRun(100, func() {
@@ -170,7 +170,7 @@ func TestCheckAllocs(t *testing.T) {
 
 func BenchmarkCheck(b *testing.B) {
 	q := mustQuery(b, "c1.bench.test. A ; NOERROR CNAME h1.bench.test.")
-	ps, _ := prepare([]Query{q})
+	ps, _ := prepare([]Query{q}, false)
 	m := reply(b, q, 0, []string{"c1.bench.test. 60 IN CNAME h1.bench.test.", "h1.bench.test. 60 IN A 10.0.0.1"}, nil, nil)
 	scratch := make([]byte, 0, 512)
 	for b.Loop() {
@@ -191,7 +191,7 @@ func FuzzCheck(f *testing.F) {
 	for _, l := range lines {
 		qs = append(qs, mustQuery(f, l))
 	}
-	ps, err := prepare(qs)
+	ps, err := prepare(qs, false)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -208,4 +208,89 @@ func FuzzCheck(f *testing.F) {
 			describe(m, qs[i], v)
 		}
 	})
+}
+
+// TestCheckSigned: with DO set, an answer that matches its expectation
+// but lacks the RRSIG of the checked RRset, or a negative answer without
+// NSEC/NSEC3, is wrong; the same answers pass a DO=0 query.
+func TestCheckSigned(t *testing.T) {
+	const (
+		sigA     = "h1.bench.test. 60 IN RRSIG A 13 3 60 20300101000000 20200101000000 12345 bench.test. AAAA"
+		sigAAAA  = "h1.bench.test. 60 IN RRSIG AAAA 13 3 60 20300101000000 20200101000000 12345 bench.test. AAAA"
+		sigCNAME = "c1.bench.test. 60 IN RRSIG CNAME 13 3 60 20300101000000 20200101000000 12345 bench.test. AAAA"
+		sigSOA   = "bench.test. 300 IN RRSIG SOA 13 2 300 20300101000000 20200101000000 12345 bench.test. AAAA"
+		nsec3    = "vvvv.bench.test. 300 IN NSEC3 1 0 0 - 0000 A RRSIG"
+		sigNSEC3 = "vvvv.bench.test. 300 IN RRSIG NSEC3 13 3 300 20300101000000 20200101000000 12345 bench.test. AAAA"
+		nsec     = "h0.bench.test. 300 IN NSEC h2.bench.test. A RRSIG NSEC"
+		wildA    = "w1.wild.bench.test. 60 IN A 127.0.9.9"
+		sigWild  = "w1.wild.bench.test. 60 IN RRSIG A 13 3 60 20300101000000 20200101000000 12345 bench.test. AAAA"
+	)
+	a := "h1.bench.test. 60 IN A 10.0.0.1"
+	tests := []struct {
+		name      string
+		line      string
+		rcode     int
+		an, ns    []string
+		want, do0 verdict
+	}{
+		{"signed a", "h1.bench.test. A ; NOERROR A 10.0.0.1", 0, []string{a, sigA}, nil, pass, pass},
+		{"unsigned a", "h1.bench.test. A ; NOERROR A 10.0.0.1", 0, []string{a}, nil, noRRSIG, pass},
+		{"rrsig of another type", "h1.bench.test. A ; NOERROR A 10.0.0.1", 0, []string{a, sigAAAA}, nil, noRRSIG, pass},
+		{"rrsig in authority only", "h1.bench.test. A ; NOERROR A 10.0.0.1", 0, []string{a}, []string{sigA}, noRRSIG, pass},
+		{"signed cname", "c1.bench.test. A ; NOERROR CNAME h1.bench.test.", 0,
+			[]string{"c1.bench.test. 60 IN CNAME h1.bench.test.", sigCNAME, a, sigA}, nil, pass, pass},
+		{"cname signed target only", "c1.bench.test. A ; NOERROR CNAME h1.bench.test.", 0,
+			[]string{"c1.bench.test. 60 IN CNAME h1.bench.test.", a, sigA}, nil, noRRSIG, pass},
+		{"wildcard", "w1.wild.bench.test. A ; NOERROR A 127.0.9.9", 0, []string{wildA, sigWild}, []string{nsec3, sigNSEC3}, pass, pass},
+		{"nxdomain nsec3", "nx1.bench.test. A ; NXDOMAIN SOA", 3, nil, []string{soa, sigSOA, nsec3, sigNSEC3}, pass, pass},
+		{"nxdomain nsec", "nx1.bench.test. A ; NXDOMAIN SOA", 3, nil, []string{soa, sigSOA, nsec}, pass, pass},
+		{"nxdomain proof first", "nx1.bench.test. A ; NXDOMAIN SOA", 3, nil, []string{nsec3, sigNSEC3, soa, sigSOA}, pass, badType},
+		{"nxdomain no soa", "nx1.bench.test. A ; NXDOMAIN SOA", 3, nil, []string{nsec3, sigNSEC3}, badType, badType},
+		{"nxdomain without proof", "nx1.bench.test. A ; NXDOMAIN SOA", 3, nil, []string{soa, sigSOA}, noProof, pass},
+		{"nxdomain unsigned soa", "nx1.bench.test. A ; NXDOMAIN SOA", 3, nil, []string{soa, nsec3, sigNSEC3}, noRRSIG, pass},
+		{"nodata", "h1.bench.test. TXT ; NOERROR SOA@auth", 0, nil, []string{soa, sigSOA, nsec}, pass, pass},
+		{"nodata without proof", "h1.bench.test. TXT ; NOERROR SOA@auth", 0, nil, []string{soa, sigSOA}, noProof, pass},
+		{"rcode only", "h1.bench.test. A ; NOERROR", 0, []string{a}, nil, pass, pass},
+		{"still wrong rdata", "h1.bench.test. A ; NOERROR A 10.0.0.2", 0, []string{a, sigA}, nil, badRdata, badRdata},
+	}
+	for _, tt := range tests {
+		q := mustQuery(t, tt.line)
+		m := reply(t, q, tt.rcode, tt.an, tt.ns, nil)
+		for _, do := range []bool{true, false} {
+			ps, err := prepare([]Query{q}, do)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tt.want
+			if !do {
+				want = tt.do0
+			}
+			if got, _ := check(m, &ps[0], nil); got != want {
+				t.Errorf("%s, DO=%v: check = %s, want %s", tt.name, do, verdictText[got], verdictText[want])
+			}
+		}
+		// Every prefix of a signed answer is rejected without a panic.
+		ps, _ := prepare([]Query{q}, true)
+		for n := headerLen; n < len(m); n++ {
+			check(m[:n], &ps[0], nil)
+		}
+	}
+}
+
+// TestPrepareDO: the DO bit goes out in the OPT record only when asked.
+func TestPrepareDO(t *testing.T) {
+	q := mustQuery(t, "h1.bench.test. A ; NOERROR A 10.0.0.1")
+	for _, do := range []bool{true, false} {
+		ps, err := prepare([]Query{q}, do)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m dns.Msg
+		if err := m.Unpack(ps[0].wire); err != nil {
+			t.Fatal(err)
+		}
+		if opt := m.IsEdns0(); opt == nil || opt.Do() != do {
+			t.Errorf("DO=%v: OPT %v", do, opt)
+		}
+	}
 }

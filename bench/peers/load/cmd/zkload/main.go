@@ -35,6 +35,7 @@ func run() error {
 	flag.IntVar(&cfg.QPS, "qps", 0, "send rate limit, queries per second (0: unlimited)")
 	flag.IntVar(&cfg.Batch, "batch", 64, "messages per sendmmsg/recvmmsg")
 	flag.IntVar(&cfg.ServerPID, "server-pid", 0, "server `pid` whose CPU time to sample over the measured period (Linux /proc)")
+	flag.BoolVar(&cfg.DO, "D", false, "set the DNSSEC OK bit in every query (as dnsperf -D); answers must then carry their RRSIGs and negative answers their NSEC/NSEC3 proof")
 	flag.BoolVar(&cfg.Spin, "spin", false, "busy-poll instead of sleeping (pin zkload to a core of its own)")
 	asJSON := flag.Bool("json", false, "print the result as JSON")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of zkload itself to `file`")
