@@ -95,6 +95,9 @@ func exportInteropPrimary(t *testing.T, up exportUpstream, byPeer bool) {
 		return logs() + "\nzonekeeper events:\n" + zk.eventsText("") + "\nzonekeeper log:\n" + zk.proc.Output()
 	}
 	for zone, serial := range exportZones {
+		// The server answers once it has loaded: a retrieve before that
+		// finds nobody listening.
+		waitSerial(t, addr, zone, serial, propagationTimeout, diag)
 		zk.ok("zone", "retrieve", zone)
 		took := waitSerial(t, zk.dns, zone, serial, propagationTimeout, diag)
 		t.Logf("%s: zonekeeper serves serial %d after %v", zone, serial, took)
