@@ -55,12 +55,14 @@ func ZONEMD(origin string, rrs []dns.RR) ([]byte, error) {
 // 4034 §6.1), every record of one owner together, the records at one
 // owner in any order. Only one owner's records are held at a time.
 type ZONEMDHash struct {
-	origin  string // lower case, fully qualified
-	h       hash.Hash
-	owner   []byte   // canonical wire form of the current owner
-	pending [][]byte // its records in canonical wire form
-	buf     []byte
-	err     error
+	origin     string // lower case, fully qualified
+	originWire []byte // origin in wire form, made by the wire path (zonemd_wire.go)
+	h          hash.Hash
+	owner      []byte   // canonical wire form of the current owner
+	arena      []byte   // its records in canonical wire form, one after the other
+	pending    [][]byte // the records in arena
+	buf        []byte
+	err        error
 }
 
 // NewZONEMDHash starts the digest of the zone at origin.
@@ -93,16 +95,35 @@ func (z *ZONEMDHash) Add(rr dns.RR) {
 		return
 	}
 	z.buf = wire[:0]
-	n := nameLen(wire)
+	z.take(wire, nameLen(wire))
+}
+
+// take keeps one record in canonical wire form, whose owner is its
+// first n bytes, for its owner's flush; wire is copied.
+func (z *ZONEMDHash) take(wire []byte, n int) {
 	if !bytes.Equal(wire[:n], z.owner) {
 		if z.owner != nil && compareCanonical(z.owner, wire[:n]) > 0 {
-			z.err = fmt.Errorf("ZONEMD: %s comes after a name it sorts before: records not in canonical order", hdr.Name)
+			z.err = fmt.Errorf("ZONEMD: %s comes after a name it sorts before: records not in canonical order", presentWire(wire[:n]))
 			return
 		}
 		z.flush()
 		z.owner = append(z.owner[:0], wire[:n]...)
 	}
-	z.pending = append(z.pending, bytes.Clone(wire))
+	if cap(z.arena)-len(z.arena) < len(wire) {
+		// A new arena: the records already kept point into the old one.
+		z.arena = make([]byte, 0, max(2*cap(z.arena), len(wire), 4096))
+	}
+	start := len(z.arena)
+	z.arena = append(z.arena, wire...)
+	z.pending = append(z.pending, z.arena[start:len(z.arena):len(z.arena)])
+}
+
+// presentWire is a wire name in presentation form, for messages.
+func presentWire(name []byte) string {
+	if s, _, err := dns.UnpackDomainName(name, 0); err == nil {
+		return s
+	}
+	return fmt.Sprintf("%x", name)
 }
 
 // flush hashes the records of the current owner, sorted, each once.
@@ -125,6 +146,7 @@ func (z *ZONEMDHash) flush() {
 		z.h.Write(w)
 	}
 	z.pending = z.pending[:0]
+	z.arena = z.arena[:0]
 }
 
 // sameRecord reports whether two canonical records of one owner (name
@@ -238,7 +260,8 @@ func nameLen(b []byte) int {
 // 4034 §6.1 does: label by label from the root, each label as a string
 // of octets, a name before the names below it.
 func compareCanonical(a, b []byte) int {
-	la, lb := labelsOf(a), labelsOf(b)
+	var sa, sb [128][]byte // a name has at most 127 labels: no allocation
+	la, lb := labelsOf(sa[:0], a), labelsOf(sb[:0], b)
 	for i, j := len(la)-1, len(lb)-1; i >= 0 && j >= 0; i, j = i-1, j-1 {
 		if c := bytes.Compare(la[i], lb[j]); c != 0 {
 			return c
@@ -247,9 +270,8 @@ func compareCanonical(a, b []byte) int {
 	return cmp.Compare(len(la), len(lb))
 }
 
-// labelsOf splits a wire name into its labels, leftmost first.
-func labelsOf(b []byte) [][]byte {
-	var out [][]byte
+// labelsOf appends the labels of a wire name to out, leftmost first.
+func labelsOf(out [][]byte, b []byte) [][]byte {
 	for i := 0; i < len(b) && b[i] != 0; i += int(b[i]) + 1 {
 		out = append(out, b[i+1:i+1+int(b[i])])
 	}
