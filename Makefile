@@ -9,7 +9,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 # Debian packages the tests start or call: reference servers and clients;
 # lintian, rpm, socat and strace for the package checks.
-DEPS_DEB  := nsd bind9 bind9-dnsutils knot knot-dnsutils unbound lintian rpm socat strace tmux adduser
+DEPS_DEB  := nsd bind9 bind9-utils bind9-dnsutils knot knot-dnsutils unbound lintian rpm socat strace tmux adduser
 # nfpm builds the .deb and .rpm; `make deps` (or the first `make package`)
 # installs this version into bin/tools.
 NFPM_VERSION := v2.45.2
