@@ -197,7 +197,7 @@ func TestSecondaryPassesChangesOn(t *testing.T) {
 	}
 
 	// IXFR from serial 10 against the middle: three steps, not the zone.
-	checkSteps := func(n *secondaryNode) {
+	checkSteps := func(label string, n *secondaryNode) {
 		t.Helper()
 		rrs := ixfrFrom(t, n.addr, 10)
 		var soas []uint32
@@ -209,15 +209,16 @@ func TestSecondaryPassesChangesOn(t *testing.T) {
 		cur := serials[2]
 		want := []uint32{cur, 10, serials[0], serials[0], serials[1], serials[1], cur, cur}
 		if fmt.Sprint(soas) != fmt.Sprint(want) {
-			t.Fatalf("IXFR from 10 at %s: SOA serials %v, want the difference sequence %v\n%v", n.addr, soas, want, rrs)
+			t.Fatalf("IXFR from 10 at the %s node %s: SOA serials %v, want the difference sequence %v\n%v\nits events:\n%s",
+				label, n.addr, soas, want, rrs, eventDump(n.events(t, chainZone, "")))
 		}
 	}
-	checkSteps(middle)
+	checkSteps("middle", middle)
 	middle.stopFn()
 	again := startNode(t, "127.0.0.2", middle.cfg.Data, nil, feeds)
 	eventually(t, 10*time.Second, "the middle serving again", func() bool { return again.servedSerial(t, chainZone) == int64(serials[2]) },
 		func() string { return eventDump(again.events(t, chainZone, "")) })
-	checkSteps(again)
+	checkSteps("restarted middle", again)
 }
 
 // ixfrFrom asks addr for the chain zone's IXFR from serial (RFC 1995) over
